@@ -1,0 +1,32 @@
+# Two commands do all the set-up: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/dcmarket run $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall . >/dev/null
+	$(BIN)/ruff check agents market grid sim tests benchmarks
+	cd tests && ../$(BIN)/python -m pytest -q -p no:cacheprovider .
+
+lint: $(STAMP)
+	$(BIN)/ruff check agents market grid sim tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/admm_clearing.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

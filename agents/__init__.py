@@ -1,0 +1,1 @@
+"""Agents: each holds its private data and talks only through messages."""

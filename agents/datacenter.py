@@ -1,0 +1,190 @@
+"""The data-centre agent of the P2P cloud-service market (paper ``000``).
+
+It holds its private :class:`~agents.dc_spec.DataCenterSpec` and the LMPs at
+its own bus, owns its local problem (MODEL.md part A, (1)–(23), plus trades
+(31), (33)) and takes part in the dual-consensus ADMM by sending only its
+price estimate ``y_i``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from agents.base import MarketAgent
+from agents.dc_physics import DCCoefficients, build_local_program, revenue
+from agents.dc_spec import DataCenterSpec
+from market.admm import DualConsensusNode
+from market.links import LinkIndex
+from market.messages import MessageBus
+from market.program import LinearProgram
+from market.solvers import solve_lp
+
+PRICE_ESTIMATE = "price_estimate"
+
+
+@dataclass(frozen=True)
+class DCSchedule:
+    """A DC's hourly operating point and its money (arrays over hours)."""
+
+    name: str
+    interactive: np.ndarray  # I_t: the DC's own users' IW arrivals, M requests/h
+    lambda_I: np.ndarray  # M requests/h processed, interactive
+    lambda_B: np.ndarray  # M requests/h processed, batch
+    servers: np.ndarray  # active servers (count, continuous)
+    cooling_mw: np.ndarray
+    indoor_c: np.ndarray
+    grid_mw: np.ndarray
+    trades: dict[str, np.ndarray]  # partner -> q_ij,t (bought, M requests/h)
+    revenue: float
+    depreciation: float
+    electricity: float
+    trade_payments: float  # Σ π·q paid (negative: received)
+
+    @property
+    def profit(self) -> float:
+        """(20)–(23) with trade payments (35)."""
+        return self.revenue - self.depreciation - self.electricity - self.trade_payments
+
+    @property
+    def energy_mwh(self) -> float:
+        return float(self.grid_mw.sum())
+
+
+class DataCenterAgent(MarketAgent):
+    """DC ``i``: private spec, LMPs at its bus, its local problem and ADMM state."""
+
+    def __init__(
+        self,
+        model: mesa.Model,
+        spec: DataCenterSpec,
+        lmp: np.ndarray,
+        bus: MessageBus,
+        links: LinkIndex,
+        trade_limits: dict[str, float],
+        dt: float = 1.0,
+    ) -> None:
+        super().__init__(model, spec.name, bus)
+        self._spec = spec
+        self._lmp = np.asarray(lmp, float)
+        self._links = links
+        self._dt = dt
+        self.partners = links.partners(spec.name)
+        self._limits = {j: trade_limits[j] for j in self.partners}
+        self.program: LinearProgram = build_local_program(spec, self._lmp, self._limits, dt)
+        self.node: DualConsensusNode | None = None
+
+    # ----- stand-alone operation -------------------------------------------------
+    def solve_alone(self, lmp: np.ndarray | None = None) -> DCSchedule:
+        """Best schedule without trading (q = 0), eq. (13), at ``lmp`` (default: own)."""
+        lmp_used = self._lmp if lmp is None else np.asarray(lmp, float)
+        lp = build_local_program(self._spec, lmp_used, dict.fromkeys(self.partners, 0.0), self._dt)
+        solution = solve_lp(lp, f"DC {self.name} (stand-alone)")
+        return self.schedule_of(solution.x, lp=lp, lmp=lmp_used)
+
+    def best_response(self, link_prices: np.ndarray) -> DCSchedule:
+        """Re-optimise alone against fixed link prices π (one per link and hour)."""
+        lp = self.program
+        cost = lp.cost.copy()
+        cols = np.arange(lp.n_cols)[lp.blocks["trades"]]
+        rows = self._links.rows_of(self.name)
+        cost[cols] += link_prices[rows]
+        priced = LinearProgram(cost, lp.A, lp.row_lower, lp.row_upper, lp.col_lower,
+                               lp.col_upper, lp.blocks, lp.row_groups)
+        solution = solve_lp(priced, f"DC {self.name} (best response)")
+        return self.schedule_of(solution.x, link_prices=link_prices)
+
+    # ----- dual-consensus ADMM (MODEL.md part C) ---------------------------------
+    def join_market(self, penalty: float, degree: int, backend: str) -> None:
+        lp = self.program
+        self.node = DualConsensusNode(
+            name=self.name,
+            lp=lp,
+            trade_cols=np.arange(lp.n_cols)[lp.blocks["trades"]],
+            trade_rows=self._links.rows_of(self.name),
+            n_prices=self._links.n_rows,
+            degree=degree,
+            penalty=penalty,
+            backend=backend,
+        )
+
+    def admm_local_solve(self) -> None:
+        """Steps 1–2: the local QP and the new estimate (pure computation, so
+        the model may run the DCs' solves in parallel)."""
+        self.node.primal_step()
+
+    def admm_send_estimate(self) -> None:
+        """Step 3: send ``y_i`` to every neighbour, the round's only message."""
+        self.broadcast(self.model.round, PRICE_ESTIMATE, {"y": self.node.y})
+
+    def admm_primal_step(self) -> None:
+        """Steps 1–3 in one call."""
+        self.admm_local_solve()
+        self.admm_send_estimate()
+
+    def admm_dual_step(self) -> None:
+        """Step 4 with the estimates just received."""
+        inbox = self.receive(PRICE_ESTIMATE)
+        self.node.dual_step([m.payload["y"] for m in inbox])
+
+    def marginal_cost_of_work(self) -> np.ndarray:
+        """$ per M requests of IW served here in each hour, from private data only:
+        depreciation plus the energy of the servers, their share of the network,
+        auxiliaries and the cooling that removes their heat at steady state (2)–(5)."""
+        k = DCCoefficients.of(self._spec)
+        mwh = (1 + k.aux) * (k.server_mw / k.iw_rate + k.dynamic_mwh) * (1 + 1 / k.cop)
+        return self._spec.depreciation + self._lmp * mwh
+
+    def announce_estimate(self, initial: str = "marginal_cost") -> None:
+        """Round 0: pick the starting estimate and tell the neighbours.
+
+        ``marginal_cost`` starts the DC's own links at its own marginal cost of
+        work (private knowledge, a sensible opening offer); ``zero`` starts at 0.
+        """
+        if initial == "marginal_cost" and self.partners:
+            y0 = np.zeros(self.node.n_prices)
+            mc = self.marginal_cost_of_work()
+            y0[self._links.rows_of(self.name)] = np.tile(mc, len(self.partners))
+            self.node.start(y0=y0)
+        self.broadcast(self.model.round, PRICE_ESTIMATE, {"y": self.node.y})
+
+    def receive_start(self) -> None:
+        inbox = self.receive(PRICE_ESTIMATE)
+        self.node.neighbour_sum = np.sum([m.payload["y"] for m in inbox], axis=0)
+
+    # ----- reporting ----------------------------------------------------------------
+    def schedule_of(
+        self,
+        x: np.ndarray,
+        lp: LinearProgram | None = None,
+        lmp: np.ndarray | None = None,
+        link_prices: np.ndarray | None = None,
+    ) -> DCSchedule:
+        """Read a solution vector of the local program into a :class:`DCSchedule`."""
+        lp = lp or self.program
+        lmp = self._lmp if lmp is None else lmp
+        dt = self._dt
+        block = {name: x[s] for name, s in lp.blocks.items()}
+        T = self._spec.hours
+        trades = {j: block["trades"][n * T:(n + 1) * T] for n, j in enumerate(self.partners)}
+        payments = 0.0
+        if link_prices is not None and self.partners:
+            payments = float(link_prices[self._links.rows_of(self.name)] @ block["trades"]) * dt
+        work = block["lambda_I"] + block["lambda_B"]
+        return DCSchedule(
+            name=self.name,
+            interactive=np.asarray(self._spec.interactive, float),
+            lambda_I=block["lambda_I"],
+            lambda_B=block["lambda_B"],
+            servers=(block["servers_I"] + block["servers_B"]) * 1e3,
+            cooling_mw=block["cooling"],
+            indoor_c=block["indoor"],
+            grid_mw=block["grid"],
+            trades=trades,
+            revenue=revenue(self._spec, dt),
+            depreciation=float(self._spec.depreciation * work.sum() * dt),
+            electricity=float(lmp @ block["grid"] * dt),
+            trade_payments=payments,
+        )

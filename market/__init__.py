@@ -1,0 +1,1 @@
+"""Market protocols: messages, ADMM rounds, centralised twins."""

@@ -1,0 +1,203 @@
+"""Messages between agents, the bus that carries them, and the message log.
+
+The only thing that crosses between agents is a :class:`Message`.  The
+:class:`MessageBus` runs over a ``networkx.Graph`` (the communication graph):
+it delivers only between neighbours and only kinds that the protocol
+declared, copies every payload at send time (so a sender mutating its own
+arrays afterwards changes nothing on the receiving side) and logs every
+message.
+
+Log schema (:meth:`MessageBus.log_frame`, one row per message):
+
+==============  ========================================================
+column          meaning
+==============  ========================================================
+``round``       protocol round (e.g. ADMM iteration ``k``)
+``sender``      agent name
+``receiver``    agent name
+``kind``        declared message kind (``"price_estimate"``, ...)
+``payload.K``   one column per payload key ``K``: a float for a scalar
+                value, a list of floats for an array (nested, flattened
+                row-major; Parquet stores it as ``list<double>``)
+==============  ========================================================
+
+Extra integer columns can be attached per message through ``tags`` (e.g. the
+outer iteration of a bi-level loop); they appear before the payload columns.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+
+class ProtocolError(ValueError):
+    """A message that the communication graph or the protocol does not allow."""
+
+
+def _frozen_copy(value: Any) -> Any:
+    if isinstance(value, np.ndarray | list | tuple):
+        array = np.array(value, dtype=float, copy=True)
+        array.flags.writeable = False
+        return array
+    if isinstance(value, int | float | np.number):
+        return float(value)
+    raise ProtocolError(f"payload values must be numbers or arrays, got {type(value).__name__}")
+
+
+@dataclass(frozen=True, eq=False)
+class Message:
+    """``(round, sender, receiver, kind, payload)``; payload frozen at creation."""
+
+    round: int
+    sender: str
+    receiver: str
+    kind: str
+    payload: Mapping[str, Any]
+    tags: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        frozen = {str(k): _frozen_copy(v) for k, v in self.payload.items()}
+        object.__setattr__(self, "payload", MappingProxyType(frozen))
+        object.__setattr__(self, "tags", MappingProxyType(dict(self.tags)))
+
+
+class MessageBus:
+    """Delivers messages along the edges of ``graph`` and keeps the log."""
+
+    def __init__(self, graph: nx.Graph, kinds: Iterable[str]) -> None:
+        self.graph = graph
+        self.kinds = frozenset(kinds)
+        self._inboxes: dict[str, list[Message]] = defaultdict(list)
+        self._log: list[Message] = []
+        self.tags: dict[str, int] = {}
+
+    def declare(self, *kinds: str) -> None:
+        """Add message kinds (a protocol declares what it will send)."""
+        self.kinds = self.kinds | frozenset(kinds)
+
+    def send(self, round: int, sender: str, receiver: str, kind: str, payload: Mapping) -> Message:
+        for who in (sender, receiver):
+            if who not in self.graph:
+                raise ProtocolError(f"unknown agent {who!r} (not in the communication graph)")
+        if not self.graph.has_edge(sender, receiver):
+            raise ProtocolError(f"{sender!r} may not send to {receiver!r}: they are not neighbours")
+        if kind not in self.kinds:
+            raise ProtocolError(
+                f"message kind {kind!r} from {sender!r} was not declared "
+                f"(declared: {sorted(self.kinds)})"
+            )
+        message = Message(round, sender, receiver, kind, payload, tags=self.tags)
+        self._inboxes[receiver].append(message)
+        self._log.append(message)
+        return message
+
+    def broadcast(self, round: int, sender: str, kind: str, payload: Mapping) -> None:
+        """Send the same payload to every neighbour of ``sender``."""
+        if sender not in self.graph:
+            raise ProtocolError(f"unknown agent {sender!r} (not in the communication graph)")
+        for receiver in self.graph.neighbors(sender):
+            self.send(round, sender, receiver, kind, payload)
+
+    def receive(self, receiver: str, kind: str | None = None) -> list[Message]:
+        """Take (and remove) the messages waiting for ``receiver``."""
+        inbox = self._inboxes[receiver]
+        wanted = [kind is None or m.kind == kind for m in inbox]
+        self._inboxes[receiver] = [m for m, w in zip(inbox, wanted, strict=True) if not w]
+        return [m for m, w in zip(inbox, wanted, strict=True) if w]
+
+    @property
+    def log(self) -> list[Message]:
+        return list(self._log)
+
+    def __len__(self) -> int:
+        return len(self._log)
+
+    def log_frame(self, include_payload: bool = True) -> pd.DataFrame:
+        """The log as a tidy frame (schema in the module docstring)."""
+        return messages_frame(self._log, include_payload)
+
+
+def messages_frame(messages: Iterable[Message], include_payload: bool = True) -> pd.DataFrame:
+    rows = []
+    for m in messages:
+        row: dict[str, Any] = {"round": m.round, "sender": m.sender, "receiver": m.receiver,
+                               "kind": m.kind}
+        row.update(m.tags)
+        if include_payload:
+            for key, value in m.payload.items():
+                row[f"payload.{key}"] = value.ravel().tolist() if isinstance(value, np.ndarray) \
+                    else value
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=None if rows else ["round", "sender", "receiver", "kind"])
+    for column in ("sender", "receiver", "kind"):
+        frame[column] = frame[column].astype("string")
+    return frame
+
+
+def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write a frame to ``.parquet`` or ``.csv`` atomically (temp file, then rename).
+
+    In CSV, list-valued payload columns are written as JSON arrays.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        if path.suffix == ".parquet":
+            frame.to_parquet(tmp, index=False)
+        elif path.suffix == ".csv":
+            _csv_ready(frame).to_csv(tmp, index=False)
+        else:
+            raise ValueError(f"unsupported log format {path.suffix!r}: use .parquet or .csv")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def read_frame(path: str | Path) -> pd.DataFrame:
+    """Read a frame written by :func:`write_frame` (lists restored from CSV)."""
+    import json
+
+    path = Path(path)
+    if path.suffix == ".parquet":
+        frame = pd.read_parquet(path)
+        for column in frame.columns:
+            if column.startswith("payload.") and frame[column].dtype == object:
+                frame[column] = frame[column].map(
+                    lambda v: v.tolist() if isinstance(v, np.ndarray) else v
+                )
+    else:
+        frame = pd.read_csv(path)
+        for column in frame.columns:
+            if column.startswith("payload.") and frame[column].dtype != float:
+                frame[column] = frame[column].map(
+                    lambda v: json.loads(v) if isinstance(v, str) else v
+                )
+    for column in ("sender", "receiver", "kind"):
+        if column in frame:
+            frame[column] = frame[column].astype("string")
+    return frame
+
+
+def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    import json
+
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].map(lambda v: isinstance(v, list)).any():
+            out[column] = out[column].map(json.dumps)
+    return out

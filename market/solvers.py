@@ -1,0 +1,207 @@
+"""Solver back-ends for :class:`~market.program.LinearProgram`.
+
+* :func:`solve_lp` — one-shot LP with HiGHS (dual simplex / IPM, exact
+  vertex solutions and row duals): stand-alone DC solves and the centralised
+  social-welfare twin.
+* :class:`OsqpWarmQP` — the ADMM local step.  Its matrix never changes between
+  rounds, only the linear term does, so the OSQP workspace is set up once and
+  every round calls ``update(q=...)`` and re-solves warm-started from the
+  previous round's primal/dual pair.
+* :class:`CvxpyWarmQP` — the same QP through cvxpy with the linear term as a
+  ``Parameter`` (DPP: compiled once, re-solved with new numbers).  Kept as the
+  measured alternative; ``benchmarks/admm_clearing.py --backend`` compares them.
+
+A non-optimal status raises :class:`SolveError` naming the agent and status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import clarabel
+import cvxpy as cp
+import highspy
+import numpy as np
+import osqp
+import scipy.sparse as sp
+
+from market.program import LinearProgram
+
+
+class SolveError(RuntimeError):
+    """A solve that did not end optimal; the message names who and what."""
+
+    def __init__(self, who: str, status: str, detail: str = "") -> None:
+        self.who, self.status = who, status
+        text = f"{who}: solver status {status!r}"
+        super().__init__(f"{text}; {detail}" if detail else text)
+
+
+@dataclass(frozen=True)
+class LPSolution:
+    x: np.ndarray
+    row_dual: np.ndarray
+    objective: float
+
+
+def solve_lp(lp: LinearProgram, who: str, time_limit_s: float = 300.0) -> LPSolution:
+    """Solve ``lp`` with HiGHS.
+
+    ``row_dual`` follows HiGHS's convention (c − Aᵀ·row_dual = reduced cost),
+    i.e. it is ∂objective/∂(row bound): a binding ``≤`` row of a minimisation
+    has a non-positive dual.
+    """
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit_s))
+    model = highspy.HighsLp()
+    A = lp.A.tocsc()
+    model.num_col_, model.num_row_ = lp.n_cols, lp.n_rows
+    model.col_cost_ = lp.cost
+    model.col_lower_, model.col_upper_ = lp.col_lower, lp.col_upper
+    model.row_lower_, model.row_upper_ = lp.row_lower, lp.row_upper
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_ = A.indptr
+    model.a_matrix_.index_ = A.indices
+    model.a_matrix_.value_ = A.data
+    h.passModel(model)
+    h.run()
+    status = h.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        detail = _infeasible_groups(lp) if "nfeasible" in h.modelStatusToString(status) else ""
+        raise SolveError(who, h.modelStatusToString(status), detail)
+    sol = h.getSolution()
+    return LPSolution(
+        x=np.asarray(sol.col_value),
+        row_dual=np.asarray(sol.row_dual),
+        objective=float(h.getInfo().objective_function_value),
+    )
+
+
+def _infeasible_groups(lp: LinearProgram) -> str:
+    """Name the row groups whose removal alone restores feasibility."""
+    culprits = []
+    for name, rows in lp.row_groups.items():
+        keep = np.ones(lp.n_rows, bool)
+        keep[rows] = False
+        relaxed = LinearProgram(
+            cost=np.zeros(lp.n_cols), A=lp.A[keep], row_lower=lp.row_lower[keep],
+            row_upper=lp.row_upper[keep], col_lower=lp.col_lower, col_upper=lp.col_upper,
+            blocks=lp.blocks, row_groups={},
+        )
+        try:
+            solve_lp(relaxed, "relaxation")
+        except SolveError:
+            continue
+        culprits.append(name)
+    return "constraints in conflict: " + (", ".join(culprits) or "several groups at once")
+
+
+class OsqpWarmQP:
+    """``min ½xᵀPx + qᵀx`` over the LP's rows and bounds, set up once in OSQP.
+
+    OSQP is a first-order method; tolerances are set explicitly (its defaults
+    are loose) and solution polishing recovers the active set exactly, which
+    the outer ADMM needs to reach its own tolerance.
+    """
+
+    def __init__(self, lp: LinearProgram, P: sp.spmatrix, who: str, eps: float = 1e-7) -> None:
+        self.who = who
+        n = lp.n_cols
+        A = sp.vstack([lp.A, sp.identity(n, format="csr")]).tocsc()
+        self._lower = np.concatenate([lp.row_lower, lp.col_lower])
+        self._upper = np.concatenate([lp.row_upper, lp.col_upper])
+        self._solver = osqp.OSQP()
+        self._solver.setup(
+            sp.triu(P).tocsc(), lp.cost.copy(), A, self._lower, self._upper,
+            eps_abs=eps, eps_rel=eps, polishing=True, max_iter=200_000,
+            verbose=False, warm_starting=True, adaptive_rho=True,
+        )
+
+    def solve(self, linear_cost: np.ndarray) -> np.ndarray:
+        self._solver.update(q=linear_cost)
+        result = self._solver.solve(raise_error=False)
+        status = result.info.status
+        if status not in ("solved", "solved inaccurate"):
+            raise SolveError(self.who, f"OSQP {status}")
+        return np.asarray(result.x)
+
+
+class ClarabelQP:
+    """The same QP with Clarabel's own API: an interior-point method, exact to
+    1e-9, set up once (factorisation structure kept) and re-solved after
+    ``update(q=...)``.  Interior point cannot warm-start, but its iteration
+    count barely depends on the data, which keeps rounds predictable."""
+
+    def __init__(self, lp: LinearProgram, P: sp.spmatrix, who: str, tol: float = 1e-9) -> None:
+        self.who = who
+        n = lp.n_cols
+        eq = lp.row_lower == lp.row_upper
+        upper = ~eq & np.isfinite(lp.row_upper)
+        lower = ~eq & np.isfinite(lp.row_lower)
+        identity = sp.identity(n, format="csr")
+        col_up, col_lo = np.isfinite(lp.col_upper), np.isfinite(lp.col_lower)
+        inequality = sp.vstack([lp.A[upper], -lp.A[lower], identity[col_up], -identity[col_lo]])
+        A = sp.vstack([lp.A[eq], inequality]).tocsc()
+        b = np.concatenate([lp.row_upper[eq], lp.row_upper[upper], -lp.row_lower[lower],
+                            lp.col_upper[col_up], -lp.col_lower[col_lo]])
+        cones = [clarabel.ZeroConeT(int(eq.sum())), clarabel.NonnegativeConeT(inequality.shape[0])]
+        settings = clarabel.DefaultSettings()
+        settings.verbose = False
+        settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = tol
+        self._solver = clarabel.DefaultSolver(sp.triu(P).tocsc(), lp.cost.copy(), A, b, cones,
+                                              settings)
+        self._fresh = True
+
+    def solve(self, linear_cost: np.ndarray) -> np.ndarray:
+        if not self._fresh:
+            self._solver.update(q=linear_cost)
+        else:
+            self._solver.update(q=linear_cost)
+            self._fresh = False
+        solution = self._solver.solve()
+        status = str(solution.status)
+        if status not in ("Solved", "AlmostSolved"):
+            raise SolveError(self.who, f"Clarabel {status}")
+        return np.asarray(solution.x)
+
+
+class CvxpyWarmQP:
+    """The same QP through cvxpy: the linear term is one DPP ``Parameter``."""
+
+    def __init__(self, lp: LinearProgram, P: sp.spmatrix, who: str, solver: str = "OSQP") -> None:
+        self.who, self._solver = who, solver
+        self._x = cp.Variable(lp.n_cols)
+        self._q = cp.Parameter(lp.n_cols)
+        diag = P.diagonal()
+        quad_cols = np.flatnonzero(diag)
+        objective = self._q @ self._x
+        if quad_cols.size:
+            weights = np.sqrt(diag[quad_cols] / 2.0)
+            objective = objective + cp.sum_squares(cp.multiply(weights, self._x[quad_cols]))
+        constraints = []
+        finite_lo, finite_hi = np.isfinite(lp.row_lower), np.isfinite(lp.row_upper)
+        eq = finite_lo & finite_hi & (lp.row_lower == lp.row_upper)
+        Ax = lp.A @ self._x
+        if eq.any():
+            constraints.append(Ax[np.flatnonzero(eq)] == lp.row_lower[eq])
+        lo, hi = finite_lo & ~eq, finite_hi & ~eq
+        if lo.any():
+            constraints.append(Ax[np.flatnonzero(lo)] >= lp.row_lower[lo])
+        if hi.any():
+            constraints.append(Ax[np.flatnonzero(hi)] <= lp.row_upper[hi])
+        for bound, sign in ((lp.col_lower, 1), (lp.col_upper, -1)):
+            cols = np.flatnonzero(np.isfinite(bound))
+            if cols.size:
+                constraints.append(sign * self._x[cols] >= sign * bound[cols])
+        self._problem = cp.Problem(cp.Minimize(objective), constraints)
+        if not self._problem.is_dpp():
+            raise AssertionError("local ADMM problem must be DPP")
+
+    def solve(self, linear_cost: np.ndarray) -> np.ndarray:
+        self._q.value = linear_cost
+        kwargs = {"eps_abs": 1e-7, "eps_rel": 1e-7, "polish": True} if self._solver == "OSQP" else {}
+        self._problem.solve(solver=self._solver, warm_start=True, **kwargs)
+        if self._problem.status not in ("optimal", "optimal_inaccurate"):
+            raise SolveError(self.who, f"cvxpy/{self._solver} {self._problem.status}")
+        return np.asarray(self._x.value)

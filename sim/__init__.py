@@ -1,0 +1,1 @@
+"""Runnable models, scenarios, results and the command line."""

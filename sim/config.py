@@ -1,0 +1,233 @@
+"""Typed, validated scenario files for the P2P cloud-service market.
+
+A scenario is YAML validated by pydantic before anything is solved: a wrong
+field, a profile of the wrong length, an unknown DC in the communication
+graph, a disconnected graph or interactive work that no amount of trading can
+absorb fails here, with the DC, hour or field named.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import networkx as nx
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from agents.dc_physics import iw_capacity
+from agents.dc_spec import DataCenterSpec
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be run; the message names file and field."""
+
+
+class GraphSpec(BaseModel):
+    """A communication (or trading) graph among DCs.
+
+    Either explicit ``edges`` or a ``topology``: ``full`` (complete graph),
+    ``ring`` (in the listed order of DCs) or ``random_regular`` (``degree``,
+    ``seed``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    topology: Literal["full", "ring", "random_regular", "edges"] = "full"
+    edges: list[tuple[str, str]] = Field(default_factory=list)
+    degree: Annotated[int, Field(ge=1)] = 4
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _edges_given(self) -> GraphSpec:
+        if self.topology == "edges" and not self.edges:
+            raise ValueError("topology 'edges' needs a non-empty edges list")
+        if self.edges and self.topology != "edges":
+            raise ValueError("give either edges (with topology: edges) or a topology, not both")
+        return self
+
+    def build(self, names: list[str]) -> nx.Graph:
+        if self.topology == "full":
+            graph = nx.complete_graph(names)
+        elif self.topology == "ring":
+            graph = nx.cycle_graph(names) if len(names) > 2 else nx.path_graph(names)
+        elif self.topology == "random_regular":
+            regular = nx.random_regular_graph(self.degree, len(names), seed=self.seed)
+            graph = nx.relabel_nodes(regular, dict(enumerate(names)))
+        else:
+            graph = nx.Graph()
+            graph.add_nodes_from(names)
+            graph.add_edges_from(self.edges)
+        return graph
+
+
+class MarketSettings(BaseModel):
+    """Dual-consensus ADMM settings (MODEL.md part C)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    communication: GraphSpec = GraphSpec()
+    trading: GraphSpec | None = Field(None, description="default: the communication graph")
+    trade_limit_share: Annotated[float, Field(ge=0)] = Field(
+        0.35, description="q^max of a link = share × the smaller DC's mean IW (31)"
+    )
+    trade_limits: dict[str, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=dict, description="per-link override, key 'DC1-DC2'"
+    )
+    penalty: Annotated[float, Field(gt=0)] | Literal["auto"] = "auto"
+    tol_primal: Annotated[float, Field(gt=0)] = Field(
+        0.5, description="M requests/h: max reciprocity violation of the ADMM iterate"
+    )
+    tol_dual: Annotated[float, Field(gt=0)] = Field(
+        5e-3, description="$ per M requests: max disagreement and change of estimates"
+    )
+    max_rounds: Annotated[int, Field(ge=1)] = 500
+    backend: Literal["clarabel", "osqp", "cvxpy"] = "clarabel"
+    workers: Annotated[int, Field(ge=1)] = Field(
+        2, description="threads for the DCs' local solves within a round"
+    )
+    initial_prices: Literal["marginal_cost", "zero"] = Field(
+        "marginal_cost", description="each DC's opening estimate for its own links"
+    )
+
+
+class P2PScenario(BaseModel):
+    """DCs, their bus LMPs (an input until a grid operator provides them) and the market."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = "p2p"
+    description: str = ""
+    hours: Annotated[int, Field(ge=1)]
+    dt_h: Annotated[float, Field(gt=0)] = 1.0
+    datacenters: list[DataCenterSpec] = Field(min_length=2)
+    lmp: dict[str, list[float]] = Field(description="$/MWh at each DC's bus, per hour")
+    market: MarketSettings = MarketSettings()
+
+    @model_validator(mode="after")
+    def _check(self) -> P2PScenario:
+        names = [dc.name for dc in self.datacenters]
+        if len(set(names)) != len(names):
+            raise ValueError(f"datacenters: duplicate DC names {names}")
+        for dc in self.datacenters:
+            if dc.hours != self.hours:
+                raise ValueError(
+                    f"datacenters.{dc.name}: profiles have {dc.hours} hours, scenario has "
+                    f"{self.hours}"
+                )
+            series = self.lmp.get(dc.name)
+            if series is None:
+                raise ValueError(f"lmp: no LMP series for DC {dc.name}")
+            if len(series) != self.hours:
+                raise ValueError(
+                    f"lmp.{dc.name}: {len(series)} values, expected {self.hours}"
+                )
+        for key in self.lmp:
+            if key not in names:
+                raise ValueError(f"lmp.{key}: unknown DC (known: {names})")
+        self._check_graphs(names)
+        self._check_iw_capacity()
+        return self
+
+    def _check_graphs(self, names: list[str]) -> None:
+        for label, spec in (("communication", self.market.communication),
+                            ("trading", self.market.trading)):
+            if spec is None:
+                continue
+            for a, b in spec.edges:
+                for end in (a, b):
+                    if end not in names:
+                        raise ValueError(f"market.{label}.edges: unknown DC {end!r} in ({a}, {b})")
+            if spec.topology == "random_regular" and (
+                spec.degree >= len(names) or spec.degree * len(names) % 2
+            ):
+                raise ValueError(
+                    f"market.{label}: no {spec.degree}-regular graph on {len(names)} DCs"
+                )
+            graph = spec.build(names)
+            if not nx.is_connected(graph):
+                parts = [sorted(c) for c in nx.connected_components(graph)]
+                raise ValueError(f"market.{label}: graph is not connected, components {parts}")
+        if self.market.trading is not None:
+            communication = self.market.communication.build(names)
+            for a, b in self.market.trading.build(names).edges:
+                if not communication.has_edge(a, b):
+                    raise ValueError(
+                        f"market.trading: {a} and {b} trade but are not neighbours in the "
+                        "communication graph, so they cannot sign a contract"
+                    )
+        for key in self.market.trade_limits:
+            ends = key.split("-")
+            if len(ends) != 2 or not all(e in names for e in ends):
+                raise ValueError(f"market.trade_limits.{key}: expected 'DCa-DCb' of known DCs")
+
+    def _check_iw_capacity(self) -> None:
+        """IW above what a DC can serve even when it sells off all it may (31)."""
+        limits = self.trade_limits()
+        for dc in self.datacenters:
+            out = sum(v for (a, b), v in limits.items() if dc.name in (a, b))
+            capacity = iw_capacity(dc)
+            for t, load in enumerate(dc.interactive):
+                if load - out > capacity * (1 + 1e-9):
+                    raise ValueError(
+                        f"datacenters.{dc.name}.interactive[{t}] = {load:.1f} M requests/h is "
+                        f"above what DC {dc.name} can serve at QoS ({capacity:.1f}) even after "
+                        f"moving {out:.1f} to its trading partners in hour {t}"
+                    )
+
+    # ----- derived ---------------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        return [dc.name for dc in self.datacenters]
+
+    def communication_graph(self) -> nx.Graph:
+        return self.market.communication.build(self.names)
+
+    def trading_graph(self) -> nx.Graph:
+        spec = self.market.trading or self.market.communication
+        return spec.build(self.names)
+
+    def trade_limits(self) -> dict[tuple[str, str], float]:
+        """q^max per link (31), keyed by the sorted pair of names."""
+        mean_iw = {dc.name: sum(dc.interactive) / dc.hours for dc in self.datacenters}
+        limits = {}
+        for a, b in self.trading_graph().edges:
+            key = tuple(sorted((a, b)))
+            explicit = self.market.trade_limits.get(f"{key[0]}-{key[1]}",
+                                                    self.market.trade_limits.get(f"{key[1]}-{key[0]}"))
+            limits[key] = explicit if explicit is not None else (
+                self.market.trade_limit_share * min(mean_iw[a], mean_iw[b])
+            )
+        return limits
+
+    def spec(self, name: str) -> DataCenterSpec:
+        return next(dc for dc in self.datacenters if dc.name == name)
+
+
+def load_scenario(path: str | Path) -> P2PScenario:
+    """Read and validate a scenario file; errors name the file and the field."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ScenarioError(f"{path}: cannot read scenario: {exc}") from exc
+    return parse_scenario(raw, str(path))
+
+
+def parse_scenario(raw: object, source: str = "<scenario>") -> P2PScenario:
+    try:
+        return P2PScenario.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{_field_path(raw, err['loc']) or '(top level)'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ScenarioError(f"{source}: {problems}") from exc
+
+
+def _field_path(raw: object, loc: tuple) -> str:
+    """Dotted field path with list indices of DCs replaced by their names."""
+    parts = [str(p) for p in loc]
+    if len(loc) >= 2 and loc[0] == "datacenters" and isinstance(loc[1], int):
+        try:
+            parts[1] = f"{raw['datacenters'][loc[1]]['name']}"  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            pass
+    return ".".join(parts)
