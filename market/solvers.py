@@ -3,13 +3,18 @@
 * :func:`solve_lp` — one-shot LP with HiGHS (dual simplex / IPM, exact
   vertex solutions and row duals): stand-alone DC solves and the centralised
   social-welfare twin.
-* :class:`OsqpWarmQP` — the ADMM local step.  Its matrix never changes between
+* :class:`OsqpWarmQP` — the ADMM local step with OSQP.  Its matrix never changes between
   rounds, only the linear term does, so the OSQP workspace is set up once and
   every round calls ``update(q=...)`` and re-solves warm-started from the
   previous round's primal/dual pair.
-* :class:`CvxpyWarmQP` — the same QP through cvxpy with the linear term as a
-  ``Parameter`` (DPP: compiled once, re-solved with new numbers).  Kept as the
-  measured alternative; ``benchmarks/admm_clearing.py --backend`` compares them.
+* :class:`ClarabelQP` — the default: Clarabel's own API, interior point,
+  accurate to 1e-9.  The ADMM needs exact trades: the quadratic on the trades
+  is weak (1/(4c|N_i|)), so an objective error ε moves them by ~√(ε·4c|N_i|).
+  OSQP at eps 1e-5 was off by ~0.01 M requests/h and its polishing failed on
+  these degenerate LPs; HiGHS's QP solver left 8e-5 of constraint violation.
+* :class:`CvxpyWarmQP` — the same QP through cvxpy (Clarabel) with the linear
+  term as a ``Parameter`` (DPP: compiled once, re-solved with new numbers).
+  ``benchmarks/admm_clearing.py --backend`` measures the three.
 
 A non-optimal status raises :class:`SolveError` naming the agent and status.
 """
@@ -105,7 +110,7 @@ class OsqpWarmQP:
     the outer ADMM needs to reach its own tolerance.
     """
 
-    def __init__(self, lp: LinearProgram, P: sp.spmatrix, who: str, eps: float = 1e-7) -> None:
+    def __init__(self, lp: LinearProgram, P: sp.spmatrix, who: str, eps: float = 1e-5) -> None:
         self.who = who
         n = lp.n_cols
         A = sp.vstack([lp.A, sp.identity(n, format="csr")]).tocsc()
@@ -114,7 +119,7 @@ class OsqpWarmQP:
         self._solver = osqp.OSQP()
         self._solver.setup(
             sp.triu(P).tocsc(), lp.cost.copy(), A, self._lower, self._upper,
-            eps_abs=eps, eps_rel=eps, polishing=True, max_iter=200_000,
+            eps_abs=eps, eps_rel=eps, polishing=True, max_iter=50_000,
             verbose=False, warm_starting=True, adaptive_rho=True,
         )
 
@@ -169,7 +174,9 @@ class ClarabelQP:
 class CvxpyWarmQP:
     """The same QP through cvxpy: the linear term is one DPP ``Parameter``."""
 
-    def __init__(self, lp: LinearProgram, P: sp.spmatrix, who: str, solver: str = "OSQP") -> None:
+    def __init__(
+        self, lp: LinearProgram, P: sp.spmatrix, who: str, solver: str = "CLARABEL"
+    ) -> None:
         self.who, self._solver = who, solver
         self._x = cp.Variable(lp.n_cols)
         self._q = cp.Parameter(lp.n_cols)
@@ -200,8 +207,7 @@ class CvxpyWarmQP:
 
     def solve(self, linear_cost: np.ndarray) -> np.ndarray:
         self._q.value = linear_cost
-        kwargs = {"eps_abs": 1e-7, "eps_rel": 1e-7, "polish": True} if self._solver == "OSQP" else {}
-        self._problem.solve(solver=self._solver, warm_start=True, **kwargs)
+        self._problem.solve(solver=self._solver, warm_start=True)
         if self._problem.status not in ("optimal", "optimal_inaccurate"):
             raise SolveError(self.who, f"cvxpy/{self._solver} {self._problem.status}")
         return np.asarray(self._x.value)

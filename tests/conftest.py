@@ -1,0 +1,18 @@
+"""Shared fixtures: seeded instances built from the shipped generators."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.config import P2PScenario, parse_scenario
+from sim.instances import reference_scenario
+
+
+@pytest.fixture(scope="session")
+def reference() -> P2PScenario:
+    return parse_scenario(reference_scenario())
+
+
+@pytest.fixture(scope="session")
+def reference_raw() -> dict:
+    return reference_scenario()

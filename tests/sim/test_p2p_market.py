@@ -1,0 +1,112 @@
+"""The decentralised market against its centralised twin (MODEL.md part C, (36))."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agents.datacenter import PRICE_ESTIMATE
+from sim.config import parse_scenario
+from sim.instances import random_scenario
+from sim.p2p_market import P2PMarketModel, centralised_twin, standalone_schedules
+
+
+def _check_against_twin(scenario, max_rounds=1500):
+    model = P2PMarketModel(scenario)
+    result = model.run(max_rounds=max_rounds)
+    assert result.converged, result.history.tail(3)
+    twin, total_revenue = centralised_twin(scenario)
+    welfare_twin = total_revenue - twin.total_cost
+    settings = scenario.market
+    # welfare within 0.1 % of the centralised optimum
+    assert abs(result.welfare - welfare_twin) <= 1e-3 * abs(welfare_twin)
+    # reciprocity (30) and no lost work (34), to the primal tolerance
+    assert result.reciprocity_gap() <= settings.tol_primal * (1 + 1e-9)
+    lost = result.lost_work()
+    n_links = max(1, len(result.links.links))
+    assert np.max(np.abs(lost)) <= n_links * settings.tol_primal
+    # link prices agree across agents: every pair of neighbours within tol_dual
+    estimates = {n: dc.node.y for n, dc in model.dcs.items()}
+    for a, b in model.communication.edges:
+        assert np.max(np.abs(estimates[a] - estimates[b])) <= settings.tol_dual
+    return model, result, twin
+
+
+def _check_nobody_loses(model, result):
+    alone = standalone_schedules(model)
+    for name, schedule in result.schedules.items():
+        slack = 1e-3 * abs(alone[name].profit)
+        assert schedule.profit >= alone[name].profit - slack, name
+
+
+def test_four_dcs_full_mesh_matches_twin(reference):
+    model, result, _ = _check_against_twin(reference)
+    _check_nobody_loses(model, result)
+    # every round is one message per direction of every communication edge
+    messages = model.bus.log_frame(include_payload=False)
+    per_round = messages.groupby("round").size()
+    assert (per_round == 2 * model.communication.number_of_edges()).all()
+    assert set(messages["kind"]) == {PRICE_ESTIMATE}
+    assert len(per_round) == result.rounds + 1  # round 0 announces the starting estimates
+
+
+def test_eight_dcs_on_a_ring_match_twin():
+    scenario = parse_scenario(random_scenario(8, seed=11, topology="ring"))
+    model, result, _ = _check_against_twin(scenario)
+    _check_nobody_loses(model, result)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_instances_match_twin(seed):
+    n_dc = 3 + seed % 3
+    scenario = parse_scenario(random_scenario(n_dc, seed=seed))
+    model, result, _ = _check_against_twin(scenario)
+    _check_nobody_loses(model, result)
+
+
+def test_twin_link_prices_leave_no_dc_wanting_to_deviate(reference):
+    """LP duals are not unique: check the twin's prices by letting each DC
+    re-optimise alone against them; its twin schedule must be a best response."""
+    twin, _ = centralised_twin(reference)
+    model = P2PMarketModel(reference, workers=1)
+    for name, dc in model.dcs.items():
+        lp = dc.program
+        x = twin.x[name]
+        rows = model.links.rows_of(name)
+        at_twin = lp.cost @ x + twin.link_prices[rows] @ x[lp.blocks["trades"]]
+        best = dc.best_response(twin.link_prices)
+        best_cost = best.depreciation + best.electricity + best.trade_payments
+        assert at_twin <= best_cost + 1e-6 * abs(best_cost), name
+
+
+def test_round_cap_returns_not_converged_with_residuals(reference):
+    result = P2PMarketModel(reference).run(max_rounds=3)
+    assert not result.converged
+    assert result.rounds == 3
+    assert list(result.history["round"]) == [1, 2, 3]
+    assert (result.history["primal_residual"] > reference.market.tol_primal).any()
+
+
+def test_one_step_is_one_round_and_runs_are_reproducible(reference):
+    a = P2PMarketModel(reference, seed=5)
+    a.step()
+    a.step()
+    assert a.round == 2 and len(a.history) == 2
+    b = P2PMarketModel(reference, seed=5)
+    b.step()
+    b.step()
+    for name in a.dcs:
+        assert np.array_equal(a.dcs[name].node.y, b.dcs[name].node.y)
+
+
+@pytest.mark.parametrize("backend", ["osqp", "cvxpy"])
+def test_other_backends_take_the_same_first_step(reference, backend):
+    """The alternative local solvers agree with Clarabel on round 1."""
+    ref = P2PMarketModel(reference, workers=1)
+    alt = P2PMarketModel(reference, backend=backend, workers=1)
+    ref.step()
+    alt.step()
+    for name in ref.dcs:
+        q_ref = ref.dcs[name].node.own_trades_vector()
+        q_alt = alt.dcs[name].node.own_trades_vector()
+        assert np.max(np.abs(q_ref - q_alt)) <= 0.05 * np.max(np.abs(q_ref)) + 1e-3
