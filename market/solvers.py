@@ -136,10 +136,16 @@ class ClarabelQP:
     """The same QP with Clarabel's own API: an interior-point method, exact to
     1e-9, set up once (factorisation structure kept) and re-solved after
     ``update(q=...)``.  Interior point cannot warm-start, but its iteration
-    count barely depends on the data, which keeps rounds predictable."""
+    count barely depends on the data, which keeps rounds predictable.
+
+    If Clarabel stalls (``InsufficientProgress``, seen on 1 solve in ~10⁴ on
+    the 64-DC case) the round is re-solved by a fresh workspace with a looser
+    tolerance (1e-7); only if that fails too does the solve raise.
+    """
 
     def __init__(self, lp: LinearProgram, P: sp.spmatrix, who: str, tol: float = 1e-9) -> None:
         self.who = who
+        self.fallbacks = 0
         n = lp.n_cols
         eq = lp.row_lower == lp.row_upper
         upper = ~eq & np.isfinite(lp.row_upper)
@@ -147,24 +153,28 @@ class ClarabelQP:
         identity = sp.identity(n, format="csr")
         col_up, col_lo = np.isfinite(lp.col_upper), np.isfinite(lp.col_lower)
         inequality = sp.vstack([lp.A[upper], -lp.A[lower], identity[col_up], -identity[col_lo]])
-        A = sp.vstack([lp.A[eq], inequality]).tocsc()
-        b = np.concatenate([lp.row_upper[eq], lp.row_upper[upper], -lp.row_lower[lower],
-                            lp.col_upper[col_up], -lp.col_lower[col_lo]])
-        cones = [clarabel.ZeroConeT(int(eq.sum())), clarabel.NonnegativeConeT(inequality.shape[0])]
+        self._data = (
+            sp.triu(P).tocsc(),
+            sp.vstack([lp.A[eq], inequality]).tocsc(),
+            np.concatenate([lp.row_upper[eq], lp.row_upper[upper], -lp.row_lower[lower],
+                            lp.col_upper[col_up], -lp.col_lower[col_lo]]),
+            [clarabel.ZeroConeT(int(eq.sum())), clarabel.NonnegativeConeT(inequality.shape[0])],
+        )
+        self._solver = self._workspace(lp.cost.copy(), tol)
+
+    def _workspace(self, q: np.ndarray, tol: float) -> clarabel.DefaultSolver:
+        P, A, b, cones = self._data
         settings = clarabel.DefaultSettings()
         settings.verbose = False
         settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = tol
-        self._solver = clarabel.DefaultSolver(sp.triu(P).tocsc(), lp.cost.copy(), A, b, cones,
-                                              settings)
-        self._fresh = True
+        return clarabel.DefaultSolver(P, q, A, b, cones, settings)
 
     def solve(self, linear_cost: np.ndarray) -> np.ndarray:
-        if not self._fresh:
-            self._solver.update(q=linear_cost)
-        else:
-            self._solver.update(q=linear_cost)
-            self._fresh = False
+        self._solver.update(q=linear_cost)
         solution = self._solver.solve()
+        if str(solution.status) not in ("Solved", "AlmostSolved"):
+            self.fallbacks += 1
+            solution = self._workspace(linear_cost, 1e-7).solve()
         status = str(solution.status)
         if status not in ("Solved", "AlmostSolved"):
             raise SolveError(self.who, f"Clarabel {status}")

@@ -8,6 +8,7 @@ absorb fails here, with the DC, hour or field named.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -226,8 +227,6 @@ def _field_path(raw: object, loc: tuple) -> str:
     """Dotted field path with list indices of DCs replaced by their names."""
     parts = [str(p) for p in loc]
     if len(loc) >= 2 and loc[0] == "datacenters" and isinstance(loc[1], int):
-        try:
+        with contextlib.suppress(KeyError, IndexError, TypeError):
             parts[1] = f"{raw['datacenters'][loc[1]]['name']}"  # type: ignore[index]
-        except (KeyError, IndexError, TypeError):
-            pass
     return ".".join(parts)

@@ -64,5 +64,5 @@ def test_unknown_field_is_named(reference_raw):
 def test_unreadable_file(tmp_path):
     path = tmp_path / "broken.yaml"
     path.write_text("hours: [unclosed")
-    with pytest.raises(ScenarioError, match="broken.yaml"):
+    with pytest.raises(ScenarioError, match=r"broken\.yaml"):
         load_scenario(path)

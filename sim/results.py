@@ -1,0 +1,52 @@
+"""Tidy results and atomic file output.
+
+``schedules_frame`` is long form: one row per DC × hour × quantity, with the
+unit in its own column.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from agents.datacenter import DCSchedule
+
+_QUANTITIES = {
+    "interactive": ("interactive", "M requests/h"),
+    "lambda_I": ("lambda_I", "M requests/h"),
+    "lambda_B": ("lambda_B", "M requests/h"),
+    "servers": ("servers", "servers"),
+    "cooling_mw": ("cooling", "MW"),
+    "indoor_c": ("indoor", "degC"),
+    "grid_mw": ("grid", "MW"),
+}
+
+
+def schedules_frame(schedules: dict[str, DCSchedule]) -> pd.DataFrame:
+    rows = []
+    for name, s in schedules.items():
+        for attr, (quantity, unit) in _QUANTITIES.items():
+            for t, v in enumerate(getattr(s, attr)):
+                rows.append((name, t, quantity, float(v), unit))
+        for partner, q in s.trades.items():
+            for t, v in enumerate(q):
+                rows.append((name, t, f"bought_from_{partner}", float(v), "M requests/h"))
+    return pd.DataFrame(rows, columns=["dc", "hour", "quantity", "value", "unit"])
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` via a temporary file and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

@@ -1,0 +1,34 @@
+"""The command line: default run, run folder, message log, bad scenario."""
+
+from __future__ import annotations
+
+import json
+
+from market.messages import read_frame
+from sim.cli import main
+
+
+def test_run_writes_a_complete_run_folder(tmp_path, capsys):
+    assert main(["run", "--out", str(tmp_path / "run")]) == 0
+    printed = capsys.readouterr().out
+    assert "converged" in printed and "total" in printed
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert set(summary["profit_with"]) == {"DC1", "DC2", "DC3", "DC4"}
+    assert summary["welfare_gap_rel"] < 1e-3
+    for name in ("scenario.json", "trades.csv", "admm_residuals.csv",
+                 "schedules_with_market.csv", "schedules_alone.csv"):
+        assert (tmp_path / "run" / name).exists()
+
+
+def test_messages_command(tmp_path):
+    out = tmp_path / "log.parquet"
+    assert main(["messages", "--out", str(out), "--max-rounds", "2"]) == 0
+    log = read_frame(out)
+    assert set(log["round"]) == {0, 1, 2}
+
+
+def test_bad_scenario_is_a_clear_error(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("hours: 24\ndatacenters: []\nlmp: {}\n")
+    assert main(["run", "--scenario", str(bad)]) == 2
+    assert "bad.yaml" in capsys.readouterr().err
