@@ -14,7 +14,7 @@ import mesa
 import numpy as np
 
 from agents.base import MarketAgent
-from agents.dc_physics import DCCoefficients, build_local_program, revenue
+from agents.dc_physics import build_local_program, mwh_per_work, revenue
 from agents.dc_spec import DataCenterSpec
 from market.admm import DualConsensusNode
 from market.links import LinkIndex
@@ -97,7 +97,8 @@ class DataCenterAgent(MarketAgent):
         return self.schedule_of(solution.x, link_prices=link_prices)
 
     # ----- dual-consensus ADMM (MODEL.md part C) ---------------------------------
-    def join_market(self, penalty: float, degree: int, backend: str) -> None:
+    def join_market(self, penalty: float, shared_rows: dict[str, np.ndarray], backend: str) -> None:
+        """Set up the ADMM state; ``shared_rows[j]``: the price rows exchanged with ``j``."""
         lp = self.program
         self.node = DualConsensusNode(
             name=self.name,
@@ -105,7 +106,7 @@ class DataCenterAgent(MarketAgent):
             trade_cols=np.arange(lp.n_cols)[lp.blocks["trades"]],
             trade_rows=self._links.rows_of(self.name),
             n_prices=self._links.n_rows,
-            degree=degree,
+            shared_rows=shared_rows,
             penalty=penalty,
             backend=backend,
         )
@@ -116,8 +117,11 @@ class DataCenterAgent(MarketAgent):
         self.node.primal_step()
 
     def admm_send_estimate(self) -> None:
-        """Step 3: send ``y_i`` to every neighbour, the round's only message."""
-        self.broadcast(self.model.round, PRICE_ESTIMATE, {"y": self.node.y})
+        """Step 3: send ``y_i`` (its shared rows) to every neighbour, the round's
+        only message."""
+        for neighbour in self.node.shared_rows:
+            self.send(self.model.round, neighbour, PRICE_ESTIMATE,
+                      {"y": self.node.estimate_for(neighbour)})
 
     def admm_primal_step(self) -> None:
         """Steps 1–3 in one call."""
@@ -127,15 +131,13 @@ class DataCenterAgent(MarketAgent):
     def admm_dual_step(self) -> None:
         """Step 4 with the estimates just received."""
         inbox = self.receive(PRICE_ESTIMATE)
-        self.node.dual_step([m.payload["y"] for m in inbox])
+        self.node.dual_step({m.sender: m.payload["y"] for m in inbox})
 
     def marginal_cost_of_work(self) -> np.ndarray:
         """$ per M requests of IW served here in each hour, from private data only:
         depreciation plus the energy of the servers, their share of the network,
         auxiliaries and the cooling that removes their heat at steady state (2)–(5)."""
-        k = DCCoefficients.of(self._spec)
-        mwh = (1 + k.aux) * (k.server_mw / k.iw_rate + k.dynamic_mwh) * (1 + 1 / k.cop)
-        return self._spec.depreciation + self._lmp * mwh
+        return self._spec.depreciation + self._lmp * mwh_per_work(self._spec)
 
     def announce_estimate(self, initial: str = "marginal_cost") -> None:
         """Round 0: pick the starting estimate and tell the neighbours.
@@ -148,11 +150,11 @@ class DataCenterAgent(MarketAgent):
             mc = self.marginal_cost_of_work()
             y0[self._links.rows_of(self.name)] = np.tile(mc, len(self.partners))
             self.node.start(y0=y0)
-        self.broadcast(self.model.round, PRICE_ESTIMATE, {"y": self.node.y})
+        self.admm_send_estimate()
 
     def receive_start(self) -> None:
         inbox = self.receive(PRICE_ESTIMATE)
-        self.node.neighbour_sum = np.sum([m.payload["y"] for m in inbox], axis=0)
+        self.node.receive_estimates({m.sender: m.payload["y"] for m in inbox})
 
     # ----- reporting ----------------------------------------------------------------
     def schedule_of(

@@ -64,6 +64,14 @@ class DCCoefficients:
         return self.idle_mw + self.network_mw
 
 
+def mwh_per_work(spec: DataCenterSpec) -> float:
+    """Grid energy (MWh) of one more M requests of IW at steady state: servers at
+    the QoS rate with their network share (2)–(3), auxiliaries, and the cooling
+    that removes their heat (4)–(5).  Converts work to "MW-equivalent"."""
+    k = DCCoefficients.of(spec)
+    return (1 + k.aux) * (k.server_mw / k.iw_rate + k.dynamic_mwh) * (1 + 1 / k.cop)
+
+
 def iw_capacity(spec: DataCenterSpec) -> float:
     """Largest interactive load (M requests/h) the DC can serve at QoS, eq. (15)+(17)."""
     k = DCCoefficients.of(spec)
@@ -136,8 +144,8 @@ def build_local_program(
     b = ProgramBuilder()
     b.add_variables("lambda_I", T, cost=spec.depreciation * dt)
     b.add_variables("lambda_B", T, cost=spec.depreciation * dt)
-    b.add_variables("servers_I", T, upper=k.n_max)
-    b.add_variables("servers_B", T, upper=k.n_max)
+    b.add_variables("servers_I", T)  # ≤ N_max through (17)
+    b.add_variables("servers_B", T)
     b.add_variables("cooling", T, lower=spec.cooling_min_mw, upper=spec.cooling_max_mw)
     b.add_variables("indoor", T, lower=spec.indoor_min_c, upper=spec.indoor_max_c)
     b.add_variables("grid", T, lower=0.0, upper=spec.grid_max_mw, cost=lmp * dt)

@@ -13,6 +13,18 @@ communication graph, round ``k`` is
 3. send ``y_i`` to every neighbour (the only message);
 4. ``p_i += c·Σ_{j∈N_i}(y_i − y_j)``.
 
+Two variants of what a DC estimates (``market.estimates``):
+
+* ``global`` (the paper): every DC estimates every link's price and exchanges
+  the whole vector with every neighbour.  The network-wide mean price moves by
+  (primal residual)/(2c·Σ_i|N_i|) per round, so price discovery slows down in
+  proportion to the number of DCs times their degree.
+* ``local``: a DC estimates only the prices of its own links and exchanges
+  each with the partner on that link (who must be a neighbour).  It is the
+  same algorithm applied row by row with consensus only among the agents that
+  hold the row, ``|N_i|`` becoming the number of neighbours holding it; the
+  uninvolved DCs, who only dilute the price signal, drop out.
+
 At a fixed point all ``y_i`` agree on ``y`` and ``x_i`` minimises
 ``f_i(x) + yᵀE_i x``: ``y`` is the multiplier of the reciprocity rows (30),
 i.e. the link price π_e,t (32) that the buyer pays, and Σ_i E_i x_i = 0
@@ -45,6 +57,10 @@ class DualConsensusNode:
 
     ``trade_cols`` are the columns of the trades block in ``lp`` and
     ``trade_rows`` their coupling rows in the global price vector.
+    ``shared_rows[j]`` are the rows whose estimates this DC exchanges with
+    neighbour ``j``: all rows in the paper's *global* variant, only the rows of
+    links both hold in the *local* variant.  ``y``/``p`` are kept over the
+    global row space; rows the DC does not hold stay 0.
     """
 
     name: str
@@ -52,21 +68,29 @@ class DualConsensusNode:
     trade_cols: np.ndarray
     trade_rows: np.ndarray
     n_prices: int
-    degree: int
+    shared_rows: dict[str, np.ndarray]
     penalty: float
-    backend: str = "osqp"
+    backend: str = "clarabel"
     y: np.ndarray = field(init=False)
     p: np.ndarray = field(init=False)
     neighbour_sum: np.ndarray = field(init=False)
     x: np.ndarray | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
-        if self.degree < 1:
+        if not self.shared_rows:
             raise ValueError(f"DC {self.name} has no neighbour in the communication graph")
+        self.row_degree = np.zeros(self.n_prices)
+        for rows in self.shared_rows.values():
+            self.row_degree[rows] += 1
+        self.held = np.flatnonzero(self.row_degree)
+        missing = np.setdiff1d(self.trade_rows, self.held)
+        if missing.size:
+            raise ValueError(f"DC {self.name} shares no estimate of its own link rows {missing}")
         self.y = np.zeros(self.n_prices)
         self.p = np.zeros(self.n_prices)
         self.neighbour_sum = np.zeros(self.n_prices)
-        self._weight = 1.0 / (4.0 * self.penalty * self.degree)
+        # weight of the ADMM quadratic per trade: 1 / (4c|N_i|), |N_i| per row
+        self._weight = 1.0 / (4.0 * self.penalty * self.row_degree[self.trade_rows])
         diag = np.zeros(self.lp.n_cols)
         diag[self.trade_cols] = 2.0 * self._weight
         P = sp.diags(diag, format="csc")
@@ -82,30 +106,46 @@ class DualConsensusNode:
 
     def start(self, y0: np.ndarray | None = None, p0: np.ndarray | None = None) -> None:
         """Reset (or warm-start) the estimates.  ``Σ_i p_i`` must be 0."""
-        self.y = np.zeros(self.n_prices) if y0 is None else np.array(y0, float)
-        self.p = np.zeros(self.n_prices) if p0 is None else np.array(p0, float)
+        mask = self.row_degree > 0
+        self.y = np.zeros(self.n_prices) if y0 is None else np.where(mask, y0, 0.0)
+        self.p = np.zeros(self.n_prices) if p0 is None else np.where(mask, p0, 0.0)
 
     def primal_step(self) -> np.ndarray:
         """Steps 1–2: solve the local QP, return the new estimate ``y_i``."""
-        c, d = self.penalty, self.degree
-        w = self.p - c * (d * self.y + self.neighbour_sum)
+        c, d, held = self.penalty, self.row_degree, self.held
+        w = np.zeros(self.n_prices)
+        w[held] = self.p[held] - c * (d[held] * self.y[held] + self.neighbour_sum[held])
         linear = self.lp.cost.copy()
         linear[self.trade_cols] -= 2.0 * self._weight * w[self.trade_rows]
         self.x = self._qp.solve(linear)
         Ex = np.zeros(self.n_prices)
         Ex[self.trade_rows] = self.x[self.trade_cols]
-        self.y = (Ex - w) / (2.0 * c * d)
+        self.y = np.zeros(self.n_prices)
+        self.y[held] = (Ex[held] - w[held]) / (2.0 * c * d[held])
         return self.y
 
-    def dual_step(self, neighbour_estimates: list[np.ndarray]) -> None:
+    def estimate_for(self, neighbour: str) -> np.ndarray:
+        """The part of ``y_i`` sent to ``neighbour`` (its shared rows, in order)."""
+        return self.y[self.shared_rows[neighbour]]
+
+    def dual_step(self, neighbour_estimates: dict[str, np.ndarray]) -> None:
         """Step 4 with the neighbours' fresh ``y_j``; keeps their sum for step 1."""
-        if len(neighbour_estimates) != self.degree:
+        if set(neighbour_estimates) != set(self.shared_rows):
             raise RuntimeError(
-                f"DC {self.name} expected {self.degree} price estimates, "
-                f"got {len(neighbour_estimates)}"
+                f"DC {self.name} expected price estimates from {sorted(self.shared_rows)}, "
+                f"got {sorted(neighbour_estimates)}"
             )
-        self.neighbour_sum = np.sum(neighbour_estimates, axis=0)
-        self.p = self.p + self.penalty * (self.degree * self.y - self.neighbour_sum)
+        self.receive_estimates(neighbour_estimates)
+        held = self.held
+        self.p[held] += self.penalty * (
+            self.row_degree[held] * self.y[held] - self.neighbour_sum[held]
+        )
+
+    def receive_estimates(self, neighbour_estimates: dict[str, np.ndarray]) -> None:
+        total = np.zeros(self.n_prices)
+        for neighbour, values in neighbour_estimates.items():
+            total[self.shared_rows[neighbour]] += values
+        self.neighbour_sum = total
 
     def own_trades_vector(self) -> np.ndarray:
         """``E_i x_i`` in the global row space (for residual bookkeeping)."""
@@ -133,10 +173,12 @@ def residuals(
 ) -> RoundRecord:
     total = sum(node.own_trades_vector() for node in nodes.values())
     primal = float(np.max(np.abs(total))) if np.size(total) else 0.0
-    disagreement = max(
-        (float(np.max(np.abs(nodes[a].y - nodes[b].y), initial=0.0)) for a, b in edges),
-        default=0.0,
-    )
+    disagreement = 0.0
+    for a, b in edges:
+        rows = nodes[a].shared_rows[b]
+        if rows.size:
+            gap = np.max(np.abs(nodes[a].y[rows] - nodes[b].y[rows]))
+            disagreement = max(disagreement, float(gap))
     change = max(
         float(np.max(np.abs(nodes[n].y - previous_y[n]), initial=0.0)) for n in nodes
     )

@@ -8,7 +8,7 @@
   every round calls ``update(q=...)`` and re-solves warm-started from the
   previous round's primal/dual pair.
 * :class:`ClarabelQP` — the default: Clarabel's own API, interior point,
-  accurate to 1e-9.  The ADMM needs exact trades: the quadratic on the trades
+  accurate to 1e-8.  The ADMM needs exact trades: the quadratic on the trades
   is weak (1/(4c|N_i|)), so an objective error ε moves them by ~√(ε·4c|N_i|).
   OSQP at eps 1e-5 was off by ~0.01 M requests/h and its polishing failed on
   these degenerate LPs; HiGHS's QP solver left 8e-5 of constraint violation.
@@ -134,7 +134,7 @@ class OsqpWarmQP:
 
 class ClarabelQP:
     """The same QP with Clarabel's own API: an interior-point method, exact to
-    1e-9, set up once (factorisation structure kept) and re-solved after
+    1e-8, set up once (factorisation structure kept) and re-solved after
     ``update(q=...)``.  Interior point cannot warm-start, but its iteration
     count barely depends on the data, which keeps rounds predictable.
 
@@ -143,7 +143,7 @@ class ClarabelQP:
     tolerance (1e-7); only if that fails too does the solve raise.
     """
 
-    def __init__(self, lp: LinearProgram, P: sp.spmatrix, who: str, tol: float = 1e-9) -> None:
+    def __init__(self, lp: LinearProgram, P: sp.spmatrix, who: str, tol: float = 1e-8) -> None:
         self.who = who
         self.fallbacks = 0
         n = lp.n_cols
@@ -151,14 +151,18 @@ class ClarabelQP:
         upper = ~eq & np.isfinite(lp.row_upper)
         lower = ~eq & np.isfinite(lp.row_lower)
         identity = sp.identity(n, format="csr")
-        col_up, col_lo = np.isfinite(lp.col_upper), np.isfinite(lp.col_lower)
+        fixed = lp.col_lower == lp.col_upper  # e.g. the indoor set-point: one equality
+        col_up = np.isfinite(lp.col_upper) & ~fixed
+        col_lo = np.isfinite(lp.col_lower) & ~fixed
+        equality = sp.vstack([lp.A[eq], identity[fixed]])
         inequality = sp.vstack([lp.A[upper], -lp.A[lower], identity[col_up], -identity[col_lo]])
         self._data = (
             sp.triu(P).tocsc(),
-            sp.vstack([lp.A[eq], inequality]).tocsc(),
-            np.concatenate([lp.row_upper[eq], lp.row_upper[upper], -lp.row_lower[lower],
-                            lp.col_upper[col_up], -lp.col_lower[col_lo]]),
-            [clarabel.ZeroConeT(int(eq.sum())), clarabel.NonnegativeConeT(inequality.shape[0])],
+            sp.vstack([equality, inequality]).tocsc(),
+            np.concatenate([lp.row_upper[eq], lp.col_upper[fixed], lp.row_upper[upper],
+                            -lp.row_lower[lower], lp.col_upper[col_up], -lp.col_lower[col_lo]]),
+            [clarabel.ZeroConeT(equality.shape[0]),
+             clarabel.NonnegativeConeT(inequality.shape[0])],
         )
         self._solver = self._workspace(lp.cost.copy(), tol)
 

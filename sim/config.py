@@ -85,6 +85,10 @@ class MarketSettings(BaseModel):
     workers: Annotated[int, Field(ge=1)] = Field(
         2, description="threads for the DCs' local solves within a round"
     )
+    estimates: Literal["global", "local"] = Field(
+        "local", description="global: every DC estimates every link price (the paper); "
+        "local: only its own links', agreed with the partner"
+    )
     initial_prices: Literal["marginal_cost", "zero"] = Field(
         "marginal_cost", description="each DC's opening estimate for its own links"
     )

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from agents.datacenter import PRICE_ESTIMATE
+from agents.dc_physics import mwh_per_work
 from sim.config import parse_scenario
 from sim.instances import random_scenario
 from sim.p2p_market import P2PMarketModel, centralised_twin, standalone_schedules
@@ -25,10 +26,14 @@ def _check_against_twin(scenario, max_rounds=1500):
     lost = result.lost_work()
     n_links = max(1, len(result.links.links))
     assert np.max(np.abs(lost)) <= n_links * settings.tol_primal
-    # link prices agree across agents: every pair of neighbours within tol_dual
-    estimates = {n: dc.node.y for n, dc in model.dcs.items()}
-    for a, b in model.communication.edges:
-        assert np.max(np.abs(estimates[a] - estimates[b])) <= settings.tol_dual
+    # link prices agree across agents: every DC holding a link's price agrees
+    # with the link's other end within tol_dual
+    T = result.links.hours
+    for e, (a, b) in enumerate(result.links.links):
+        rows = slice(e * T, (e + 1) * T)
+        ya, yb = model.dcs[a].node.y[rows], model.dcs[b].node.y[rows]
+        assert np.max(np.abs(ya - yb)) <= settings.tol_dual
+        assert np.allclose(result.link_prices[rows], 0.5 * (ya + yb))
     return model, result, twin
 
 
@@ -48,6 +53,34 @@ def test_four_dcs_full_mesh_matches_twin(reference):
     assert (per_round == 2 * model.communication.number_of_edges()).all()
     assert set(messages["kind"]) == {PRICE_ESTIMATE}
     assert len(per_round) == result.rounds + 1  # round 0 announces the starting estimates
+
+
+def test_paper_global_estimates_match_twin(reference_raw):
+    """The paper's variant: every DC estimates every link price."""
+    raw = {**reference_raw, "market": {**reference_raw["market"], "estimates": "global"}}
+    model, result, _ = _check_against_twin(parse_scenario(raw))
+    _check_nobody_loses(model, result)
+    sizes = model.bus.log_frame()["payload.y"].map(len)
+    assert (sizes == model.links.n_rows).all()  # the whole price vector travels
+    for a, b in model.communication.edges:
+        gap = np.max(np.abs(model.dcs[a].node.y - model.dcs[b].node.y))
+        assert gap <= scenario_tol(model)
+
+
+def scenario_tol(model) -> float:
+    return model.scenario.market.tol_dual
+
+
+def test_reciprocity_to_1e_4_mw_equivalent_with_tight_tolerance(reference_raw):
+    """Reciprocity (30) and no lost work (34) to 1e-4 MW-equivalent, converting
+    work to power with the largest grid energy per unit of work of any DC."""
+    market = {**reference_raw["market"], "tol_primal": 0.005, "tol_dual": 1e-3}
+    scenario = parse_scenario({**reference_raw, "market": market})
+    _, result, _ = _check_against_twin(scenario)
+    mw_per_work = max(mwh_per_work(spec) for spec in scenario.datacenters)
+    assert result.reciprocity_gap() * mw_per_work <= 1e-4
+    lost = np.abs(result.lost_work()) * mw_per_work
+    assert lost.max() <= len(result.links.links) * 1e-4
 
 
 def test_eight_dcs_on_a_ring_match_twin():
