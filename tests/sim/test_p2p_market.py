@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agents.datacenter import PRICE_ESTIMATE
 from agents.dc_physics import mwh_per_work
@@ -143,3 +145,12 @@ def test_other_backends_take_the_same_first_step(reference, backend):
         q_ref = ref.dcs[name].node.own_trades_vector()
         q_alt = alt.dcs[name].node.own_trades_vector()
         assert np.max(np.abs(q_ref - q_alt)) <= 0.05 * np.max(np.abs(q_ref)) + 1e-3
+
+
+@settings(max_examples=4, deadline=None, derandomize=True)
+@given(seed=st.integers(min_value=100, max_value=10_000), n_dc=st.integers(3, 5),
+       topology=st.sampled_from(["full", "ring"]))
+def test_hypothesis_instances_match_twin(seed, n_dc, topology):
+    scenario = parse_scenario(random_scenario(n_dc, seed=seed, topology=topology))
+    model, result, _ = _check_against_twin(scenario)
+    _check_nobody_loses(model, result)
