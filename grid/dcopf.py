@@ -1,0 +1,139 @@
+"""DC optimal power flow with LMPs (MODEL.md part B, eqs. (24)–(29)).
+
+All hours are solved in one QP (they are independent; stacking them keeps one
+compiled cvxpy problem whose demand and availability are ``Parameter``s, so
+the bi-level loop re-solves it with new numbers only).  Limits are written as
+two one-sided constraints (never ``abs``), and Clarabel (interior point)
+returns the duals.
+
+Sign convention (pinned by tests): with the balance written
+``Σ generation − Σ demand = 0`` cvxpy's dual ``y`` enters the Lagrangian as
+``+y·(generation − demand)``, so the system price is ``λ_t = −y_t``; the flow
+limits ``±f_l ≤ F_l`` have duals ``μ⁺_l, μ⁻_l ≥ 0``, and the LMP (29)
+``π_n,t = λ_t − Σ_l H_l,n·(μ⁺_l,t − μ⁻_l,t)`` is the cost of one more MW of
+load at bus n.  A bus that imports over a congested line is priced above λ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cvxpy as cp
+import numpy as np
+
+from grid.network import GridNetwork
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A generating unit: thermal (quadratic cost) or renewable (zero cost,
+    curtailable up to an hourly availability)."""
+
+    name: str
+    bus: int  # IEEE label
+    p_max: float
+    p_min: float = 0.0
+    a: float = 0.0  # $/MW²h
+    b: float = 0.0  # $/MWh
+    renewable: bool = False
+
+
+@dataclass(frozen=True)
+class OPFResult:
+    dispatch: dict[str, np.ndarray]  # unit -> MW per hour
+    lmp: np.ndarray  # hours × buses, $/MWh
+    energy_price: np.ndarray  # λ_t per hour
+    congestion: np.ndarray  # hours × buses: −Σ_l H_l,n (μ⁺ − μ⁻)
+    flows: np.ndarray  # hours × branches, MW
+    shed: np.ndarray  # hours × buses, MW of load shed
+    cost: float
+
+
+class OPFError(RuntimeError):
+    """An OPF that cannot be solved; the message names the hour."""
+
+
+class DCOPF:
+    """The grid operator's DC-OPF, built once for ``hours`` and re-solved."""
+
+    def __init__(
+        self,
+        network: GridNetwork,
+        units: list[Unit],
+        hours: int,
+        value_of_lost_load: float | None = None,
+    ) -> None:
+        self.network, self.units, self.hours = network, units, hours
+        self._shedding = value_of_lost_load is not None
+        n, T = network.n_buses, hours
+        H = network.ptdf()
+        rated = np.flatnonzero(np.isfinite(network.rating_mw))
+        self._rated, self._H = rated, H
+        G = np.zeros((n, len(units)))  # unit -> bus incidence
+        for k, unit in enumerate(units):
+            G[network.position(unit.bus), k] = 1.0
+        self.demand = cp.Parameter((T, n), nonneg=True, name="demand_mw")
+        self.available = cp.Parameter((T, len(units)), nonneg=True, name="available_mw")
+        self.p = cp.Variable((T, len(units)), name="p_mw")
+        self.shed = cp.Variable((T, n), nonneg=True, name="shed_mw")
+        a = np.array([u.a for u in units])
+        b = np.array([u.b for u in units])
+        p_min = np.array([u.p_min for u in units])
+        cost = cp.sum(self.p @ b) + cp.sum(cp.multiply(np.tile(a, (T, 1)), cp.square(self.p)))
+        constraints = [self.p >= np.tile(p_min, (T, 1)), self.p <= self.available]
+        if value_of_lost_load is not None:
+            cost = cost + value_of_lost_load * cp.sum(self.shed)
+            constraints.append(self.shed <= self.demand)
+        else:
+            constraints.append(self.shed == 0)
+        injection = self.p @ G.T + self.shed - self.demand  # T × n
+        self._balance = cp.sum(injection, axis=1) == 0  # (25)
+        constraints.append(self._balance)
+        self._upper = self._lower = None
+        if rated.size:
+            flow = injection @ H[rated].T  # T × rated
+            limit = np.tile(network.rating_mw[rated], (T, 1))
+            self._upper = flow <= limit  # (26)
+            self._lower = -flow <= limit
+            constraints += [self._upper, self._lower]
+        self._flow_all = injection @ H.T
+        self.problem = cp.Problem(cp.Minimize(cost), constraints)
+        assert self.problem.is_dpp()
+
+    def solve(self, demand_mw: np.ndarray, available_mw: np.ndarray) -> OPFResult:
+        """``demand_mw``: hours × buses; ``available_mw``: hours × units."""
+        T, n = self.hours, self.network.n_buses
+        if demand_mw.shape != (T, n):
+            raise ValueError(f"demand has shape {demand_mw.shape}, expected {(T, n)}")
+        self.demand.value = np.maximum(demand_mw, 0.0)
+        self.available.value = available_mw
+        self._check_adequacy(demand_mw, available_mw)
+        self.problem.solve(solver="CLARABEL")
+        if self.problem.status != "optimal":
+            raise OPFError(f"DC-OPF: solver status {self.problem.status!r}")
+        lam = -np.asarray(self._balance.dual_value).reshape(T)
+        congestion = np.zeros((T, n))
+        if self._upper is not None:
+            mu = np.asarray(self._upper.dual_value) - np.asarray(self._lower.dual_value)
+            congestion = -mu @ self._H[self._rated]
+        return OPFResult(
+            dispatch={u.name: self.p.value[:, k] for k, u in enumerate(self.units)},
+            lmp=lam[:, None] + congestion,
+            energy_price=lam,
+            congestion=congestion,
+            flows=np.asarray(self._flow_all.value),
+            shed=np.asarray(self.shed.value),
+            cost=float(self.problem.value),
+        )
+
+    def _check_adequacy(self, demand: np.ndarray, available: np.ndarray) -> None:
+        """Without load shedding, load above what all units can produce is
+        infeasible: name the hour before solving."""
+        if self._shedding:
+            return
+        capacity = available.sum(axis=1)
+        for t in np.flatnonzero(demand.sum(axis=1) > capacity + 1e-9):
+            raise OPFError(
+                f"DC-OPF hour {t}: load {demand[t].sum():.1f} MW exceeds available "
+                f"generation {capacity[t]:.1f} MW"
+            )
