@@ -23,6 +23,8 @@ from market.program import LinearProgram
 from market.solvers import solve_lp
 
 PRICE_ESTIMATE = "price_estimate"
+DEMAND_BID = "demand_bid"  # DC -> grid operator: hourly grid import (MW)
+LMP = "lmp"  # grid operator -> DC: the LMP series at the DC's own bus
 
 
 @dataclass(frozen=True)
@@ -75,12 +77,14 @@ class DataCenterAgent(MarketAgent):
         self._limits = {j: trade_limits[j] for j in self.partners}
         self.program: LinearProgram = build_local_program(spec, self._lmp, self._limits, dt)
         self.node: DualConsensusNode | None = None
+        self.grid_box: tuple[np.ndarray, np.ndarray] | None = None
 
     # ----- stand-alone operation -------------------------------------------------
     def solve_alone(self, lmp: np.ndarray | None = None) -> DCSchedule:
         """Best schedule without trading (q = 0), eq. (13), at ``lmp`` (default: own)."""
         lmp_used = self._lmp if lmp is None else np.asarray(lmp, float)
-        lp = build_local_program(self._spec, lmp_used, dict.fromkeys(self.partners, 0.0), self._dt)
+        lp = build_local_program(self._spec, lmp_used, dict.fromkeys(self.partners, 0.0), self._dt,
+                                 self.grid_box)
         solution = solve_lp(lp, f"DC {self.name} (stand-alone)")
         return self.schedule_of(solution.x, lp=lp, lmp=lmp_used)
 
@@ -95,6 +99,44 @@ class DataCenterAgent(MarketAgent):
                                lp.col_upper, lp.blocks, lp.row_groups)
         solution = solve_lp(priced, f"DC {self.name} (best response)")
         return self.schedule_of(solution.x, link_prices=link_prices)
+
+    # ----- the grid level: demand bids out, LMPs in (MODEL.md part C, V-B) --------
+    @property
+    def bus(self) -> int | None:
+        """The public bus this DC is connected at."""
+        return self._spec.bus
+
+    def current_demand(self) -> np.ndarray:
+        """Grid import of the latest market iterate (or alone if not trading yet)."""
+        if self.node is not None and self.node.x is not None:
+            return self.node.x[self.program.blocks["grid"]].copy()
+        return self.solve_alone().grid_mw
+
+    def send_demand_bid(self, operator: str, demand: np.ndarray | None = None) -> None:
+        """Send the hourly grid import (MW) to the grid operator."""
+        pg = self.current_demand() if demand is None else demand
+        self.send(self.model.round, operator, DEMAND_BID, {"pg": pg})
+
+    def receive_lmp(self) -> np.ndarray:
+        """Take the LMP series at the own bus and re-price the local problem."""
+        (message,) = self.receive(LMP)
+        self.set_operating_conditions(np.asarray(message.payload["lmp"]), self.grid_box)
+        return self._lmp
+
+    def set_operating_conditions(
+        self, lmp: np.ndarray, grid_box: tuple[np.ndarray, np.ndarray] | None
+    ) -> None:
+        """New LMPs and/or bisection box: rebuild the local problem; the ADMM
+        state (estimates y, p) is kept as a warm start."""
+        self._lmp = np.asarray(lmp, float)
+        self.grid_box = grid_box
+        self.program = build_local_program(self._spec, self._lmp, self._limits, self._dt,
+                                           grid_box)
+        if self.node is not None:
+            old = self.node
+            self.join_market(old.penalty, old.shared_rows, old.backend)
+            self.node.y, self.node.p = old.y, old.p
+            self.node.neighbour_sum = old.neighbour_sum
 
     # ----- dual-consensus ADMM (MODEL.md part C) ---------------------------------
     def join_market(self, penalty: float, shared_rows: dict[str, np.ndarray], backend: str) -> None:

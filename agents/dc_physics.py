@@ -129,12 +129,15 @@ def build_local_program(
     lmp: np.ndarray,
     trade_limits: dict[str, float],
     dt: float = 1.0,
+    grid_box: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> LinearProgram:
     """DC ``i``'s problem (23) with trades (31), (33): minimise −profit + R.
 
     Cost = depreciation c_d·λ·Δt + electricity π^LMP_t·Pg_t·Δt; the constant
     revenue R is left out (add :func:`revenue` for the profit).  Trades enter
     only through (33); their price is added by the market protocol.
+    ``grid_box`` = (lo, hi) per hour narrows (19) to the operating interval the
+    bisection-assisted loop (51)–(54) assigns (NaN: no box in that hour).
     """
     k = DCCoefficients.of(spec)
     T = spec.hours
@@ -148,7 +151,12 @@ def build_local_program(
     b.add_variables("servers_B", T)
     b.add_variables("cooling", T, lower=spec.cooling_min_mw, upper=spec.cooling_max_mw)
     b.add_variables("indoor", T, lower=spec.indoor_min_c, upper=spec.indoor_max_c)
-    b.add_variables("grid", T, lower=0.0, upper=spec.grid_max_mw, cost=lmp * dt)
+    grid_lo, grid_hi = np.zeros(T), np.full(T, spec.grid_max_mw)
+    if grid_box is not None:
+        lo, hi = (np.asarray(v, float) for v in grid_box)
+        grid_lo = np.where(np.isnan(lo), grid_lo, np.maximum(lo, 0.0))
+        grid_hi = np.where(np.isnan(hi), grid_hi, np.minimum(hi, spec.grid_max_mw))
+    b.add_variables("grid", T, lower=grid_lo, upper=grid_hi, cost=lmp * dt)
     due, arrived = batch_bounds(spec, dt)
     due[-1] = arrived[-1]
     b.add_variables("batch_done", T, lower=due, upper=arrived)  # (11)-(12)

@@ -139,8 +139,9 @@ class ClarabelQP:
     count barely depends on the data, which keeps rounds predictable.
 
     If Clarabel stalls (``InsufficientProgress``, seen on 1 solve in ~10⁴ on
-    the 64-DC case) the round is re-solved by a fresh workspace with a looser
-    tolerance (1e-7); only if that fails too does the solve raise.
+    the 64-DC case and with LMPs of a few hundred $/MWh) the round is re-solved
+    by a fresh workspace with more iterative refinement, then at tolerance
+    1e-6; only if that fails too does the solve raise.  ``fallbacks`` counts them.
     """
 
     def __init__(self, lp: LinearProgram, P: sp.spmatrix, who: str, tol: float = 1e-8) -> None:
@@ -166,19 +167,28 @@ class ClarabelQP:
         )
         self._solver = self._workspace(lp.cost.copy(), tol)
 
-    def _workspace(self, q: np.ndarray, tol: float) -> clarabel.DefaultSolver:
+    def _workspace(self, q: np.ndarray, tol: float, refine: bool = False) -> clarabel.DefaultSolver:
         P, A, b, cones = self._data
         settings = clarabel.DefaultSettings()
         settings.verbose = False
         settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = tol
+        if refine:  # more iterative refinement of each KKT solve
+            settings.iterative_refinement_reltol = 1e-14
+            settings.iterative_refinement_abstol = 1e-14
+            settings.iterative_refinement_max_iter = 50
         return clarabel.DefaultSolver(P, q, A, b, cones, settings)
 
     def solve(self, linear_cost: np.ndarray) -> np.ndarray:
         self._solver.update(q=linear_cost)
         solution = self._solver.solve()
-        if str(solution.status) not in ("Solved", "AlmostSolved"):
+        # Fallbacks for a stalled solve (seen with LMPs of a few hundred $/MWh,
+        # where the dual residual floors near 1e-7): more iterative refinement,
+        # then tolerance 1e-6.
+        for tol, refine in ((1e-8, True), (1e-6, True)):
+            if str(solution.status) in ("Solved", "AlmostSolved"):
+                break
             self.fallbacks += 1
-            solution = self._workspace(linear_cost, 1e-7).solve()
+            solution = self._workspace(linear_cost, tol, refine).solve()
         status = str(solution.status)
         if status not in ("Solved", "AlmostSolved"):
             raise SolveError(self.who, f"Clarabel {status}")

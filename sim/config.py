@@ -94,6 +94,59 @@ class MarketSettings(BaseModel):
     )
 
 
+NETWORK_BUSES = {"pandapower:case_ieee30": 30}
+
+
+class ThermalUnitSpec(BaseModel):
+    """A thermal unit: quadratic cost a·P² + b·P (before the cost factor), (24)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    bus: int
+    p_max_mw: Annotated[float, Field(gt=0)]
+    p_min_mw: Annotated[float, Field(ge=0)] = 0.0
+    a: Annotated[float, Field(ge=0)]
+    b: Annotated[float, Field(ge=0)]
+
+
+class RenewableSpec(BaseModel):
+    """A wind or PV farm: zero cost, curtailable up to its hourly availability."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    bus: int
+    available_mw: list[Annotated[float, Field(ge=0)]]
+
+
+class GridSpec(BaseModel):
+    """The grid operator's private data (MODEL.md part B)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    network: Literal["pandapower:case_ieee30"] = "pandapower:case_ieee30"
+    thermal_units: list[ThermalUnitSpec] = Field(min_length=1)
+    renewables: list[RenewableSpec] = Field(default_factory=list)
+    load_scaling: list[Annotated[float, Field(ge=0)]] = Field(
+        description="hourly factor on the case's fixed bus loads"
+    )
+    line_ratings_mw: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default_factory=dict, description="'a-b' -> MW; lines not named are unrated"
+    )
+    cost_factor: Annotated[float, Field(gt=0)] = 1.0
+    value_of_lost_load: Annotated[float, Field(gt=0)] | None = Field(
+        1000.0, description="$/MWh before the cost factor; null: no load shedding"
+    )
+
+
+class BilevelSettings(BaseModel):
+    """The outer loop (MODEL.md (49)–(54))."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    tol_mw: Annotated[float, Field(gt=0)] = 0.1
+    max_outer: Annotated[int, Field(ge=1)] = 60
+    bisection: bool = True
+    stall: Annotated[int, Field(ge=1)] = 6
+
+
 class P2PScenario(BaseModel):
     """DCs, their bus LMPs (an input until a grid operator provides them) and the market."""
 
@@ -103,8 +156,12 @@ class P2PScenario(BaseModel):
     hours: Annotated[int, Field(ge=1)]
     dt_h: Annotated[float, Field(gt=0)] = 1.0
     datacenters: list[DataCenterSpec] = Field(min_length=2)
-    lmp: dict[str, list[float]] = Field(description="$/MWh at each DC's bus, per hour")
+    lmp: dict[str, list[float]] = Field(
+        description="$/MWh at each DC's bus, per hour (with a grid: the starting guess)"
+    )
     market: MarketSettings = MarketSettings()
+    grid: GridSpec | None = None
+    bilevel: BilevelSettings = BilevelSettings()
 
     @model_validator(mode="after")
     def _check(self) -> P2PScenario:
@@ -129,7 +186,28 @@ class P2PScenario(BaseModel):
                 raise ValueError(f"lmp.{key}: unknown DC (known: {names})")
         self._check_graphs(names)
         self._check_iw_capacity()
+        if self.grid is not None:
+            self._check_grid()
         return self
+
+    def _check_grid(self) -> None:
+        grid = self.grid
+        if len(grid.load_scaling) != self.hours:
+            raise ValueError(
+                f"grid.load_scaling: {len(grid.load_scaling)} values, expected {self.hours}"
+            )
+        for farm in grid.renewables:
+            if len(farm.available_mw) != self.hours:
+                raise ValueError(f"grid.renewables.{farm.name}.available_mw: "
+                                 f"{len(farm.available_mw)} values, expected {self.hours}")
+        n_buses = NETWORK_BUSES[grid.network]
+        placed = [(f"datacenters.{dc.name}.bus", dc.bus) for dc in self.datacenters]
+        placed += [(f"grid.thermal_units.{u.name}.bus", u.bus) for u in grid.thermal_units]
+        placed += [(f"grid.renewables.{r.name}.bus", r.bus) for r in grid.renewables]
+        for where, bus in placed:
+            if bus is None or not 1 <= bus <= n_buses:
+                raise ValueError(f"{where}: bus {bus} does not exist in {grid.network} "
+                                 f"(buses 1..{n_buses})")
 
     def _check_graphs(self, names: list[str]) -> None:
         for label, spec in (("communication", self.market.communication),

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import mesa
+import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -92,7 +93,7 @@ class P2PMarketModel(mesa.Model):
         self.round = 0
         self.communication = scenario.communication_graph()
         self.links = LinkIndex.of(scenario.trading_graph(), scenario.hours)
-        self.bus = MessageBus(self.communication, kinds=[PRICE_ESTIMATE])
+        self.bus = MessageBus(self._bus_graph(), kinds=[PRICE_ESTIMATE])
         lmps = {n: np.asarray((lmp or {}).get(n, scenario.lmp[n]), float) for n in scenario.names}
         limits = scenario.trade_limits()
         self.dcs: dict[str, DataCenterAgent] = {}
@@ -115,6 +116,18 @@ class P2PMarketModel(mesa.Model):
         n_workers = workers if workers is not None else scenario.market.workers
         self._pool = ThreadPoolExecutor(n_workers) if n_workers > 1 else None
         self._start()
+
+    def _bus_graph(self) -> nx.Graph:
+        """The graph messages travel on (subclasses add other agents)."""
+        return self.communication
+
+    def restart_rounds(self) -> None:
+        """Start a new clearing (e.g. after new LMPs), keeping the estimates."""
+        self.round = 0
+        self.history = []
+        self.converged = False
+        self.running = True
+        self._clock = 0.0
 
     def _auto_penalty(self, lmps: dict[str, np.ndarray], limits: dict) -> float:
         """``c`` from the instance's trade volume and marginal cost of work.
