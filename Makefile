@@ -15,7 +15,8 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/dcmarket run $(ARGS)
+	$(BIN)/dcmarket run
+	$(BIN)/dcmarket case-study --out runs/p2p_ieee30
 
 test: $(STAMP)
 	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall . >/dev/null

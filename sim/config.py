@@ -153,6 +153,7 @@ class P2PScenario(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = "p2p"
     description: str = ""
+    sources: dict[str, str] = Field(default_factory=dict, description="where each input came from")
     hours: Annotated[int, Field(ge=1)]
     dt_h: Annotated[float, Field(gt=0)] = 1.0
     datacenters: list[DataCenterSpec] = Field(min_length=2)
@@ -291,6 +292,12 @@ def load_scenario(path: str | Path) -> P2PScenario:
         raw = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as exc:
         raise ScenarioError(f"{path}: cannot read scenario: {exc}") from exc
+    try:
+        from sim.resolve import resolve_sources
+
+        raw = resolve_sources(raw)
+    except (KeyError, ValueError, FileNotFoundError) as exc:
+        raise ScenarioError(f"{path}: {exc}") from exc
     return parse_scenario(raw, str(path))
 
 
