@@ -9,6 +9,8 @@ Nothing else crosses between the levels.
 
 from __future__ import annotations
 
+import time
+
 import mesa
 import numpy as np
 
@@ -35,6 +37,7 @@ class GridOperatorAgent(MarketAgent):
         self._available = np.asarray(available_mw, float)  # hours × units
         self._dc_position = {dc: opf.network.position(b) for dc, b in dc_buses.items()}
         self.last: OPFResult | None = None
+        self.solve_s = 0.0  # time spent in OPF solves
 
     def dc_demand(self, bids: dict[str, np.ndarray]) -> np.ndarray:
         """Fixed loads plus each DC's bid at its bus (hours × buses)."""
@@ -49,7 +52,9 @@ class GridOperatorAgent(MarketAgent):
         missing = set(self._dc_position) - set(bids)
         if missing:
             raise RuntimeError(f"grid operator: no demand bid from {sorted(missing)}")
+        tic = time.perf_counter()
         self.last = self._opf.solve(self.dc_demand(bids), self._available)
+        self.solve_s += time.perf_counter() - tic
         for dc, position in self._dc_position.items():
             self.send(self.model.round, dc, LMP, {"lmp": self.last.lmp[:, position]})
         return self.last

@@ -160,7 +160,10 @@ def run_case_study(scenario: P2PScenario, out: Path | None = None,
                           "with": float(with_.model.operator.last.shed.sum())},
         "ptdf_on_line_10_17": congestion_sensitivity(with_),
         "wall_s": wall,
+        "grid_s": sum(r.model.operator.solve_s for r in (plain, without, with_)),
+        "market_s": sum(r.model.market_s for r in (plain, without, with_)),
     }
+    summary["other_s"] = wall - summary["grid_s"] - summary["market_s"]
     text = format_table(table, without, with_)
     if out is not None:
         write_run_folder(out, scenario, {"without": without, "with": with_}, plain, summary)

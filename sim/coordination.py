@@ -11,6 +11,7 @@ round inside it; bids and LMPs travel in round 0).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import networkx as nx
@@ -82,6 +83,7 @@ class CoordinationModel(P2PMarketModel):
         self.oscillation_seen = False
         self.bilevel_converged = False
         self.last_market: MarketResult | None = None
+        self.market_s = 0.0  # time spent clearing the DC level
 
     def _bus_graph(self) -> nx.Graph:
         graph = self.communication.copy()
@@ -123,6 +125,13 @@ class CoordinationModel(P2PMarketModel):
         return record
 
     def _clear_market(self) -> tuple[np.ndarray, int, bool]:
+        tic = time.perf_counter()
+        try:
+            return self._clear_market_untimed()
+        finally:
+            self.market_s += time.perf_counter() - tic
+
+    def _clear_market_untimed(self) -> tuple[np.ndarray, int, bool]:
         if not self.trading:
             demand = np.array([dc.solve_alone().grid_mw for dc in self.dcs.values()])
             return demand, 0, True

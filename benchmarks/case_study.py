@@ -1,0 +1,27 @@
+"""Time the P2P-CSM case study (plain loop, bi-level without and with market).
+
+    python benchmarks/case_study.py
+
+Last line: JSON with wall_s, grid_s (DC-OPF solves), market_s (DC level:
+ADMM rounds or stand-alone solves), other_s, plus the outer iteration counts.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+from sim.case_study import run_case_study
+from sim.config import load_scenario
+
+
+def main() -> None:
+    scenario = load_scenario(str(resources.files("sim.scenarios") / "p2p_ieee30.yaml"))
+    _, summary = run_case_study(scenario)
+    keys = ("wall_s", "grid_s", "market_s", "other_s", "outer_iterations",
+            "bilevel_converged", "admm_converged_all")
+    print(json.dumps({k: summary[k] for k in keys}))
+
+
+if __name__ == "__main__":
+    main()
