@@ -12,6 +12,7 @@ pandapower's bus order (label − 1 for this case).
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass, field
 
@@ -99,8 +100,10 @@ class GridNetwork:
         return H
 
 
+@functools.lru_cache(maxsize=1)
 def load_pandapower_ieee30() -> tuple[GridNetwork, object]:
-    """The IEEE 30-bus case from pandapower and the pandapower net itself."""
+    """The IEEE 30-bus case from pandapower and the pandapower net itself
+    (cached: treat the net as read-only, deep-copy it to modify it)."""
     import pandapower as pp
     import pandapower.networks as pn
 

@@ -106,10 +106,11 @@ class ProgramBuilder:
         if name in self._row_groups:
             raise ValueError(f"row group {name!r} defined twice")
         m = n_rows if n_rows is not None else self._infer_rows(terms)
-        parts = []
-        for block, coefficient in terms:
-            parts.append(self._term_matrix(block, coefficient, m))
-        self._row_blocks.append(sp.coo_matrix(sum(parts[1:], parts[0])))
+        parts = [self._term_matrix(block, coefficient, m) for block, coefficient in terms]
+        self._row_blocks.append(sp.coo_matrix((
+            np.concatenate([p.data for p in parts]),
+            (np.concatenate([p.row for p in parts]), np.concatenate([p.col for p in parts])),
+        ), shape=(m, self._n_cols)))
         self._row_lower.append(np.broadcast_to(np.asarray(lower, float), (m,)).copy())
         self._row_upper.append(np.broadcast_to(np.asarray(upper, float), (m,)).copy())
         self._row_groups[name] = slice(self._n_rows, self._n_rows + m)
@@ -123,20 +124,21 @@ class ProgramBuilder:
             return self._sizes[block]
         raise ValueError("a row group needs at least one term")
 
-    def _term_matrix(self, block: str, coefficient: Coefficient, m: int) -> sp.csr_matrix:
+    def _term_matrix(self, block: str, coefficient: Coefficient, m: int) -> sp.coo_matrix:
         size, start = self._sizes[block], self._starts[block]
         if sp.issparse(coefficient) or np.ndim(coefficient) == 2:
-            local = sp.csr_matrix(coefficient)
+            local = sp.coo_matrix(coefficient)
+            if local.shape != (m, size):
+                raise ValueError(
+                    f"term on {block!r} has shape {local.shape}, expected {(m, size)}"
+                )
+            rows, cols, vals = local.row, local.col, local.data
         else:
             if size != m:
                 raise ValueError(f"diagonal term on {block!r} needs {m} entries, has {size}")
-            local = sp.diags(np.broadcast_to(np.asarray(coefficient, float), (m,)))
-        if local.shape != (m, size):
-            raise ValueError(f"term on {block!r} has shape {local.shape}, expected {(m, size)}")
-        placed = sp.hstack(
-            [sp.csr_matrix((m, start)), local, sp.csr_matrix((m, self._n_cols - start - size))]
-        )
-        return placed.tocsr()
+            rows = cols = np.arange(m)
+            vals = np.broadcast_to(np.asarray(coefficient, float), (m,))
+        return sp.coo_matrix((vals, (rows, cols + start)), shape=(m, self._n_cols))
 
     def build(self) -> LinearProgram:
         """Freeze the program.  Rows must be added after all variables."""

@@ -58,7 +58,8 @@ class CoordinationModel(P2PMarketModel):
     """DC agents, their market and the grid operator in one Mesa model."""
 
     def __init__(self, scenario: P2PScenario, trading: bool = True,
-                 bisection: bool | None = None, **kwargs) -> None:
+                 bisection: bool | None = None, initial_demand: np.ndarray | None = None,
+                 **kwargs) -> None:
         if scenario.grid is None:
             raise ValueError(f"scenario {scenario.name}: no grid section")
         super().__init__(scenario, **kwargs)
@@ -75,7 +76,10 @@ class CoordinationModel(P2PMarketModel):
             {dc.name: dc.bus for dc in scenario.datacenters},
         )
         n_dc, T = len(self.dcs), scenario.hours
-        self.demand = np.array([dc.solve_alone().grid_mw for dc in self.dcs.values()])
+        # starting point: each DC alone at the scenario's LMP guess, unless given
+        # (e.g. the no-market equilibrium, when the market opens on a settled grid)
+        self.demand = (np.array([dc.solve_alone().grid_mw for dc in self.dcs.values()])
+                       if initial_demand is None else np.array(initial_demand, float))
         self.demand_history = [self.demand.copy()]
         self.boxes = BisectionBoxes.empty(n_dc, T)
         self.outer: list[OuterRecord] = []
