@@ -138,6 +138,24 @@ class DataCenterAgent(MarketAgent):
             self.node.y, self.node.p = old.y, old.p
             self.node.neighbour_sum = old.neighbour_sum
 
+    def profit_given_up_in_box(self, schedule: DCSchedule,
+                               link_prices: np.ndarray | None) -> float:
+        """What the bisection box costs this DC: the profit of its best response
+        without the box (same LMPs, same link prices, or alone when ``None``)
+        minus the profit of ``schedule``.  ~0 means the point is an equilibrium
+        for this DC even without its box."""
+        limits = self._limits if link_prices is not None else dict.fromkeys(self.partners, 0.0)
+        lp = build_local_program(self._spec, self._lmp, limits, self._dt, None)
+        cost = lp.cost.copy()
+        if link_prices is not None and self.partners:
+            cols = np.arange(lp.n_cols)[lp.blocks["trades"]]
+            cost[cols] += link_prices[self._links.rows_of(self.name)]
+        free = LinearProgram(cost, lp.A, lp.row_lower, lp.row_upper, lp.col_lower, lp.col_upper,
+                             lp.blocks, lp.row_groups)
+        best = self.schedule_of(solve_lp(free, f"DC {self.name} (without box)").x, lp=lp,
+                                link_prices=link_prices)
+        return best.profit - schedule.profit
+
     # ----- dual-consensus ADMM (MODEL.md part C) ---------------------------------
     def join_market(self, penalty: float, shared_rows: dict[str, np.ndarray], backend: str) -> None:
         """Set up the ADMM state; ``shared_rows[j]``: the price rows exchanged with ``j``."""

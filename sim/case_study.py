@@ -100,6 +100,13 @@ def format_table(table: pd.DataFrame, without: RunOutcome, with_: RunOutcome) ->
     return "\n".join(lines)
 
 
+def format_boxes(given_up: dict[str, dict[str, float]]) -> str:
+    """Per DC, the profit it gives up by staying inside its bisection box."""
+    parts = [f"{run}: " + ", ".join(f"{n} {v:,.0f} $" for n, v in values.items())
+             for run, values in given_up.items()]
+    return "profit given up inside the bisection boxes — " + "; ".join(parts)
+
+
 def congestion_sensitivity(run: RunOutcome, line: str = "10-17") -> dict[str, float]:
     """Each DC's PTDF on the rated line: how its load moves the line's flow."""
     net = run.model.case.network
@@ -163,12 +170,20 @@ def run_case_study(scenario: P2PScenario, out: Path | None = None,
         "load_shed_mwh": {"without": float(without.model.operator.last.shed.sum()),
                           "with": float(with_.model.operator.last.shed.sum())},
         "ptdf_on_line_10_17": congestion_sensitivity(with_),
+        "profit_given_up_in_box": {
+            "without": {n: dc.profit_given_up_in_box(without.schedules[n], None)
+                        for n, dc in without.model.dcs.items()},
+            "with": {n: dc.profit_given_up_in_box(
+                with_.schedules[n], with_.model.last_market.link_prices)
+                for n, dc in with_.model.dcs.items()},
+        },
         "wall_s": wall,
         "grid_s": sum(r.model.operator.solve_s for r in (plain, without, with_)),
         "market_s": sum(r.model.market_s for r in (plain, without, with_)),
     }
     summary["other_s"] = wall - summary["grid_s"] - summary["market_s"]
-    text = format_table(table, without, with_)
+    text = format_table(table, without, with_) + "\n" + format_boxes(
+        summary["profit_given_up_in_box"])
     if out is not None:
         write_run_folder(out, scenario, {"without": without, "with": with_}, plain, summary)
         try:

@@ -44,6 +44,24 @@ def case_study_figures(out: Path, without, with_, plain) -> None:
     ax.legend()
     _save(fig, out / "fig_bilevel_residual.png")
 
+    # Fig. 7: grid power of the four DCs over the outer iterations, at the hour
+    # whose demand moved most (plain loop and bisection, with market)
+    import numpy as np
+
+    history = np.array(with_.model.demand_history)  # iterations × DCs × hours
+    hour = int(np.argmax(np.abs(np.diff(history, axis=0)).sum(axis=(0, 1))))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
+    for ax, run, title in ((axes[0], plain, "plain loop, no market"),
+                           (axes[1], with_, "bisection, with market")):
+        traj = np.array(run.model.demand_history)[:, :, hour]
+        for i, name in enumerate(run.model.dcs):
+            ax.plot(range(len(traj)), traj[:, i], "o-", ms=3, label=name)
+        ax.set_title(f"{title}: Pg at hour {hour}")
+        ax.set_xlabel("outer iteration")
+    axes[0].set_ylabel("MW")
+    axes[0].legend()
+    _save(fig, out / "fig_grid_power_trajectory.png")
+
     # Fig. 8: ADMM residuals of the final outer iteration
     if with_.model.inner_histories:
         last = with_.model.inner_histories[-1]

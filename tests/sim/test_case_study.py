@@ -39,6 +39,13 @@ def test_market_gains_saves_energy_and_narrows_prices(case):
     assert summary["lmp_spread_peak_without"] > 1.0
 
 
+def test_with_market_the_boxes_barely_bind(case):
+    _, _, summary, _ = case
+    for name, given_up in summary["profit_given_up_in_box"]["with"].items():
+        assert -1e-6 * abs(summary["profit_with"][name]) <= given_up
+        assert given_up <= 1e-2 * abs(summary["profit_with"][name]), name
+
+
 def test_run_folder_is_complete(case):
     scenario, _, summary, out = case
     assert json.loads((out / "summary.json").read_text())["wall_s"] == summary["wall_s"]
@@ -46,7 +53,8 @@ def test_run_folder_is_complete(case):
                  "dc_schedules_with.csv", "trades_with.csv", "admm_residuals_with.csv",
                  "bilevel_residuals_plain_without.csv", "messages_with.parquet",
                  "input_fixed_load_mw.csv", "input_available_mw.csv",
-                 "fig_lmp_dc_buses.png", "fig_bilevel_residual.png"):
+                 "fig_lmp_dc_buses.png", "fig_bilevel_residual.png",
+                 "fig_grid_power_trajectory.png", "fig_admm_residual.png"):
         assert (out / name).exists(), name
     resolved = json.loads((out / "scenario_resolved.json").read_text())
     assert "TMY3" in resolved["sources"]["weather"]
