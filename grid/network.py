@@ -13,6 +13,7 @@ pandapower's bus order (label − 1 for this case).
 from __future__ import annotations
 
 import functools
+import logging
 import warnings
 from dataclasses import dataclass, field
 
@@ -104,13 +105,15 @@ class GridNetwork:
 def load_pandapower_ieee30() -> tuple[GridNetwork, object]:
     """The IEEE 30-bus case from pandapower and the pandapower net itself
     (cached: treat the net as read-only, deep-copy it to modify it)."""
+    # pandapower warns that numba is missing; a 30-bus DC power flow does not need it
+    logging.getLogger("pandapower").setLevel(logging.ERROR)
     import pandapower as pp
     import pandapower.networks as pn
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         net = pn.case_ieee30()
-        pp.rundcpp(net)
+        pp.rundcpp(net, numba=False)  # the DC power flow is tiny; numba is not needed
     ppc = net._ppc  # pandapower's internal PYPOWER case, built from the net's own data
     branch = np.real(ppc["branch"])
     tap = branch[:, _TAP].copy()

@@ -124,10 +124,15 @@ def write_run_folder(out: Path, scenario: P2PScenario, runs: dict[str, RunOutcom
     avail = pd.DataFrame(case.available_mw, columns=[u.name for u in case.units])
     write_frame(avail.assign(hour=range(len(avail))), out / "input_available_mw.csv")
     for key, run in runs.items():
-        lmp = run.model.operator.last.lmp
-        frame = pd.DataFrame(lmp, columns=[f"bus{b}" for b in case.network.bus_labels])
-        long = frame.assign(hour=range(len(frame))).melt("hour", var_name="bus",
-                                                          value_name="lmp_usd_per_mwh")
+        opf = run.model.operator.last
+        hours, buses = np.meshgrid(range(opf.lmp.shape[0]), case.network.bus_labels,
+                                   indexing="ij")
+        long = pd.DataFrame({
+            "hour": hours.ravel(), "bus": buses.ravel(),
+            "lmp_usd_per_mwh": opf.lmp.ravel(),
+            "energy_usd_per_mwh": np.repeat(opf.energy_price, opf.lmp.shape[1]),
+            "congestion_usd_per_mwh": opf.congestion.ravel(),
+        })
         write_frame(long, out / f"lmp_{key}.csv")
         write_frame(schedules_frame(run.schedules), out / f"dc_schedules_{key}.csv")
         write_frame(run.outer, out / f"bilevel_residuals_{key}.csv")

@@ -56,7 +56,7 @@ def _pandapower_dcopf(net, units, rating: dict[tuple[int, int], float]):
         net.line.loc[line, "max_i_ka"] = mw / (kv * np.sqrt(3))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pp.rundcopp(net)
+        pp.rundcopp(net, numba=False)
     dispatch = {"G1": float(net.res_ext_grid.p_mw.iloc[0])}
     for gi, row in net.gen.iterrows():
         if int(row.bus) + 1 in by_bus:
