@@ -102,6 +102,11 @@ class DataCenterAgent(MarketAgent):
 
     # ----- the grid level: demand bids out, LMPs in (MODEL.md part C, V-B) --------
     @property
+    def lmp(self) -> np.ndarray:
+        """The LMP series at this DC's bus, as last received (public price)."""
+        return self._lmp.copy()
+
+    @property
     def bus(self) -> int | None:
         """The public bus this DC is connected at."""
         return self._spec.bus
@@ -124,7 +129,8 @@ class DataCenterAgent(MarketAgent):
         return self._lmp
 
     def set_operating_conditions(
-        self, lmp: np.ndarray, grid_box: tuple[np.ndarray, np.ndarray] | None
+        self, lmp: np.ndarray, grid_box: tuple[np.ndarray, np.ndarray] | None,
+        penalty: float | None = None,
     ) -> None:
         """New LMPs and/or bisection box: rebuild the local problem; the ADMM
         state (estimates y, p) is kept as a warm start."""
@@ -134,7 +140,7 @@ class DataCenterAgent(MarketAgent):
                                            grid_box)
         if self.node is not None:
             old = self.node
-            self.join_market(old.penalty, old.shared_rows, old.backend)
+            self.join_market(penalty or old.penalty, old.shared_rows, old.backend)
             self.node.y, self.node.p = old.y, old.p
             self.node.neighbour_sum = old.neighbour_sum
 

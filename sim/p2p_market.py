@@ -103,7 +103,9 @@ class P2PMarketModel(mesa.Model):
             self.dcs[spec.name] = DataCenterAgent(
                 self, spec, lmps[spec.name], self.bus, self.links, own, scenario.dt_h
             )
-        self.penalty = penalty or self._auto_penalty(lmps, limits)
+        configured = scenario.market.penalty
+        self.penalty = penalty or (configured if configured != "auto"
+                                   else self._auto_penalty(lmps, limits))
         self.backend = backend or scenario.market.backend
         self.estimates = scenario.market.estimates
         for name, dc in self.dcs.items():
