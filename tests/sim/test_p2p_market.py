@@ -154,3 +154,10 @@ def test_hypothesis_instances_match_twin(seed, n_dc, topology):
     scenario = parse_scenario(random_scenario(n_dc, seed=seed, topology=topology))
     model, result, _ = _check_against_twin(scenario)
     _check_nobody_loses(model, result)
+
+
+def test_numeric_penalty_in_the_scenario_is_used(reference_raw):
+    market = {**reference_raw["market"], "penalty": 123.0}
+    model = P2PMarketModel(parse_scenario({**reference_raw, "market": market}), workers=1)
+    assert model.penalty == 123.0
+    assert all(dc.node.penalty == 123.0 for dc in model.dcs.values())
