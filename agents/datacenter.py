@@ -8,7 +8,7 @@ price estimate ``y_i``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import mesa
 import numpy as np
@@ -90,43 +90,30 @@ class DataCenterAgent(MarketAgent):
 
     def best_response(self, link_prices: np.ndarray) -> DCSchedule:
         """Re-optimise alone against fixed link prices π (one per link and hour)."""
-        lp = self.program
-        cost = lp.cost.copy()
-        cols = np.arange(lp.n_cols)[lp.blocks["trades"]]
-        rows = self._links.rows_of(self.name)
-        cost[cols] += link_prices[rows]
-        priced = LinearProgram(cost, lp.A, lp.row_lower, lp.row_upper, lp.col_lower,
-                               lp.col_upper, lp.blocks, lp.row_groups)
+        priced = self._priced(self.program, link_prices)
         solution = solve_lp(priced, f"DC {self.name} (best response)")
         return self.schedule_of(solution.x, link_prices=link_prices)
 
+    def _priced(self, lp: LinearProgram, link_prices: np.ndarray | None) -> LinearProgram:
+        """``lp`` with the buyer's payment π·q (35) added to the trades' cost."""
+        if link_prices is None or not self.partners:
+            return lp
+        cost = lp.cost.copy()
+        cost[lp.blocks["trades"]] += link_prices[self._links.rows_of(self.name)]
+        return replace(lp, cost=cost)
+
     # ----- the grid level: demand bids out, LMPs in (MODEL.md part C, V-B) --------
-    @property
-    def lmp(self) -> np.ndarray:
-        """The LMP series at this DC's bus, as last received (public price)."""
-        return self._lmp.copy()
-
-    @property
-    def bus(self) -> int | None:
-        """The public bus this DC is connected at."""
-        return self._spec.bus
-
-    def current_demand(self) -> np.ndarray:
-        """Grid import of the latest market iterate (or alone if not trading yet)."""
-        if self.node is not None and self.node.x is not None:
-            return self.node.x[self.program.blocks["grid"]].copy()
-        return self.solve_alone().grid_mw
-
-    def send_demand_bid(self, operator: str, demand: np.ndarray | None = None) -> None:
+    def send_demand_bid(self, operator: str, demand: np.ndarray) -> None:
         """Send the hourly grid import (MW) to the grid operator."""
-        pg = self.current_demand() if demand is None else demand
-        self.send(self.model.round, operator, DEMAND_BID, {"pg": pg})
+        self.send(self.model.round, operator, DEMAND_BID, {"pg": demand})
 
-    def receive_lmp(self) -> np.ndarray:
-        """Take the LMP series at the own bus and re-price the local problem."""
+    def receive_lmp(
+        self, grid_box: tuple[np.ndarray, np.ndarray] | None = None, penalty: float | None = None
+    ) -> None:
+        """Take the LMP series at the own bus and re-price the local problem, with
+        the bisection box and ADMM penalty of this outer iteration."""
         (message,) = self.receive(LMP)
-        self.set_operating_conditions(np.asarray(message.payload["lmp"]), self.grid_box)
-        return self._lmp
+        self.set_operating_conditions(np.asarray(message.payload["lmp"]), grid_box, penalty)
 
     def set_operating_conditions(
         self, lmp: np.ndarray, grid_box: tuple[np.ndarray, np.ndarray] | None,
@@ -152,12 +139,7 @@ class DataCenterAgent(MarketAgent):
         for this DC even without its box."""
         limits = self._limits if link_prices is not None else dict.fromkeys(self.partners, 0.0)
         lp = build_local_program(self._spec, self._lmp, limits, self._dt, None)
-        cost = lp.cost.copy()
-        if link_prices is not None and self.partners:
-            cols = np.arange(lp.n_cols)[lp.blocks["trades"]]
-            cost[cols] += link_prices[self._links.rows_of(self.name)]
-        free = LinearProgram(cost, lp.A, lp.row_lower, lp.row_upper, lp.col_lower, lp.col_upper,
-                             lp.blocks, lp.row_groups)
+        free = self._priced(lp, link_prices)
         best = self.schedule_of(solve_lp(free, f"DC {self.name} (without box)").x, lp=lp,
                                 link_prices=link_prices)
         return best.profit - schedule.profit
@@ -188,11 +170,6 @@ class DataCenterAgent(MarketAgent):
         for neighbour in self.node.shared_rows:
             self.send(self.model.round, neighbour, PRICE_ESTIMATE,
                       {"y": self.node.estimate_for(neighbour)})
-
-    def admm_primal_step(self) -> None:
-        """Steps 1–3 in one call."""
-        self.admm_local_solve()
-        self.admm_send_estimate()
 
     def admm_dual_step(self) -> None:
         """Step 4 with the estimates just received."""

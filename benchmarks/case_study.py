@@ -9,14 +9,14 @@ ADMM rounds or stand-alone solves), other_s, plus the outer iteration counts.
 from __future__ import annotations
 
 import json
-from importlib import resources
 
 from sim.case_study import run_case_study
+from sim.cli import scenario_path
 from sim.config import load_scenario
 
 
 def main() -> None:
-    scenario = load_scenario(str(resources.files("sim.scenarios") / "p2p_ieee30.yaml"))
+    scenario = load_scenario(scenario_path(None, "p2p_ieee30.yaml"))
     _, summary = run_case_study(scenario)
     keys = ("wall_s", "grid_s", "market_s", "other_s", "outer_iterations",
             "bilevel_converged", "admm_converged_all")

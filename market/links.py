@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
-import scipy.sparse as sp
 
 
 @dataclass(frozen=True)
@@ -42,13 +41,3 @@ class LinkIndex:
         return np.concatenate(
             [self.link_of(dc, j) * T + np.arange(T) for j in self.partners(dc)]
         ).astype(int) if self.partners(dc) else np.zeros(0, int)
-
-    def selector(self, dc: str) -> sp.csr_matrix:
-        """E_i restricted to the trades block: (n_rows × n_trades), ones."""
-        rows = self.rows_of(dc)
-        return sp.csr_matrix(
-            (np.ones(rows.size), (rows, np.arange(rows.size))), shape=(self.n_rows, rows.size)
-        )
-
-    def frame_index(self) -> list[tuple[str, str, int]]:
-        return [(a, b, t) for a, b in self.links for t in range(self.hours)]

@@ -27,8 +27,6 @@ outer iteration of a bi-level loop); they appear before the payload columns.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +37,8 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pandas as pd
+
+from market.atomic import atomic_path
 
 
 class ProtocolError(ValueError):
@@ -151,20 +151,13 @@ def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
     In CSV, list-valued payload columns are written as JSON arrays.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    if path.suffix not in (".parquet", ".csv"):
+        raise ValueError(f"unsupported log format {path.suffix!r}: use .parquet or .csv")
+    with atomic_path(path) as tmp:
         if path.suffix == ".parquet":
             frame.to_parquet(tmp, index=False)
-        elif path.suffix == ".csv":
-            _csv_ready(frame).to_csv(tmp, index=False)
         else:
-            raise ValueError(f"unsupported log format {path.suffix!r}: use .parquet or .csv")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+            _csv_ready(frame).to_csv(tmp, index=False)
     return path
 
 

@@ -14,7 +14,7 @@ say *which* constraint of *which* agent is at fault.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -46,12 +46,6 @@ class LinearProgram:
     def block(self, x: np.ndarray, name: str) -> np.ndarray:
         """The values of block ``name`` in a solution vector ``x``."""
         return x[self.blocks[name]]
-
-    def row_group_of(self, row: int) -> str:
-        for name, rows in self.row_groups.items():
-            if rows.start <= row < rows.stop:
-                return name
-        raise IndexError(row)
 
 
 @dataclass
@@ -198,13 +192,10 @@ def append_rows(
     start = lp.n_rows
     groups = dict(lp.row_groups)
     groups[name] = slice(start, start + A.shape[0])
-    return LinearProgram(
-        cost=lp.cost,
+    return replace(
+        lp,
         A=sp.vstack([lp.A, sp.csr_matrix(A)]).tocsr(),
         row_lower=np.concatenate([lp.row_lower, lower]),
         row_upper=np.concatenate([lp.row_upper, upper]),
-        col_lower=lp.col_lower,
-        col_upper=lp.col_upper,
-        blocks=lp.blocks,
         row_groups=groups,
     )

@@ -21,7 +21,7 @@ A non-optimal status raises :class:`SolveError` naming the agent and status.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import clarabel
 import cvxpy as cp
@@ -89,11 +89,9 @@ def _infeasible_groups(lp: LinearProgram) -> str:
     for name, rows in lp.row_groups.items():
         keep = np.ones(lp.n_rows, bool)
         keep[rows] = False
-        relaxed = LinearProgram(
-            cost=np.zeros(lp.n_cols), A=lp.A[keep], row_lower=lp.row_lower[keep],
-            row_upper=lp.row_upper[keep], col_lower=lp.col_lower, col_upper=lp.col_upper,
-            blocks=lp.blocks, row_groups={},
-        )
+        relaxed = replace(lp, cost=np.zeros(lp.n_cols), A=lp.A[keep],
+                          row_lower=lp.row_lower[keep], row_upper=lp.row_upper[keep],
+                          row_groups={})
         try:
             solve_lp(relaxed, "relaxation")
         except SolveError:

@@ -46,10 +46,7 @@ class RunOutcome:
 
     def dc_lmp(self) -> pd.DataFrame:
         """LMP ($/MWh) at each DC's bus per hour at the converged point."""
-        lmp = self.model.operator.last.lmp
-        net = self.model.case.network
-        return pd.DataFrame({n: lmp[:, net.position(self.model.scenario.spec(n).bus)]
-                             for n in self.model.dcs})
+        return pd.DataFrame(self.model.dc_lmps())
 
     def peak_spread(self) -> float:
         """Mean over hours 11–18 of max − min LMP across the DC buses."""

@@ -25,8 +25,9 @@ from sim.results import atomic_write_text, schedules_frame
 DEFAULT_SCENARIO = "p2p_4dc_fixed_lmp.yaml"
 
 
-def default_scenario_path() -> Path:
-    return Path(str(resources.files("sim.scenarios") / DEFAULT_SCENARIO))
+def scenario_path(given: str | None, default: str = DEFAULT_SCENARIO) -> Path:
+    """The ``--scenario`` file, or a shipped one from ``sim/scenarios``."""
+    return Path(given) if given else Path(str(resources.files("sim.scenarios") / default))
 
 
 def profit_table(scenario: P2PScenario, alone: dict, result: MarketResult) -> str:
@@ -47,7 +48,7 @@ def profit_table(scenario: P2PScenario, alone: dict, result: MarketResult) -> st
 
 
 def run(args: argparse.Namespace) -> int:
-    path = Path(args.scenario) if args.scenario else default_scenario_path()
+    path = scenario_path(args.scenario)
     scenario = load_scenario(path)
     tic = time.perf_counter()
     model = P2PMarketModel(scenario, backend=args.backend)
@@ -98,7 +99,7 @@ def write_run(out: Path, source: Path, scenario: P2PScenario, alone: dict,
 
 
 def _messages(args: argparse.Namespace) -> int:
-    path = Path(args.scenario) if args.scenario else default_scenario_path()
+    path = scenario_path(args.scenario)
     model = P2PMarketModel(load_scenario(path))
     model.run(max_rounds=args.max_rounds)
     write_frame(model.bus.log_frame(), Path(args.out))
@@ -109,8 +110,7 @@ def _messages(args: argparse.Namespace) -> int:
 def _case_study(args: argparse.Namespace) -> int:
     from sim.case_study import run_case_study
 
-    path = Path(args.scenario) if args.scenario else Path(
-        str(resources.files("sim.scenarios") / "p2p_ieee30.yaml"))
+    path = scenario_path(args.scenario, "p2p_ieee30.yaml")
     scenario = load_scenario(path)
     out = Path(args.out) if args.out else None
     print(f"case study {scenario.name}: {len(scenario.names)} DCs on {scenario.grid.network}, "

@@ -107,15 +107,14 @@ class CoordinationModel(P2PMarketModel):
         for i, name in enumerate(names):
             self.dcs[name].send_demand_bid(OPERATOR, tentative[i])
         self.operator.clear()
+        if self.trading and self._adaptive_penalty:
+            self._rescale_penalty()
         for i, name in enumerate(names):
             box = (self.boxes.lo[i], self.boxes.hi[i]) if boxed[i].any() else None
-            self.dcs[name].grid_box = box
-            self.dcs[name].receive_lmp()
-        if self.trading and self._adaptive_penalty:
-            self._rescale_penalty(tentative_lmps={
-                name: self.operator.last.lmp[:, self.case.network.position(
-                    self.scenario.spec(name).bus)] for name in names})
+            self.dcs[name].receive_lmp(box, self.penalty)
+        tic = time.perf_counter()
         new, rounds, converged = self._clear_market()
+        self.market_s += time.perf_counter() - tic
         if boxed.any():
             self.boxes.narrow(tentative, new)
         residual = power_residual(new, self.demand)
@@ -134,26 +133,22 @@ class CoordinationModel(P2PMarketModel):
         self.bilevel_converged = residual <= self.scenario.bilevel.tol_mw
         return record
 
-    def _rescale_penalty(self, tentative_lmps: dict[str, np.ndarray]) -> None:
+    def dc_lmps(self) -> dict[str, np.ndarray]:
+        """The LMP series just posted at each DC's bus (public prices)."""
+        lmp, net = self.operator.last.lmp, self.case.network
+        return {n: lmp[:, net.position(self.scenario.spec(n).bus)] for n in self.dcs}
+
+    def _rescale_penalty(self) -> None:
         """Re-derive ``c`` from the LMPs just posted (public prices) before each
-        clearing.  ``c`` stays fixed within a clearing; the estimates ``y`` and
-        sums ``p`` carry over, which is valid because the ADMM's fixed-point
-        conditions do not involve ``c``.  With ``c`` tuned once at 35 $/MWh the
-        clearings at load-shedding prices (10,000 $/MWh) took ~1,600 rounds; with
-        it re-derived they took ≤ 420 and the case study ran in ~2/3 of the time.
+        clearing; the DCs take it up with the LMPs.  ``c`` stays fixed within a
+        clearing; the estimates ``y`` and sums ``p`` carry over, which is valid
+        because the ADMM's fixed-point conditions do not involve ``c``.  With
+        ``c`` tuned once at 35 $/MWh the clearings at load-shedding prices
+        (10,000 $/MWh) took ~1,600 rounds; re-derived, they took ≤ 420.
         """
-        self.penalty = self._auto_penalty(tentative_lmps, self.scenario.trade_limits())
-        for dc in self.dcs.values():
-            dc.set_operating_conditions(dc.lmp, dc.grid_box, self.penalty)
+        self.penalty = self._auto_penalty(self.dc_lmps(), self.scenario.trade_limits())
 
     def _clear_market(self) -> tuple[np.ndarray, int, bool]:
-        tic = time.perf_counter()
-        try:
-            return self._clear_market_untimed()
-        finally:
-            self.market_s += time.perf_counter() - tic
-
-    def _clear_market_untimed(self) -> tuple[np.ndarray, int, bool]:
         if not self.trading:
             demand = np.array([dc.solve_alone().grid_mw for dc in self.dcs.values()])
             return demand, 0, True

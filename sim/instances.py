@@ -15,7 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from sim.profiles import batch_profile, interactive_profile, lmp_profile, temperature_profile
+from sim.profiles import (
+    batch_profile,
+    diurnal_shape,
+    interactive_profile,
+    lmp_profile,
+    temperature_profile,
+)
 
 REFERENCE_DCS: list[dict[str, Any]] = [
     dict(name="DC1", bus=4, servers=90_000, idle_w=150, peak_w=300, cop=4.0, iw_peak=1500,
@@ -147,8 +153,6 @@ def ieee30_scenario(hours: int = 24, seed: int = 2026, rating_10_17: float = 23.
     t = np.arange(hours) % 24
     sun = np.clip(np.sin(np.pi * (t - 6) / 12), 0, None)
     wind = 0.45 + 0.25 * np.cos(2 * np.pi * (t - 2) / 24) + 0.05 * rng.standard_normal(hours)
-    from sim.profiles import diurnal_shape
-
     raw["name"] = "ieee30_4dc_synthetic"
     raw["grid"] = {
         "thermal_units": [

@@ -76,6 +76,16 @@ class MarketResult:
         return processed - sum(s.interactive for s in self.schedules.values())
 
 
+def lmp_series(scenario: P2PScenario, override: dict | None, name: str) -> np.ndarray:
+    """DC ``name``'s LMPs: ``override[name]`` if given, else the scenario's."""
+    return np.asarray((override or {}).get(name, scenario.lmp[name]), float)
+
+
+def partner_limits(limits: dict, links: LinkIndex, name: str) -> dict[str, float]:
+    """q^max (31) of each of ``name``'s links, keyed by the partner."""
+    return {j: limits[tuple(sorted((name, j)))] for j in links.partners(name)}
+
+
 class P2PMarketModel(mesa.Model):
     """DC agents clearing the P2P market by dual-consensus ADMM over messages."""
 
@@ -94,12 +104,11 @@ class P2PMarketModel(mesa.Model):
         self.communication = scenario.communication_graph()
         self.links = LinkIndex.of(scenario.trading_graph(), scenario.hours)
         self.bus = MessageBus(self._bus_graph(), kinds=[PRICE_ESTIMATE])
-        lmps = {n: np.asarray((lmp or {}).get(n, scenario.lmp[n]), float) for n in scenario.names}
+        lmps = {n: lmp_series(scenario, lmp, n) for n in scenario.names}
         limits = scenario.trade_limits()
         self.dcs: dict[str, DataCenterAgent] = {}
         for spec in scenario.datacenters:
-            own = {j: limits[tuple(sorted((spec.name, j)))] for j in
-                   self.links.partners(spec.name)}
+            own = partner_limits(limits, self.links, spec.name)
             self.dcs[spec.name] = DataCenterAgent(
                 self, spec, lmps[spec.name], self.bus, self.links, own, scenario.dt_h
             )
@@ -237,8 +246,8 @@ def centralised_twin(
     limits = scenario.trade_limits()
     programs = {}
     for spec in scenario.datacenters:
-        own = {j: limits[tuple(sorted((spec.name, j)))] for j in links.partners(spec.name)}
-        series = np.asarray((lmp or {}).get(spec.name, scenario.lmp[spec.name]), float)
+        own = partner_limits(limits, links, spec.name)
+        series = lmp_series(scenario, lmp, spec.name)
         programs[spec.name] = build_local_program(spec, series, own, scenario.dt_h)
     total_revenue = sum(revenue(spec, scenario.dt_h) for spec in scenario.datacenters)
     return solve_centralised(programs, links), total_revenue

@@ -6,13 +6,12 @@ unit in its own column.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from agents.datacenter import DCSchedule
+from market.atomic import atomic_path
 
 _QUANTITIES = {
     "interactive": ("interactive", "M requests/h"),
@@ -39,14 +38,6 @@ def schedules_frame(schedules: dict[str, DCSchedule]) -> pd.DataFrame:
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """Write ``text`` to ``path`` via a temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    with atomic_path(path) as tmp, open(tmp, "w") as handle:
+        handle.write(text)
+    return Path(path)
