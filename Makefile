@@ -11,12 +11,13 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet ".[dev]"
+	$(BIN)/python -m pip install --quiet ".[dev,lstm]"
 	touch $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/dcmarket run
 	$(BIN)/dcmarket case-study --out runs/p2p_ieee30
+	$(BIN)/dcmarket dr --out runs/dr_2000hosts
 
 test: $(STAMP)
 	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall . >/dev/null

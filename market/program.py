@@ -34,6 +34,11 @@ class LinearProgram:
     col_upper: np.ndarray
     blocks: dict[str, slice]
     row_groups: dict[str, slice]
+    integer: np.ndarray | None = None  # bool per column; None = a pure LP
+
+    @property
+    def is_mip(self) -> bool:
+        return self.integer is not None and bool(self.integer.any())
 
     @property
     def n_cols(self) -> int:
@@ -63,6 +68,7 @@ class ProgramBuilder:
     _lower: list[np.ndarray] = field(default_factory=list)
     _upper: list[np.ndarray] = field(default_factory=list)
     _cost: list[np.ndarray] = field(default_factory=list)
+    _integer: list[np.ndarray] = field(default_factory=list)
     _row_blocks: list[sp.coo_matrix] = field(default_factory=list)
     _row_lower: list[np.ndarray] = field(default_factory=list)
     _row_upper: list[np.ndarray] = field(default_factory=list)
@@ -77,7 +83,9 @@ class ProgramBuilder:
         lower: float | np.ndarray = 0.0,
         upper: float | np.ndarray = np.inf,
         cost: float | np.ndarray = 0.0,
+        integer: bool = False,
     ) -> slice:
+        """Reserve block ``name``; ``integer=True`` makes its columns integral (MILP)."""
         if name in self._sizes:
             raise ValueError(f"variable block {name!r} defined twice")
         self._sizes[name] = size
@@ -85,6 +93,7 @@ class ProgramBuilder:
         self._lower.append(np.broadcast_to(np.asarray(lower, float), (size,)).copy())
         self._upper.append(np.broadcast_to(np.asarray(upper, float), (size,)).copy())
         self._cost.append(np.broadcast_to(np.asarray(cost, float), (size,)).copy())
+        self._integer.append(np.full(size, integer))
         self._n_cols += size
         return slice(self._starts[name], self._n_cols)
 
@@ -151,6 +160,8 @@ class ProgramBuilder:
             col_upper=np.concatenate(self._upper),
             blocks={n: slice(s, s + self._sizes[n]) for n, s in self._starts.items()},
             row_groups=dict(self._row_groups),
+            integer=np.concatenate(self._integer) if any(i.any() for i in self._integer)
+            else None,
         )
 
 
@@ -181,6 +192,9 @@ def stack_programs(programs: dict[str, LinearProgram]) -> tuple[LinearProgram, d
         col_upper=np.concatenate([lp.col_upper for lp in lps]),
         blocks=blocks,
         row_groups=groups,
+        integer=np.concatenate([lp.integer if lp.integer is not None else
+                                np.zeros(lp.n_cols, bool) for lp in lps])
+        if any(lp.is_mip for lp in lps) else None,
     )
     return union, offsets
 

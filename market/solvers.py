@@ -47,18 +47,26 @@ class LPSolution:
     x: np.ndarray
     row_dual: np.ndarray
     objective: float
+    mip_gap: float = 0.0
 
 
-def solve_lp(lp: LinearProgram, who: str, time_limit_s: float = 300.0) -> LPSolution:
-    """Solve ``lp`` with HiGHS.
+def solve_lp(lp: LinearProgram, who: str, time_limit_s: float = 300.0,
+             mip_gap: float = 1e-4, threads: int | None = None) -> LPSolution:
+    """Solve ``lp`` with HiGHS (branch and bound when ``lp.integer`` marks columns).
 
     ``row_dual`` follows HiGHS's convention (c − Aᵀ·row_dual = reduced cost),
     i.e. it is ∂objective/∂(row bound): a binding ``≤`` row of a minimisation
-    has a non-positive dual.
+    has a non-positive dual. A MILP has no duals (``row_dual`` is empty): a
+    price from a MILP needs the LP with its integers fixed, re-solved.
+    ``mip_gap`` is HiGHS's relative gap; the reached gap is returned.
     """
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
+    if threads is not None:
+        h.setOptionValue("threads", int(threads))
+    if lp.is_mip:
+        h.setOptionValue("mip_rel_gap", float(mip_gap))
     model = highspy.HighsLp()
     A = lp.A.tocsc()
     model.num_col_, model.num_row_ = lp.n_cols, lp.n_rows
@@ -69,6 +77,9 @@ def solve_lp(lp: LinearProgram, who: str, time_limit_s: float = 300.0) -> LPSolu
     model.a_matrix_.start_ = A.indptr
     model.a_matrix_.index_ = A.indices
     model.a_matrix_.value_ = A.data
+    if lp.is_mip:
+        model.integrality_ = [highspy.HighsVarType.kInteger if i else
+                              highspy.HighsVarType.kContinuous for i in lp.integer]
     h.passModel(model)
     h.run()
     status = h.getModelStatus()
@@ -76,10 +87,12 @@ def solve_lp(lp: LinearProgram, who: str, time_limit_s: float = 300.0) -> LPSolu
         detail = _infeasible_groups(lp) if "nfeasible" in h.modelStatusToString(status) else ""
         raise SolveError(who, h.modelStatusToString(status), detail)
     sol = h.getSolution()
+    info = h.getInfo()
     return LPSolution(
         x=np.asarray(sol.col_value),
-        row_dual=np.asarray(sol.row_dual),
-        objective=float(h.getInfo().objective_function_value),
+        row_dual=np.zeros(0) if lp.is_mip else np.asarray(sol.row_dual),
+        objective=float(info.objective_function_value),
+        mip_gap=float(info.mip_gap) if lp.is_mip else 0.0,
     )
 
 

@@ -288,10 +288,7 @@ class P2PScenario(BaseModel):
 def load_scenario(path: str | Path) -> P2PScenario:
     """Read and validate a scenario file; errors name the file and the field."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise ScenarioError(f"{path}: cannot read scenario: {exc}") from exc
+    raw = read_yaml(path)
     try:
         from sim.resolve import resolve_sources
 
@@ -302,8 +299,22 @@ def load_scenario(path: str | Path) -> P2PScenario:
 
 
 def parse_scenario(raw: object, source: str = "<scenario>") -> P2PScenario:
+    return validate_as(P2PScenario, raw, source)
+
+
+def read_yaml(path: str | Path) -> object:
+    """A scenario file's raw content; a missing or malformed file is a :class:`ScenarioError`."""
+    path = Path(path)
     try:
-        return P2PScenario.model_validate(raw)
+        return yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ScenarioError(f"{path}: cannot read scenario: {exc}") from exc
+
+
+def validate_as(model: type[BaseModel], raw: object, source: str) -> BaseModel:
+    """Validate ``raw`` as ``model``; every problem is listed with its field path."""
+    try:
+        return model.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(
             f"{_field_path(raw, err['loc']) or '(top level)'}: {err['msg']}"

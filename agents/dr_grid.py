@@ -1,0 +1,74 @@
+"""The grid side of the demand-response model (paper 002, Section 3.1; MODEL.md part E).
+
+Private data: the day's real-time prices and the DC's metered history (from
+which it computes the reference power ``P^ref_t``). It announces the DR
+program, signals a DR event at the start of every event hour (the day's
+``n_events`` highest prices), bills each slot's metered energy at the
+real-time price and pays the reward (1) for event hours.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from agents.base import MarketAgent
+from grid.dr_program import DRProgram
+from grid.forecast import peak_hours
+from market.messages import MessageBus
+
+DR_PROGRAM = "dr_program"
+DR_EVENT = "dr_event"
+METERED_POWER = "metered_power"
+BILL = "bill"
+DR_REWARD = "dr_reward"
+
+
+class DRGridAgent(MarketAgent):
+    """The utility / grid operator of paper 002."""
+
+    def __init__(self, model: mesa.Model, name: str, bus: MessageBus, dc_name: str,
+                 prices: np.ndarray, program: DRProgram, reference_mw: np.ndarray) -> None:
+        super().__init__(model, name, bus)
+        self.dc_name = dc_name
+        self._prices = np.asarray(prices, dtype=float)
+        self.program = program
+        self._reference = np.asarray(reference_mw, dtype=float)
+        self.event_slots = peak_hours(self._prices, program.n_events)
+        self.settlements: list[dict[str, float]] = []
+
+    def announce_program(self) -> None:
+        p = self.program
+        self.send(0, self.dc_name, DR_PROGRAM, {
+            "theta0_eur_per_mwh": p.theta0_eur_per_mwh, "requested_share": p.requested_share,
+            "n_events": p.n_events, "er_floor": p.er_floor, "er_cap": p.er_cap})
+
+    def signal(self, slot: int) -> None:
+        """A DR event starts now (real time, no notice)."""
+        if slot in self.event_slots:
+            self.send(slot, self.dc_name, DR_EVENT, {
+                "slot": slot, "requested_mw": self.program.requested_mw(self._reference[slot]),
+                "reference_mw": self._reference[slot]})
+
+    def settle(self, slot: int) -> None:
+        """Bill the metered energy and pay the reward of an event hour."""
+        for meter in self.receive(METERED_POWER):
+            power = float(meter.payload["power_mw"])
+            price = self._prices[slot]
+            energy_cost = price * power * self.program.dt_h
+            self.send(slot, self.dc_name, BILL, {"slot": slot, "price_eur_per_mwh": price,
+                                                 "energy_cost_eur": energy_cost})
+            reduction = requested = rate = reward = 0.0
+            if slot in self.event_slots:
+                requested = float(self.program.requested_mw(self._reference[slot]))
+                reduction = float(self._reference[slot] - power)
+                rate = float(self.program.execution_rate(reduction, requested))
+                reward = float(self.program.reward_eur(reduction, requested))
+                self.send(slot, self.dc_name, DR_REWARD, {
+                    "slot": slot, "reduction_mw": reduction, "execution_rate": rate,
+                    "reward_eur": reward})
+            self.settlements.append({"slot": slot, "price_eur_per_mwh": price,
+                                     "power_mw": power, "energy_cost_eur": energy_cost,
+                                     "dr_event": float(slot in self.event_slots),
+                                     "requested_mw": requested, "reduction_mw": reduction,
+                                     "execution_rate": rate, "reward_eur": reward})
