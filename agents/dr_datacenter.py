@@ -115,6 +115,7 @@ class DRDataCenterAgent(MarketAgent):
         self.records: list[dict[str, float]] = []
         self.bids: list[dict[str, float]] = []
         self.selections: list[Selection] = []
+        self.problems: list[WinnerSelection] = []  # each auction's problem, for inspection
         self.events_signalled: list[int] = []
         self._slot: dict[str, float] = {}
 
@@ -169,6 +170,7 @@ class DRDataCenterAgent(MarketAgent):
         selection = select_ga(problem, self._rng, self.ga) if self.selector == "ga" \
             else select_exact(problem)
         self.selections.append(selection)
+        self.problems.append(problem)
         for bid, won in zip(bids, selection.winners, strict=True):
             payment = bid.fee_eur if won else 0.0
             self.send(slot, bid.user, AWARD, {"slot": slot, "won": float(won),

@@ -4,6 +4,8 @@
 scenario (or ``--scenario FILE``) at fixed LMPs, prints each DC's profit
 without and with trading beside the centralised twin, and with ``--out DIR``
 writes a run folder (resolved scenario, tidy results, message log, summary).
+``dcmarket case-study`` runs paper 000's grid + market case study;
+``dcmarket dr`` paper 002's demand-response day (OP / BS / ST, forecasts).
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from importlib import resources
 from pathlib import Path
 
 from grid.dcopf import OPFError
+from grid.forecast import ForecastError
+from grid.prices import PriceDataError
+from market.auction import BidError
 from market.messages import write_frame
 from market.solvers import SolveError
 from sim.config import P2PScenario, ScenarioError, load_scenario
@@ -127,6 +132,26 @@ def _case_study(args: argparse.Namespace) -> int:
     return 0 if summary["bilevel_converged"] else 3
 
 
+def _dr(args: argparse.Namespace) -> int:
+    from sim.dr_config import load_dr_scenario
+    from sim.dr_study import run_dr_study, study_text, write_dr_run
+
+    path = scenario_path(args.scenario, "dr_2000hosts.yaml")
+    scenario = load_dr_scenario(path)
+    if args.selector:
+        scenario = scenario.model_copy(update={"auction": scenario.auction.model_copy(
+            update={"selector": args.selector})})
+    print(f"DR study {scenario.name}: day {scenario.day}, {scenario.dc.hosts} hosts, "
+          f"{scenario.users.count} users, forecaster {scenario.forecast.method} "
+          f"(k = {scenario.forecast.training_days}) ...", flush=True)
+    study = run_dr_study(scenario, quality=not args.no_quality)
+    print(study_text(study))
+    if args.out:
+        write_dr_run(study, scenario, Path(args.out))
+        print(f"run folder: {args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dcmarket", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -145,10 +170,19 @@ def main(argv: list[str] | None = None) -> int:
     p_case.add_argument("--scenario", help="scenario YAML (default: shipped p2p_ieee30.yaml)")
     p_case.add_argument("--out", help="write a run folder here")
     p_case.set_defaults(func=_case_study)
+    p_dr = sub.add_parser("dr", help="paper 002: DC demand response, OP / BS / ST on one day")
+    p_dr.add_argument("--scenario", help="scenario YAML (default: shipped dr_2000hosts.yaml)")
+    p_dr.add_argument("--out", help="write a run folder (frames, messages, figures) here")
+    p_dr.add_argument("--selector", choices=["ga", "exact"], default=None,
+                      help="winner selection (default: the scenario's)")
+    p_dr.add_argument("--no-quality", action="store_true",
+                      help="skip the forecast-quality runs (only the scenario's forecaster)")
+    p_dr.set_defaults(func=_dr)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ScenarioError, SolveError, OPFError) as exc:
+    except (ScenarioError, SolveError, OPFError, ForecastError, PriceDataError,
+            BidError) as exc:
         print(f"dcmarket: {exc}", file=sys.stderr)
         return 2
 

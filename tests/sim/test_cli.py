@@ -32,3 +32,27 @@ def test_bad_scenario_is_a_clear_error(tmp_path, capsys):
     bad.write_text("hours: 24\ndatacenters: []\nlmp: {}\n")
     assert main(["run", "--scenario", str(bad)]) == 2
     assert "bad.yaml" in capsys.readouterr().err
+
+
+def test_dr_command_writes_frames_messages_and_figures(tmp_path, capsys):
+    out = tmp_path / "dr"
+    assert main(["dr", "--no-quality", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "strategies on the day" in printed and "OP" in printed
+    summary = json.loads((out / "summary.json").read_text())
+    assert {row["strategy"] for row in summary["summary"]} == {"OP", "BS", "ST"}
+    for name in ("slots.parquet", "bids.parquet", "postponements.parquet",
+                 "messages_OP.parquet", "fig05_tasks_per_slot.png", "fig07_power_vs_price.png"):
+        assert (out / name).exists(), name
+    log = read_frame(out / "messages_OP.parquet")
+    assert {"dr_call", "bid", "award", "metered_power", "dr_reward"} <= set(log["kind"])
+
+
+def test_dr_bad_scenario_is_a_clear_error(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("day: '2018-02-01'\nusers: {count: 0}\n")
+    assert main(["dr", "--scenario", str(bad)]) == 2
+    assert "users.count" in capsys.readouterr().err
+    bad.write_text("day: '2018-01-05'\n")
+    assert main(["dr", "--scenario", str(bad)]) == 2
+    assert "forecast.training_days" in capsys.readouterr().err

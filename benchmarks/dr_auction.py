@@ -1,0 +1,95 @@
+"""Speed of the DR study (paper 002): a day of OP / BS / ST, the GA against the exact MILP.
+
+Prints a table and, on its last line, JSON with ``day_all_strategies_s`` (the
+three strategies on the shipped day, forecaster training excluded),
+``ga_10_users_s`` / ``ga_gap_rel_10_users`` (one GA auction of the shipped
+10-user case, its relative gap to the exact optimum, worst over the day's
+auctions), and the GA and exact values and times for 100 and 1,000 users
+(``exact_1000_users_s``). Auctions for N users come from the same day with
+the DC's load split among N users.
+
+    python benchmarks/dr_auction.py [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from importlib import resources
+
+import numpy as np
+
+from market.auction import select_exact, select_ga
+from sim.dr_config import load_dr_scenario
+from sim.dr_model import DRModel
+from sim.dr_study import day_prices, run_dr_study
+
+
+def auctions_for(scenario, n_users: int, actual: np.ndarray, forecast: np.ndarray):
+    sized = scenario.model_copy(update={"users": scenario.users.model_copy(
+        update={"count": n_users})})
+    model = DRModel(sized, "OP", actual, forecast).run_day()
+    return model.dc.problems, sized
+
+
+def compare(problems, ga_settings, seed: int) -> dict[str, float]:
+    worst_gap, ga_s, exact_s, ga_v, exact_v = 0.0, [], [], [], []
+    for i, problem in enumerate(problems):
+        exact = select_exact(problem)
+        ga = select_ga(problem, np.random.default_rng([seed, i]), ga_settings)
+        gap = (exact.value_eur - ga.value_eur) / max(abs(exact.value_eur), 1e-12)
+        worst_gap = max(worst_gap, gap)
+        ga_s.append(ga.seconds)
+        exact_s.append(exact.seconds)
+        ga_v.append(ga.value_eur)
+        exact_v.append(exact.value_eur)
+    return {"auctions": len(problems), "ga_s": float(np.mean(ga_s)),
+            "exact_s": float(np.mean(exact_s)), "exact_s_max": float(np.max(exact_s)),
+            "ga_value_eur": float(np.sum(ga_v)), "exact_value_eur": float(np.sum(exact_v)),
+            "gap_rel_worst": float(worst_gap)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    scenario = load_dr_scenario(str(resources.files("sim.scenarios") / "dr_2000hosts.yaml"))
+    study = run_dr_study(scenario, quality=False)
+    days = [study.day_s]
+    for _ in range(args.repeat - 1):
+        days.append(run_dr_study(scenario, quality=False).day_s)
+    _, actual = day_prices(scenario)
+    forecast = next(iter(study.forecasts.values())).forecast
+    from market.auction import GASettings
+
+    ga_settings = GASettings(**scenario.auction.ga.model_dump())
+    results = {}
+    for n in (10, 100, 1000):
+        problems, _ = auctions_for(scenario, n, actual, forecast)
+        results[n] = compare(problems, ga_settings, scenario.seed)
+        r = results[n]
+        print(f"{n:>5} users: {r['auctions']} auctions; GA {r['ga_s'] * 1e3:7.1f} ms, "
+              f"exact {r['exact_s'] * 1e3:7.1f} ms (max {r['exact_s_max'] * 1e3:.1f}); "
+              f"day's saving GA {r['ga_value_eur']:.3f} € vs exact {r['exact_value_eur']:.3f} €;"
+              f" worst gap {100 * r['gap_rel_worst']:.2f} %")
+    print(f"day, OP+BS+ST (training excluded): best {min(days):.2f} s of {len(days)}")
+    summary = {
+        "day_all_strategies_s": min(days),
+        "ga_10_users_s": results[10]["ga_s"],
+        "ga_gap_rel_10_users": results[10]["gap_rel_worst"],
+        "exact_10_users_s": results[10]["exact_s"],
+        "ga_100_users_s": results[100]["ga_s"],
+        "exact_100_users_s": results[100]["exact_s"],
+        "ga_gap_rel_100_users": results[100]["gap_rel_worst"],
+        "ga_1000_users_s": results[1000]["ga_s"],
+        "exact_1000_users_s": results[1000]["exact_s"],
+        "ga_gap_rel_1000_users": results[1000]["gap_rel_worst"],
+        "ga_value_1000_users_eur": results[1000]["ga_value_eur"],
+        "exact_value_1000_users_eur": results[1000]["exact_value_eur"],
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

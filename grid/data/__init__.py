@@ -1,0 +1,1 @@
+"""Shipped data files (see README.md here for sources and licences)."""

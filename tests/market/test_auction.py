@@ -1,0 +1,82 @@
+"""Reverse auction: the MILP is the optimum (brute force), the GA is within 1 %, bids are checked."""
+
+from __future__ import annotations
+
+import itertools
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from market.auction import Bid, BidError, WinnerSelection, select_exact, select_ga, validate_bid
+from sim.dr_config import load_dr_scenario
+from sim.dr_model import DRModel
+from sim.dr_study import day_prices
+
+
+@pytest.fixture(scope="module")
+def ten_user_auctions():
+    """The auctions OP runs on the shipped day (10 users, perfect price foresight)."""
+    scenario = load_dr_scenario(str(resources.files("sim.scenarios") / "dr_2000hosts.yaml"))
+    _, actual = day_prices(scenario)
+    model = DRModel(scenario, "OP", actual, actual).run_day()
+    assert len(model.dc.problems) >= 4
+    return model.dc.problems
+
+
+def brute_force(problem: WinnerSelection) -> float:
+    X = np.array(list(itertools.product([0, 1], repeat=problem.n_users)), dtype=bool)
+    value, violation = problem.evaluate(X)
+    return float(value[violation <= 1e-9].max())
+
+
+def test_exact_selection_is_the_brute_force_optimum(ten_user_auctions):
+    for problem in ten_user_auctions:
+        exact = select_exact(problem)
+        assert exact.value_eur == pytest.approx(brute_force(problem), rel=1e-6, abs=1e-9)
+
+
+def test_ga_is_within_one_percent_of_the_exact_optimum(ten_user_auctions):
+    for i, problem in enumerate(ten_user_auctions):
+        exact = select_exact(problem)
+        ga = select_ga(problem, np.random.default_rng(i))
+        assert ga.value_eur <= exact.value_eur + 1e-9
+        assert ga.value_eur >= exact.value_eur - 0.01 * abs(exact.value_eur)
+        assert len(ga.history) == 50 and np.all(np.diff(ga.history) >= 0)
+
+
+def test_winners_respect_the_budget_rule_and_capacity(ten_user_auctions):
+    for problem in ten_user_auctions:
+        for selection in (select_exact(problem), select_ga(problem, np.random.default_rng(0))):
+            x = selection.winners
+            fees, tasks = problem.fee[x].sum(), problem.n[x].sum()
+            assert fees <= problem.context.revenue_per_task * tasks + 1e-9      # (9)
+            assert problem.context.load_resume + tasks <= problem.context.fleet.capacity
+
+
+def test_ga_repeats_with_the_same_seed(ten_user_auctions):
+    problem = ten_user_auctions[0]
+    a = select_ga(problem, np.random.default_rng(42))
+    b = select_ga(problem, np.random.default_rng(42))
+    assert np.array_equal(a.winners, b.winners) and a.history == b.history
+
+
+def test_budget_rule_excludes_greedy_bids(ten_user_auctions):
+    """A bid whose fee exceeds the revenue of its tasks can never win."""
+    problem = ten_user_auctions[0]
+    bids = list(problem.bids)
+    greedy = bids[0]
+    bids[0] = Bid(greedy.user, greedy.slot, greedy.n_sensitive, greedy.n_insensitive,
+                  problem.context.revenue_per_task * greedy.n_tasks * 50 + 1.0)
+    changed = WinnerSelection(problem.context, bids)
+    assert not select_exact(changed).winners[0]
+    assert not select_ga(changed, np.random.default_rng(0)).winners[0]
+
+
+def test_bad_bids_are_refused_with_user_slot_and_field():
+    submitted = {"interactive": 5, "sensitive": 3, "insensitive": 2}
+    validate_bid(Bid("user03", 17, 3, 2, 0.1), submitted)
+    with pytest.raises(BidError, match=r"user 'user03' at slot 17: n_sensitive = 4 exceeds the 3"):
+        validate_bid(Bid("user03", 17, 4, 0, 0.1), submitted)
+    with pytest.raises(BidError, match=r"user 'user03' at slot 17: fee_eur"):
+        validate_bid(Bid("user03", 17, 1, 0, -0.5), submitted)
