@@ -39,8 +39,7 @@ class WeatherDay:
         return self.frame["temp_air"].to_numpy(float)
 
 
-def tmy3_day(month: int, day: int, file: str = DEFAULT_TMY3) -> WeatherDay:
-    """One calendar day (hours 0..23) from a TMY3 file shipped with pvlib."""
+def _read_tmy3(file: str) -> tuple[pd.DataFrame, dict]:
     import pvlib
 
     path = os.path.join(os.path.dirname(pvlib.__file__), "data", file)
@@ -50,15 +49,39 @@ def tmy3_day(month: int, day: int, file: str = DEFAULT_TMY3) -> WeatherDay:
     data, meta = pvlib.iotools.read_tmy3(path, map_variables=True)
     # TMY3 stamps an hour at its end (01:00 covers 00:00-01:00): shift to the start
     data.index = data.index - pd.Timedelta(hours=1)
-    chosen = data[(data.index.month == month) & (data.index.day == day)]
-    if len(chosen) != 24:
-        raise ValueError(f"weather: {file} has {len(chosen)} hours on {month:02d}-{day:02d}")
+    return data, meta
+
+
+def _weather(data: pd.DataFrame, meta: dict) -> WeatherDay:
     return WeatherDay(
         site=str(meta["Name"]).strip('"'),
         latitude=float(meta["latitude"]),
         longitude=float(meta["longitude"]),
-        frame=chosen[["temp_air", "ghi", "dni", "dhi", "wind_speed"]].copy(),
+        frame=data[["temp_air", "ghi", "dni", "dhi", "wind_speed"]].copy(),
     )
+
+
+def tmy3_day(month: int, day: int, file: str = DEFAULT_TMY3) -> WeatherDay:
+    """One calendar day (hours 0..23) from a TMY3 file shipped with pvlib."""
+    data, meta = _read_tmy3(file)
+    chosen = data[(data.index.month == month) & (data.index.day == day)]
+    if len(chosen) != 24:
+        raise ValueError(f"weather: {file} has {len(chosen)} hours on {month:02d}-{day:02d}")
+    return _weather(chosen, meta)
+
+
+def tmy3_days(first_day: int, n_days: int, file: str = DEFAULT_TMY3) -> WeatherDay:
+    """``n_days`` consecutive days from day-of-year ``first_day`` (0-based) of a TMY3 file.
+
+    A typical meteorological year stitches months of different years; days are
+    taken by position (the file has 365 × 24 rows), so the index carries each
+    month's source year.
+    """
+    data, meta = _read_tmy3(file)
+    if first_day < 0 or first_day + n_days > len(data) // 24:
+        raise ValueError(f"weather: days {first_day}..{first_day + n_days - 1} are outside the "
+                         f"{len(data) // 24} days of {file}")
+    return _weather(data.iloc[24 * first_day: 24 * (first_day + n_days)], meta)
 
 
 def pv_output_mw(weather: WeatherDay, rating_mw: float, tilt: float | None = None) -> np.ndarray:

@@ -326,7 +326,8 @@ def validate_as(model: type[BaseModel], raw: object, source: str) -> BaseModel:
 def _field_path(raw: object, loc: tuple) -> str:
     """Dotted field path with list indices of DCs replaced by their names."""
     parts = [str(p) for p in loc]
-    if len(loc) >= 2 and loc[0] == "datacenters" and isinstance(loc[1], int):
+    if len(loc) >= 2 and loc[0] in ("datacenters", "household_list") \
+            and isinstance(loc[1], int):
         with contextlib.suppress(KeyError, IndexError, TypeError):
-            parts[1] = f"{raw['datacenters'][loc[1]]['name']}"  # type: ignore[index]
+            parts[1] = f"{raw[loc[0]][loc[1]]['name']}"  # type: ignore[index]
     return ".".join(parts)
