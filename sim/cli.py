@@ -5,7 +5,9 @@ scenario (or ``--scenario FILE``) at fixed LMPs, prints each DC's profit
 without and with trading beside the centralised twin, and with ``--out DIR``
 writes a run folder (resolved scenario, tidy results, message log, summary).
 ``dcmarket case-study`` runs paper 000's grid + market case study;
-``dcmarket dr`` paper 002's demand-response day (OP / BS / ST, forecasts).
+``dcmarket dr`` paper 002's demand-response day (OP / BS / ST, forecasts);
+``dcmarket lec`` paper 001's energy community + DC (a day, a 15-day block, the
+year in resumable blocks, the households sweep).
 """
 
 from __future__ import annotations
@@ -178,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     p_dr.add_argument("--no-quality", action="store_true",
                       help="skip the forecast-quality runs (only the scenario's forecaster)")
     p_dr.set_defaults(func=_dr)
+    from sim import lec_cli
+
+    lec_cli.add_parser(sub)
+    sub.choices["lec"].set_defaults(func=lambda a: lec_cli.run(a, scenario_path))
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -1,0 +1,61 @@
+"""Size and solve time of the community MILP (paper 001) with HiGHS on this machine.
+
+For the shipped 10-household scenario, each Table I scenario is solved to a
+relative gap of 0.01 % for one day and (unless ``--days 1``) for a 15-day
+block. Prints a table and, on its last line, JSON: ``constraints``,
+``variables``, ``binaries`` per day (full model, TC+JP+aFRR), ``day_s`` and
+``block15_s`` (the slowest of the four scenarios), ``mip_gap`` (the worst
+gap reached), per-scenario times, and the paper's figures (Gurobi, Apple M1:
+9.92 s a day, 288.9 s per 15 days) for the ratio.
+
+    python benchmarks/lec_milp.py [--days 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from importlib import resources
+
+from sim.lec_config import load_lec_scenario
+from sim.lec_study import PAPER_SIZE_PER_DAY, run_block
+
+PAPER_DAY_S, PAPER_BLOCK15_S = 9.92, 288.9
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, choices=[1, 15], default=15,
+                        help="1: the one-day part only")
+    args = parser.parse_args()
+    scenario = load_lec_scenario(str(resources.files("sim.scenarios") / "lec_10households.yaml"))
+    scenario = scenario.model_copy(update={"solver": scenario.solver.model_copy(
+        update={"mip_gap": 1e-4})})
+    out: dict[str, object] = {}
+    worst_gap = 0.0
+    for days in sorted({1, args.days}):
+        runs = run_block(scenario, 0, days)
+        times = {label: run.solve_s for label, run in runs.items()}
+        worst_gap = max(worst_gap, *(run.mip_gap for run in runs.values()))
+        for label, run in runs.items():
+            print(f"{days:>2} day(s) {label:<11} {run.size['constraints']:>7,} rows "
+                  f"{run.size['variables']:>7,} cols {run.size['binaries']:>6,} binaries  "
+                  f"{run.solve_s:7.2f} s  gap {run.mip_gap:.1e}")
+        key = "day_s" if days == 1 else "block15_s"
+        out[key] = max(times.values())
+        out[f"{key}_by_scenario"] = times
+        if days == 1:
+            full = runs["TC+JP+aFRR"].size
+            out.update(full)
+    out["mip_gap"] = worst_gap
+    out["paper"] = {**PAPER_SIZE_PER_DAY, "day_s": PAPER_DAY_S, "block15_s": PAPER_BLOCK15_S}
+    print(f"day: {out['day_s']:.2f} s (paper {PAPER_DAY_S} s, ratio "
+          f"{out['day_s'] / PAPER_DAY_S:.3f})")
+    if "block15_s" in out:
+        print(f"15-day block: {out['block15_s']:.2f} s (paper {PAPER_BLOCK15_S} s, ratio "
+              f"{out['block15_s'] / PAPER_BLOCK15_S:.3f})")
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
