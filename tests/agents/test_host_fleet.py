@@ -23,7 +23,7 @@ def test_fleet_power_is_the_sum_of_host_powers(idle):
 
 def test_fleet_refuses_more_tasks_than_cores():
     fleet = HostFleet(2, 4, 100.0, 0.5)
-    with pytest.raises(ValueError, match="holds 0..8"):
+    with pytest.raises(ValueError, match=r"holds 0\.\.8"):
         fleet.power_mw(9)
 
 

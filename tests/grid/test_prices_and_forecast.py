@@ -6,8 +6,14 @@ import numpy as np
 import pytest
 
 from grid.dr_program import DRProgram, reference_power
-from grid.forecast import ForecastError, HoltWinters, SeasonalNaive, make_forecaster, mape, \
-    peak_hours
+from grid.forecast import (
+    ForecastError,
+    HoltWinters,
+    SeasonalNaive,
+    make_forecaster,
+    mape,
+    peak_hours,
+)
 from grid.prices import PriceDataError, daily_price_matrix, price_days, smard_prices
 
 

@@ -1,4 +1,4 @@
-"""Reverse auction: the MILP is the optimum (brute force), the GA is within 1 %, bids are checked."""
+"""Reverse auction: the MILP is the optimum (brute force), the GA within 1 %, bids checked."""
 
 from __future__ import annotations
 

@@ -170,13 +170,13 @@ def test_a_bid_above_the_submitted_tasks_is_refused(scenario, prices):
 
 def test_bad_scenarios_name_the_field(scenario):
     raw = scenario.model_dump(mode="json")
-    with pytest.raises(ScenarioError, match="forecast.training_days"):
+    with pytest.raises(ScenarioError, match=r"forecast\.training_days"):
         parse_dr_scenario({**raw, "day": "2018-01-10"})
     with pytest.raises(ScenarioError, match="outside the price history"):
         parse_dr_scenario({**raw, "day": "2019-02-01"})
     bad_users = {**raw["users"], "willingness": {"low": 0.8, "high": 0.2}}
-    with pytest.raises(ScenarioError, match="users.willingness"):
+    with pytest.raises(ScenarioError, match=r"users\.willingness"):
         parse_dr_scenario({**raw, "users": bad_users})
-    with pytest.raises(ScenarioError, match="dc.hosts"):
+    with pytest.raises(ScenarioError, match=r"dc\.hosts"):
         parse_dr_scenario({**raw, "dc": {**raw["dc"], "hosts": 0}})
     assert len(TASK_TYPES) == 3
