@@ -18,6 +18,7 @@ run: $(STAMP)
 	$(BIN)/dcmarket run
 	$(BIN)/dcmarket case-study --out runs/p2p_ieee30
 	$(BIN)/dcmarket dr --out runs/dr_2000hosts
+	$(BIN)/dcmarket lec --out runs/lec_10households
 
 test: $(STAMP)
 	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall . >/dev/null

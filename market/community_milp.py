@@ -77,12 +77,12 @@ def community_milp(households: dict[str, LinearProgram], eoa: LinearProgram
 
 def solve_community(households: dict[str, LinearProgram], eoa: LinearProgram, who: str,
                     mip_gap: float = 1e-4, time_limit_s: float = 600.0,
-                    threads: int | None = None) -> CommunitySolution:
+                    ) -> CommunitySolution:
     """Solve the community MILP; a non-optimal end names ``who`` and the conflicting rows."""
     lp, offsets = community_milp(households, eoa)
     programs = {**households, EOA: eoa}
     start = time.perf_counter()
-    solution = solve_lp(lp, who, time_limit_s, mip_gap=mip_gap, threads=threads)
+    solution = solve_lp(lp, who, time_limit_s, mip_gap=mip_gap)
     seconds = time.perf_counter() - start
     values = {name: {block: solution.x[offsets[name]][s].copy()
                      for block, s in programs[name].blocks.items()}

@@ -51,20 +51,20 @@ class LPSolution:
 
 
 def solve_lp(lp: LinearProgram, who: str, time_limit_s: float = 300.0,
-             mip_gap: float = 1e-4, threads: int | None = None) -> LPSolution:
+             mip_gap: float = 1e-4) -> LPSolution:
     """Solve ``lp`` with HiGHS (branch and bound when ``lp.integer`` marks columns).
 
     ``row_dual`` follows HiGHS's convention (c − Aᵀ·row_dual = reduced cost),
     i.e. it is ∂objective/∂(row bound): a binding ``≤`` row of a minimisation
     has a non-positive dual. A MILP has no duals (``row_dual`` is empty): a
     price from a MILP needs the LP with its integers fixed, re-solved.
-    ``mip_gap`` is HiGHS's relative gap; the reached gap is returned.
+    ``mip_gap`` is HiGHS's relative gap; the reached gap is returned. The
+    thread count is HiGHS's own choice: its scheduler is global to the
+    process and refuses a different ``threads`` once started.
     """
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
-    if threads is not None:
-        h.setOptionValue("threads", int(threads))
     if lp.is_mip:
         h.setOptionValue("mip_rel_gap", float(mip_gap))
     model = highspy.HighsLp()
@@ -81,8 +81,10 @@ def solve_lp(lp: LinearProgram, who: str, time_limit_s: float = 300.0,
         model.integrality_ = [highspy.HighsVarType.kInteger if i else
                               highspy.HighsVarType.kContinuous for i in lp.integer]
     h.passModel(model)
-    h.run()
+    run_status = h.run()
     status = h.getModelStatus()
+    if run_status == highspy.HighsStatus.kError:
+        raise SolveError(who, f"HiGHS error ({h.modelStatusToString(status)})")
     if status != highspy.HighsModelStatus.kOptimal:
         detail = _infeasible_groups(lp) if "nfeasible" in h.modelStatusToString(status) else ""
         raise SolveError(who, h.modelStatusToString(status), detail)

@@ -94,7 +94,6 @@ class PriceSettings(_Strict):
 class SolverSettings(_Strict):
     mip_gap: Annotated[float, Field(ge=0.0, le=0.1)] = 1e-4
     time_limit_s: Positive = 600.0
-    threads: Annotated[int, Field(ge=1)] = 2
 
 
 class TwinSettings(_Strict):

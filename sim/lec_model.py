@@ -92,8 +92,7 @@ class LECModel(mesa.Model):
         who = (f"community MILP {self.option}, {self.inputs.start.date()} "
                f"+{self.inputs.n_days} d")
         return solve_community(self.household_programs(), self.eoa.program, who,
-                               mip_gap=s.mip_gap, time_limit_s=s.time_limit_s,
-                               threads=s.threads)
+                               mip_gap=s.mip_gap, time_limit_s=s.time_limit_s)
 
     # ----------------------------------------------------------- decentralised
     def _nodes(self) -> dict[str, ExchangeNode]:
@@ -172,6 +171,6 @@ class LECModel(mesa.Model):
         fixed = replace(lp, col_lower=lower, col_upper=upper)
         s = self.scenario.solver
         solution = solve_lp(fixed, f"EOA schedule after the twin ({self.option})",
-                            s.time_limit_s, mip_gap=s.mip_gap, threads=s.threads)
+                            s.time_limit_s, mip_gap=s.mip_gap)
         values[EOA] = {b: solution.x[sl].copy() for b, sl in lp.blocks.items()}
         return values, solution.objective
