@@ -15,7 +15,12 @@ inside an energy community.
   ``δ_{t,t'} ≤ δ^max``. Tight constants: ``M_t = P^wl_t`` (no more can be paused)
   and ``M' = t' − t``, so the second row reads ``δ ≥ (t' − t) w``. Pairs with
   ``t' − t > δ^max`` would force ``w = 0`` and hence ``x = 0``: they are not
-  generated (bound tightening, the same feasible set).
+  generated (bound tightening, the same feasible set). Two symmetry-breaking
+  rows that every optimum satisfies tie the otherwise free binaries together:
+  ``w_{t,t'} ≤ z_t`` (a paused pair needs a pause action) and
+  ``z_t ≤ Σ_{t'} w_{t,t'}`` (a pause action pauses something). On 15-day
+  blocks they cut the worst solve seen from 140 s to 47 s (Jan–Mar 2018;
+  the best case rose from 21 s to 38 s).
 - aFRR (assumption, MODEL.md): upward reserve ``R_t ≤ P^wl_t − P^pause_t``,
   offered by pausing more.
 - (1i) heat ``H^DC_t = η_h P_DC,t + H_0``.
@@ -76,6 +81,10 @@ def add_dc_rows(b: ProgramBuilder, spec: PausingDCSpec, heat: HeatRecoverySpec,
                    -np.inf, 0.0)
         span = (pairs[:, 1] - pairs[:, 0]).astype(float)
         b.add_rows("delay_3b", [("delta", 1.0), ("w", -span)], 0.0, np.inf)
+        # Symmetry breaking, valid for every optimum: a paused pair needs a pause
+        # action at its start, and a pause action needs a paused pair.
+        b.add_rows("pair_needs_action", [("w", 1.0), ("z", -paused.T.tocsr())], -np.inf, 0.0)
+        b.add_rows("action_needs_pair", [("z", 1.0), ("w", -paused)], -np.inf, 0.0)
         if reserve:
             b.add_rows("afrr_headroom", [("r", 1.0), ("x", paused)], -np.inf, workload_kw)
     else:
