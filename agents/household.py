@@ -114,11 +114,3 @@ class HouseholdAgent(MarketAgent):
         self._spec = spec
         self._profiles = profiles
         self.program = household_program(spec, profiles)
-
-    @property
-    def n_hours(self) -> int:
-        return self._profiles.base_demand_kw.size
-
-    def renewable_kw(self) -> np.ndarray:
-        """Own PV output (reported, as a household would report its meter, for metrics)."""
-        return self._profiles.pv_kw.copy()
