@@ -20,6 +20,7 @@ from agents.datacenter import DCSchedule
 from market.messages import write_frame
 from sim.config import P2PScenario
 from sim.coordination import CoordinationModel
+from sim.manifest import write_manifest
 from sim.results import atomic_write_text, schedules_frame
 
 PEAK_HOURS = slice(11, 19)  # hours 11–18, where the paper's grid congests
@@ -142,6 +143,9 @@ def write_run_folder(out: Path, scenario: P2PScenario, runs: dict[str, RunOutcom
         inner = pd.concat(runs["with"].model.inner_histories, ignore_index=True)
         write_frame(inner, out / "admm_residuals_with.csv")
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=1))
+    write_manifest(out, "dcmarket case-study", scenario.model_dump(mode="json"),
+                   {key: summary[key] for key in ("wall_s", "grid_s", "market_s", "other_s")
+                    if key in summary})
 
 
 def run_case_study(scenario: P2PScenario, out: Path | None = None,

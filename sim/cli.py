@@ -26,6 +26,7 @@ from market.auction import BidError
 from market.messages import write_frame
 from market.solvers import SolveError
 from sim.config import P2PScenario, ScenarioError, load_scenario
+from sim.manifest import write_manifest
 from sim.p2p_market import MarketResult, P2PMarketModel, centralised_twin, standalone_schedules
 from sim.results import atomic_write_text, schedules_frame
 
@@ -103,6 +104,8 @@ def write_run(out: Path, source: Path, scenario: P2PScenario, alone: dict,
         "energy_mwh_with": sum(s.energy_mwh for s in result.schedules.values()),
     }
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=1))
+    write_manifest(out, "dcmarket run", scenario.model_dump(mode="json"),
+                   {"wall_s": wall, "clearing_s": result.clearing_s})
 
 
 def _messages(args: argparse.Namespace) -> int:

@@ -34,6 +34,7 @@ from grid.prices import price_days
 from market.messages import write_frame
 from sim.dr_config import DRScenario
 from sim.dr_model import DRModel
+from sim.manifest import write_manifest
 from sim.results import atomic_write_text
 
 OPERATING_TERMS = ("penalties_eur", "fees_eur", "energy_cost_eur")
@@ -223,3 +224,5 @@ def write_dr_run(study: DRStudy, scenario: DRScenario, out: Path, figures: bool 
         from sim.dr_plots import write_figures
 
         write_figures(study, out)
+    write_manifest(out, "dcmarket dr", scenario.model_dump(mode="json"),
+                   {"day_all_strategies_s": study.day_s})

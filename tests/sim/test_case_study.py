@@ -9,6 +9,7 @@ import pytest
 
 from sim.case_study import run_case_study
 from sim.config import load_scenario
+from sim.manifest import verify_manifest
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +50,7 @@ def test_with_market_the_boxes_barely_bind(case):
 def test_run_folder_is_complete(case):
     scenario, _, summary, out = case
     assert json.loads((out / "summary.json").read_text())["wall_s"] == summary["wall_s"]
+    assert verify_manifest(out) == []
     for name in ("scenario_resolved.json", "lmp_with.csv", "lmp_without.csv",
                  "dc_schedules_with.csv", "trades_with.csv", "admm_residuals_with.csv",
                  "bilevel_residuals_plain_without.csv", "messages_with.parquet",

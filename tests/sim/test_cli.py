@@ -6,6 +6,7 @@ import json
 
 from market.messages import read_frame
 from sim.cli import main
+from sim.manifest import MANIFEST, verify_manifest
 
 
 def test_run_writes_a_complete_run_folder(tmp_path, capsys):
@@ -18,6 +19,9 @@ def test_run_writes_a_complete_run_folder(tmp_path, capsys):
     for name in ("scenario.json", "trades.csv", "admm_residuals.csv",
                  "schedules_with_market.csv", "schedules_alone.csv"):
         assert (tmp_path / "run" / name).exists()
+    manifest = json.loads((tmp_path / "run" / MANIFEST).read_text())
+    assert manifest["command"] == "dcmarket run" and "trades.csv" in manifest["files"]
+    assert verify_manifest(tmp_path / "run") == []
 
 
 def test_messages_command(tmp_path):
@@ -45,6 +49,9 @@ def test_dr_command_writes_frames_messages_and_figures(tmp_path, capsys):
                  "messages_OP.parquet", "fig05_tasks_per_slot.png", "fig07_power_vs_price.png"):
         assert (out / name).exists(), name
     log = read_frame(out / "messages_OP.parquet")
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert manifest["seeds"]["seed"] == summary["scenario"]["seed"]
+    assert "fig05_tasks_per_slot.png" in manifest["files"] and verify_manifest(out) == []
     assert {"dr_call", "bid", "award", "metered_power", "dr_reward"} <= set(log["kind"])
 
 

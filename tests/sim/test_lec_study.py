@@ -18,6 +18,7 @@ from sim.lec_config import load_lec_scenario, parse_lec_scenario
 from sim.lec_data import block_inputs
 from sim.lec_model import LECModel
 from sim.lec_study import balance_residuals, households_sweep, run_block, run_long
+from sim.manifest import verify_manifest
 
 SHIPPED = str(resources.files("sim.scenarios") / "lec_10households.yaml")
 
@@ -184,6 +185,7 @@ def test_cli_block_and_year(tmp_path, capsys):
     for name in ("hourly.parquet", "table_I.csv", "summary.json", "fig04_balance_NC.png",
                  "fig05_dc_TC_JP_aFRR.png"):
         assert (out / name).exists(), name
+    assert verify_manifest(out) == []
 
 
 def test_bad_households_are_named_before_solving(scenario):
