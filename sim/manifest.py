@@ -41,16 +41,28 @@ def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str | None]
     return versions
 
 
-def source_commit() -> str | None:
-    """The git commit of the code being run, if it runs from a checkout (else ``None``)."""
-    here = Path(__file__).resolve().parent
+def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess | None:
     try:
-        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
-                              text=True, timeout=5, check=False)
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+                              timeout=5, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
-    commit = done.stdout.strip()
-    return commit if done.returncode == 0 and len(commit) == 40 else None
+
+
+def source_commit() -> str | None:
+    """The git commit of the code being run, ``+dirty`` if tracked files are modified.
+
+    ``None`` unless this very file is tracked in a checkout (an installed copy
+    in a virtual environment inside a checkout is not the checkout's code).
+    """
+    here = Path(__file__).resolve().parent
+    tracked = _git(["ls-files", "--error-unmatch", Path(__file__).name], here)
+    head = _git(["rev-parse", "HEAD"], here)
+    if tracked is None or tracked.returncode != 0 or head is None or head.returncode != 0:
+        return None
+    status = _git(["status", "--porcelain", "--untracked-files=no"], here)
+    dirty = status is not None and status.returncode == 0 and bool(status.stdout.strip())
+    return head.stdout.strip() + ("+dirty" if dirty else "")
 
 
 def file_digest(path: Path) -> str:
