@@ -143,9 +143,8 @@ def write_run_folder(out: Path, scenario: P2PScenario, runs: dict[str, RunOutcom
         inner = pd.concat(runs["with"].model.inner_histories, ignore_index=True)
         write_frame(inner, out / "admm_residuals_with.csv")
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=1))
-    write_manifest(out, "dcmarket case-study", scenario.model_dump(mode="json"),
-                   {key: summary[key] for key in ("wall_s", "grid_s", "market_s", "other_s")
-                    if key in summary})
+    write_manifest(out, "dcmarket case-study", scenario,
+                   {key: summary[key] for key in ("wall_s", "grid_s", "market_s", "other_s")})
 
 
 def run_case_study(scenario: P2PScenario, out: Path | None = None,

@@ -104,7 +104,7 @@ def write_run(out: Path, source: Path, scenario: P2PScenario, alone: dict,
         "energy_mwh_with": sum(s.energy_mwh for s in result.schedules.values()),
     }
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=1))
-    write_manifest(out, "dcmarket run", scenario.model_dump(mode="json"),
+    write_manifest(out, "dcmarket run", scenario,
                    {"wall_s": wall, "clearing_s": result.clearing_s})
 
 

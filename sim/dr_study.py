@@ -224,5 +224,5 @@ def write_dr_run(study: DRStudy, scenario: DRScenario, out: Path, figures: bool 
         from sim.dr_plots import write_figures
 
         write_figures(study, out)
-    write_manifest(out, "dcmarket dr", scenario.model_dump(mode="json"),
+    write_manifest(out, "dcmarket dr", scenario,
                    {"day_all_strategies_s": study.day_s})

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace, scenario_path) -> int:
                          progress=lambda s: print(s, flush=True))
         print(table_text(frame))
         atomic_write_text(out / "table_I.csv", frame.to_csv())
-        write_manifest(out, "dcmarket lec --mode year", scenario.model_dump(mode="json"))
+        write_manifest(out, "dcmarket lec --mode year", scenario)
         return 0
     if args.mode == "sweep":
         counts = [int(c) for c in args.counts.split(",")]
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace, scenario_path) -> int:
 
             write_frame(sweep, out / "households_sweep.parquet")
             households_sensitivity(sweep, out / "fig06_households.png")
-            write_manifest(out, "dcmarket lec --mode sweep", scenario.model_dump(mode="json"))
+            write_manifest(out, "dcmarket lec --mode sweep", scenario)
         return 0
     days = 1 if args.mode == "day" else (args.days or 15)
     twin = args.twin if args.twin is not None else args.mode == "day"
@@ -123,5 +123,5 @@ def _write(runs, frame: pd.DataFrame, scenario: LECScenario, out: Path, days: in
         energy_and_heat_balance(r.hourly, out / f"fig04_balance_{slug}.png")
         if len(r.delays) or label == "TC+JP+aFRR":
             dc_operation(r.hourly, r.delays, out / f"fig05_dc_{slug}.png")
-    write_manifest(out, f"dcmarket lec ({days} day(s))", scenario.model_dump(mode="json"),
+    write_manifest(out, f"dcmarket lec ({days} day(s))", scenario,
                    {f"solve_s_{label}": r.solve_s for label, r in runs.items()})

@@ -20,6 +20,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from sim.results import atomic_write_text
 
 MANIFEST = "manifest.json"
@@ -57,8 +59,10 @@ def source_commit() -> str | None:
     """
     here = Path(__file__).resolve().parent
     tracked = _git(["ls-files", "--error-unmatch", Path(__file__).name], here)
+    if tracked is None or tracked.returncode != 0:
+        return None
     head = _git(["rev-parse", "HEAD"], here)
-    if tracked is None or tracked.returncode != 0 or head is None or head.returncode != 0:
+    if head is None or head.returncode != 0:
         return None
     status = _git(["status", "--porcelain", "--untracked-files=no"], here)
     dirty = status is not None and status.returncode == 0 and bool(status.stdout.strip())
@@ -76,7 +80,7 @@ def file_digest(path: Path) -> str:
 def folder_files(out: Path) -> dict[str, dict[str, Any]]:
     """Every file under ``out`` except the manifest: relative path → size and SHA-256."""
     return {p.relative_to(out).as_posix(): {"bytes": p.stat().st_size, "sha256": file_digest(p)}
-            for p in sorted(out.rglob("*")) if p.is_file() and p.name != MANIFEST}
+            for p in sorted(out.rglob("*")) if p.is_file() and p != out / MANIFEST}
 
 
 def seeds_in(config: Any, path: str = "") -> dict[str, int]:
@@ -95,10 +99,12 @@ def seeds_in(config: Any, path: str = "") -> dict[str, int]:
     return found
 
 
-def write_manifest(out: Path, command: str, scenario: dict[str, Any],
+def write_manifest(out: Path, command: str, scenario: BaseModel | dict[str, Any],
                    timings_s: dict[str, float] | None = None) -> Path:
     """Write ``out/manifest.json`` describing the finished run folder; call it last."""
     out = Path(out)
+    if isinstance(scenario, BaseModel):
+        scenario = scenario.model_dump(mode="json")
     manifest = {
         "command": command,
         "argv": sys.argv,
