@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet ".[dev,lstm]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,lstm]"
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -21,9 +21,8 @@ run: $(STAMP)
 	$(BIN)/dcmarket lec --out runs/lec_10households
 
 test: $(STAMP)
-	$(BIN)/python -m pip install --quiet --no-deps --force-reinstall . >/dev/null
 	$(BIN)/ruff check agents market grid sim tests benchmarks
-	cd tests && ../$(BIN)/python -m pytest -q -p no:cacheprovider .
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check agents market grid sim tests benchmarks

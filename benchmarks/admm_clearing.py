@@ -15,9 +15,9 @@ import argparse
 import json
 import time
 
-from sim.config import parse_scenario
-from sim.instances import random_scenario, reference_scenario
-from sim.p2p_market import P2PMarketModel, centralised_twin
+from sim.p2p.config import parse_scenario
+from sim.p2p.instances import random_scenario, reference_scenario
+from sim.p2p.model import P2PMarketModel, centralised_twin
 
 
 def build(n_dc: int, hours: int, seed: int):

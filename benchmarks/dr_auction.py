@@ -23,9 +23,9 @@ from importlib import resources
 import numpy as np
 
 from market.auction import GASettings, select_exact, select_ga
-from sim.dr_config import load_dr_scenario
-from sim.dr_model import DRModel
-from sim.dr_study import day_prices, run_dr_study
+from sim.dr.config import load_dr_scenario
+from sim.dr.model import DRModel
+from sim.dr.study import day_prices, run_dr_study
 
 
 def auctions_for(scenario, n_users: int, actual: np.ndarray, forecast: np.ndarray):

@@ -17,8 +17,8 @@ import argparse
 import json
 from importlib import resources
 
-from sim.lec_config import load_lec_scenario
-from sim.lec_study import PAPER_SIZE_PER_DAY, run_block
+from sim.lec.config import load_lec_scenario
+from sim.lec.study import PAPER_SIZE_PER_DAY, run_block
 
 PAPER_DAY_S, PAPER_BLOCK15_S = 9.92, 288.9
 

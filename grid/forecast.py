@@ -8,7 +8,8 @@ A forecaster is trained on the previous ``k`` days of hourly prices (a
 - ``holt_winters`` — additive Holt–Winters exponential smoothing with a
   24-hour season (statsmodels), a well-kept statistical model;
 - ``lstm`` — the paper's long short-term memory network (PyTorch, optional
-  extra ``dcmarket[lstm]``; see :mod:`grid.lstm_forecast`).
+  extra ``dcmarket[lstm]``; see :mod:`grid.lstm_forecast`; :func:`grid.forecasters.make_forecaster`
+  picks one by name).
 
 ``oracle`` returns the true prices: a perfect-foresight bound for studies.
 """
@@ -111,25 +112,6 @@ class Oracle:
 
     def predict(self) -> np.ndarray:
         return np.asarray(self.actual, dtype=float).copy()
-
-
-def make_forecaster(kind: str, *, seed: int = 0, epochs: int = 100,
-                    actual: np.ndarray | None = None) -> PriceForecaster:
-    """A forecaster by name (``seasonal_naive``, ``holt_winters``, ``lstm``, ``oracle``)."""
-    if kind == "seasonal_naive":
-        return SeasonalNaive()
-    if kind == "holt_winters":
-        return HoltWinters()
-    if kind == "lstm":
-        from grid.lstm_forecast import LSTMForecaster
-
-        return LSTMForecaster(seed=seed, epochs=epochs)
-    if kind == "oracle":
-        if actual is None:
-            raise ForecastError("oracle forecaster needs the actual prices")
-        return Oracle(actual)
-    raise ForecastError(f"unknown forecaster {kind!r}; choose seasonal_naive, holt_winters, "
-                        "lstm or oracle")
 
 
 def mape(forecast: np.ndarray, actual: np.ndarray) -> float:

@@ -24,3 +24,10 @@ def atomic_path(path: str | Path, suffix: str = ".tmp") -> Iterator[str]:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` via a temporary file and a rename."""
+    with atomic_path(path) as tmp, open(tmp, "w") as handle:
+        handle.write(text)
+    return Path(path)

@@ -14,7 +14,7 @@ slot cost (7) relative to not postponing):
 subject to the budget rule (9) ``Σ_u x_u c_u ≤ r · q`` (fees never exceed
 the revenue of the postponed tasks) and the resume slot's capacity
 ``L_r + q ≤ N · cores``. Powers follow the host fleet's linear model with
-consolidation (:class:`agents.host_fleet.HostFleet`), whose host count is a
+consolidation (the DC's host fleet, any :class:`PowerModel`), whose host count is a
 ceiling, and the reward has a threshold and a cap, so ``S`` is neither linear
 nor concave: hence the paper's genetic algorithm.
 
@@ -32,10 +32,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
-from agents.host_fleet import HostFleet
 from grid.dr_program import DRProgram
 from market.program import ProgramBuilder
 from market.solvers import solve_lp
@@ -73,11 +73,19 @@ def validate_bid(bid: Bid, submitted: dict[str, int]) -> None:
                            f"{kind} tasks the user submitted in that slot")
 
 
+class PowerModel(Protocol):
+    """What the auction needs of a DC's hosts: task capacity and the power of a load."""
+
+    capacity: int
+
+    def power_mw(self, load: np.ndarray | int) -> np.ndarray | float: ...
+
+
 @dataclass(frozen=True)
 class AuctionContext:
     """The DC's private view of one DR slot (forecast prices, its loads, the DR terms)."""
 
-    fleet: HostFleet
+    fleet: PowerModel
     program: DRProgram
     slot: int
     resume_slot: int

@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from sim.results import atomic_write_text
+from market.atomic import atomic_write_text
 
 MANIFEST = "manifest.json"
 

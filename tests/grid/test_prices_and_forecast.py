@@ -10,10 +10,10 @@ from grid.forecast import (
     ForecastError,
     HoltWinters,
     SeasonalNaive,
-    make_forecaster,
     mape,
     peak_hours,
 )
+from grid.forecasters import make_forecaster
 from grid.prices import PriceDataError, daily_price_matrix, price_days, smard_prices
 
 

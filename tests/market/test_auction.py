@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from market.auction import Bid, BidError, WinnerSelection, select_exact, select_ga, validate_bid
-from sim.dr_config import load_dr_scenario
-from sim.dr_model import DRModel
-from sim.dr_study import day_prices
+from sim.dr.config import load_dr_scenario
+from sim.dr.model import DRModel
+from sim.dr.study import day_prices
 
 
 @pytest.fixture(scope="module")

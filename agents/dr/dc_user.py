@@ -1,0 +1,74 @@
+"""A DC user who bids in the reverse auction (paper 002, Sections 3.2 and 4.1.2).
+
+Private data: its task stream (:class:`~agents.task_streams.TaskStream`), its
+cost of delay ``κ_u`` (€ per task per slot of postponement) and its
+willingness ``w_u`` (the share of eligible tasks it is ready to let go).
+What leaves the agent: its task submissions (``submit_tasks``) and, answering
+a DR call, one bid ``⟨n_u(t), c_u(t)⟩`` (``bid``). It learns the outcome from
+the DC's ``award``.
+
+Bid rule: at a call for slot ``t`` with resume slot ``r``, the tasks it may
+offer are its batch tasks submitted in ``t`` that tolerate a delay of
+``r − t`` slots (delay-sensitive: ≤ 4, delay-insensitive: ≤ 8); it offers
+``⌊w_u · eligible⌋`` of each type and asks ``c_u = κ_u · (r − t) · n_u``.
+No eligible task, no bid.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mesa
+
+from agents.base import MarketAgent
+from agents.dr.task_streams import TOLERANCE_SLOTS, TaskStream
+from market.messages import MessageBus
+
+SUBMIT_TASKS = "submit_tasks"
+DR_CALL = "dr_call"
+BID = "bid"
+AWARD = "award"
+
+
+class DCUserAgent(MarketAgent):
+    """One user of the DR data centre."""
+
+    def __init__(self, model: mesa.Model, name: str, bus: MessageBus, dc_name: str,
+                 stream: TaskStream, delay_cost_eur: float, willingness: float) -> None:
+        super().__init__(model, name, bus)
+        if delay_cost_eur < 0:
+            raise ValueError(f"user {name!r}: delay_cost_eur must be ≥ 0")
+        if not 0.0 <= willingness <= 1.0:
+            raise ValueError(f"user {name!r}: willingness must lie in [0, 1]")
+        self.dc_name = dc_name
+        self._stream = stream
+        self._delay_cost = float(delay_cost_eur)
+        self._willingness = float(willingness)
+        self.fees_received_eur = 0.0
+        self.awards: list[dict[str, float]] = []
+
+    def submit(self, slot: int) -> None:
+        """Send this slot's tasks to the DC."""
+        self.send(slot, self.dc_name, SUBMIT_TASKS, {"slot": slot, **self._stream.at(slot)})
+
+    def answer_calls(self) -> None:
+        """Bid on every DR call waiting in the inbox."""
+        for call in self.receive(DR_CALL):
+            slot, resume = int(call.payload["slot"]), int(call.payload["resume_slot"])
+            delay = resume - slot
+            submitted = self._stream.at(slot)
+            offer = {kind: math.floor(self._willingness * submitted[kind])
+                     if TOLERANCE_SLOTS[kind] >= delay else 0
+                     for kind in ("sensitive", "insensitive")}
+            n_tasks = offer["sensitive"] + offer["insensitive"]
+            if n_tasks == 0:
+                continue
+            self.send(slot, self.dc_name, BID, {
+                "slot": slot, "n_sensitive": offer["sensitive"],
+                "n_insensitive": offer["insensitive"],
+                "fee_eur": self._delay_cost * delay * n_tasks})
+
+    def collect_awards(self) -> None:
+        for award in self.receive(AWARD):
+            self.awards.append(dict(award.payload))
+            self.fees_received_eur += float(award.payload["payment_eur"])

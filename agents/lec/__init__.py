@@ -1,0 +1,1 @@
+"""Energy community + DC (paper 001): household, community (EOA), DC with job pausing."""

@@ -1,0 +1,1 @@
+"""DC demand response (paper 002): config, model, study, plots."""

@@ -1,0 +1,139 @@
+"""Scenario of the DC demand-response study (paper 002; MODEL.md part E), validated.
+
+Every input names its source in the file: prices come from the shipped SMARD
+history (``grid/data``), task streams from the seeded generator of
+:mod:`agents.dr.task_streams`. A wrong field fails before anything runs, with
+the field's path and the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import pandas as pd
+from pydantic import Field, model_validator
+
+from agents.spec_base import NonNegative, Positive, Share, StrictSpec
+from sim.scenario import ScenarioError, read_yaml, validate_as
+
+
+class PriceSource(StrictSpec):
+    """Real-time prices: a bidding zone of the shipped SMARD history."""
+
+    source: Literal["smard"] = "smard"
+    year: Literal[2015, 2018] = 2018
+    zone: str = "DE"
+
+
+class DCSettings(StrictSpec):
+    hosts: Annotated[int, Field(ge=1)] = 2000
+    cores_per_host: Annotated[int, Field(ge=1)] = 8
+    p_max_w: Positive = 250.0
+    static_share: Share = 0.7
+    idle_hosts: Literal["off", "idle"] = "off"
+    revenue_per_task_eur: NonNegative = 0.002
+    penalty_eur_per_task_slot: NonNegative = 0.002
+
+
+class Range(StrictSpec):
+    low: NonNegative
+    high: NonNegative
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.high < self.low:
+            raise ValueError(f"high ({self.high}) is below low ({self.low})")
+        return self
+
+
+class UserSettings(StrictSpec):
+    count: Annotated[int, Field(ge=1)] = 10
+    mean_utilisation: Annotated[float, Field(gt=0.0, le=0.8)] = 0.5
+    interactive_to_batch: Positive = 1.0 / 1.5
+    sensitive_share_of_batch: Share = 0.5
+    delay_cost_eur_per_task_slot: Range = Range(low=0.00005, high=0.0004)
+    willingness: Range = Range(low=0.5, high=1.0)
+
+    @model_validator(mode="after")
+    def _willingness_is_a_share(self) -> UserSettings:
+        if self.willingness.high > 1.0:
+            raise ValueError("willingness.high must be ≤ 1")
+        return self
+
+
+class ProgramSettings(StrictSpec):
+    theta0_eur_per_mwh: NonNegative = 500.0
+    requested_share: Share = 0.2
+    n_events: Annotated[int, Field(ge=1, le=24)] = 6
+    reference_days: Annotated[int, Field(ge=1)] = 5
+
+
+class ForecastSettings(StrictSpec):
+    method: Literal["seasonal_naive", "holt_winters", "lstm", "oracle", "none"] = "holt_winters"
+    training_days: Annotated[int, Field(ge=1)] = 31
+    lstm_epochs: Annotated[int, Field(ge=1)] = 100
+    compare: list[Literal["seasonal_naive", "holt_winters", "lstm", "oracle"]] = Field(
+        default_factory=lambda: ["seasonal_naive", "holt_winters", "lstm", "oracle"])
+    compare_training_days: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=lambda: [31, 15])
+
+
+class GASettingsSpec(StrictSpec):
+    population: Annotated[int, Field(ge=2)] = 30
+    generations: Annotated[int, Field(ge=1)] = 50
+    crossover_prob: Share = 0.8
+    mutation_prob: Share = 0.2
+    elitism: bool = True
+
+
+class AuctionSettings(StrictSpec):
+    selector: Literal["ga", "exact"] = "ga"
+    ga: GASettingsSpec = GASettingsSpec()
+
+
+class DRScenario(StrictSpec):
+    """The whole DR study; ``day`` is the simulated day, trained on the days before it."""
+
+    name: str = "dr"
+    description: str = ""
+    sources: dict[str, str] = Field(default_factory=dict)
+    seed: int = 0
+    day: str
+    prices: PriceSource = PriceSource()
+    dc: DCSettings = DCSettings()
+    users: UserSettings = UserSettings()
+    program: ProgramSettings = ProgramSettings()
+    forecast: ForecastSettings = ForecastSettings()
+    auction: AuctionSettings = AuctionSettings()
+    strategies: list[Literal["OP", "BS", "ST"]] = Field(
+        default_factory=lambda: ["OP", "BS", "ST"], min_length=1)
+
+    @model_validator(mode="after")
+    def _day_inside_history(self) -> DRScenario:
+        try:
+            day = pd.Timestamp(self.day)
+        except ValueError as exc:
+            raise ValueError(f"day {self.day!r} is not a date") from exc
+        if day.year != self.prices.year:
+            raise ValueError(f"day {self.day} is outside the price history of "
+                             f"{self.prices.year} (prices.year)")
+        longest = max([self.forecast.training_days, *self.forecast.compare_training_days])
+        first = pd.Timestamp(f"{self.prices.year}-01-01")
+        have = (day - first).days
+        if self.forecast.method != "none" and have < longest:
+            raise ValueError(
+                f"forecast.training_days: {longest} training days are needed before {self.day} "
+                f"but the {self.prices.year} price history starts {have} days earlier")
+        return self
+
+
+def load_dr_scenario(path: str | Path) -> DRScenario:
+    """Read and validate a DR scenario file."""
+    return parse_dr_scenario(read_yaml(path), str(path))
+
+
+def parse_dr_scenario(raw: object, source: str = "<scenario>") -> DRScenario:
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{source}: a scenario is a mapping of fields")
+    return validate_as(DRScenario, raw, source)

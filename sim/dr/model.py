@@ -1,0 +1,162 @@
+"""One day of the DC demand-response model as a Mesa model (paper 002; MODEL.md part E).
+
+Agents: the grid (:class:`~agents.dr_grid.DRGridAgent`), the DC
+(:class:`~agents.dr_datacenter.DRDataCenterAgent`) and the users
+(:class:`~agents.dc_user.DCUserAgent`), on a star graph around the DC plus
+the DC–grid edge. One :meth:`DRModel.step` is one slot:
+
+1. the grid signals a DR event if the slot is one (real time);
+2. users submit the slot's tasks;
+3. the DC plans: at a slot its forecast marks as an event, OP sends the DR
+   call, users bid, the DC selects winners and sends awards; BS postpones;
+4. the DC runs the slot on its hosts and sends the meter reading;
+5. the grid bills the energy and pays the reward of an event slot; the DC
+   books the slot's cost (7).
+
+The DC's metered history (reference power, expected load) is the static
+strategy run on the ``reference_days`` days before the simulated day, with
+task streams from the same generator (seeded per day).
+"""
+
+from __future__ import annotations
+
+import mesa
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from agents.dr.datacenter import DCTerms, DRDataCenterAgent
+from agents.dr.dc_user import AWARD, BID, DR_CALL, SUBMIT_TASKS, DCUserAgent
+from agents.dr.grid import BILL, DR_EVENT, DR_PROGRAM, DR_REWARD, METERED_POWER, DRGridAgent
+from agents.dr.host_fleet import HostFleet
+from agents.dr.task_streams import TaskStream, generate_task_streams
+from grid.dr_program import DRProgram
+from market.auction import GASettings
+from market.messages import MessageBus
+from sim.dr.config import DRScenario
+
+DC_NAME = "DC"
+GRID_NAME = "grid"
+KINDS = (DR_PROGRAM, DR_EVENT, SUBMIT_TASKS, DR_CALL, BID, AWARD, METERED_POWER, BILL, DR_REWARD)
+SLOTS = 24
+
+
+def fleet_of(scenario: DRScenario) -> HostFleet:
+    dc = scenario.dc
+    return HostFleet(dc.hosts, dc.cores_per_host, dc.p_max_w, dc.static_share, dc.idle_hosts)
+
+
+def program_of(scenario: DRScenario) -> DRProgram:
+    p = scenario.program
+    return DRProgram(theta0_eur_per_mwh=p.theta0_eur_per_mwh, requested_share=p.requested_share,
+                     n_events=p.n_events, reference_days=p.reference_days)
+
+
+def day_streams(scenario: DRScenario, day_offset: int) -> list[TaskStream]:
+    """The users' task streams of the day ``day_offset`` days from the simulated day."""
+    users, fleet = scenario.users, fleet_of(scenario)
+    rng = np.random.default_rng([scenario.seed, 1, day_offset + 1000])
+    return generate_task_streams(
+        rng, users.count, users.mean_utilisation * fleet.capacity, SLOTS,
+        users.interactive_to_batch, users.sensitive_share_of_batch)
+
+
+def history_load(scenario: DRScenario) -> np.ndarray:
+    """Tasks per slot on each of the ``reference_days`` days before (static operation)."""
+    days = range(-scenario.program.reference_days, 0)
+    return np.array([sum(s.counts.sum(axis=0) for s in day_streams(scenario, d)) for d in days])
+
+
+def user_terms(scenario: DRScenario) -> list[tuple[float, float]]:
+    """Each user's private ``(delay cost, willingness)``, seeded."""
+    users = scenario.users
+    rng = np.random.default_rng([scenario.seed, 2])
+    cost = rng.uniform(users.delay_cost_eur_per_task_slot.low,
+                       users.delay_cost_eur_per_task_slot.high, users.count)
+    will = rng.uniform(users.willingness.low, users.willingness.high, users.count)
+    return list(zip(cost.tolist(), will.tolist(), strict=True))
+
+
+class DRModel(mesa.Model):
+    """One day under one strategy; ``step()`` = one slot."""
+
+    def __init__(self, scenario: DRScenario, strategy: str, prices: np.ndarray,
+                 forecast: np.ndarray | None) -> None:
+        super().__init__(seed=scenario.seed)
+        self.scenario = scenario
+        self.strategy = strategy
+        self.slot = 0
+        prices = np.asarray(prices, float)
+        if prices.shape != (SLOTS,):
+            raise ValueError(f"prices for the day must have {SLOTS} slots, got {prices.shape}")
+        users = [f"user{u + 1:02d}" for u in range(scenario.users.count)]
+        graph = nx.star_graph([DC_NAME, *users])
+        graph.add_edge(DC_NAME, GRID_NAME)
+        self.bus = MessageBus(graph, KINDS)
+        self.fleet = fleet_of(scenario)
+        history = history_load(scenario)
+        program = program_of(scenario)
+        auction = scenario.auction
+        self.dc = DRDataCenterAgent(
+            self, DC_NAME, self.bus, GRID_NAME, users, self.fleet,
+            DCTerms(scenario.dc.revenue_per_task_eur, scenario.dc.penalty_eur_per_task_slot),
+            strategy, forecast, history, selector=auction.selector,
+            ga=GASettings(**auction.ga.model_dump()),
+            rng=np.random.default_rng([scenario.seed, 3]))
+        self.grid = DRGridAgent(self, GRID_NAME, self.bus, DC_NAME, prices, program,
+                                self.dc.reference_mw)
+        streams = day_streams(scenario, 0)
+        self.users = [DCUserAgent(self, name, self.bus, DC_NAME, stream, cost, will)
+                      for name, stream, (cost, will) in zip(users, streams, user_terms(scenario),
+                                                            strict=True)]
+        self.grid.announce_program()
+        self.dc.read_program()
+
+    def step(self) -> None:
+        t = self.slot
+        if t >= SLOTS:
+            self.running = False
+            return
+        self.bus.tags = {"slot": t}
+        self.grid.signal(t)
+        for user in self.users:
+            user.submit(t)
+        self.dc.plan(t)
+        for user in self.users:
+            user.answer_calls()
+        self.dc.select_winners(t)
+        for user in self.users:
+            user.collect_awards()
+        self.dc.execute(t)
+        self.grid.settle(t)
+        self.dc.book(t)
+        self.slot += 1
+        self.running = self.slot < SLOTS
+
+    def run_day(self) -> DRModel:
+        while self.running:
+            self.step()
+        return self
+
+    # ----------------------------------------------------------- results
+    def slots_frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self.dc.records)
+        frame.insert(0, "strategy", self.strategy)
+        return frame
+
+    def bids_frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self.dc.bids, columns=["slot", "user", "n_sensitive",
+                                                    "n_insensitive", "fee_eur", "won",
+                                                    "payment_eur"])
+        frame.insert(0, "strategy", self.strategy)
+        return frame
+
+    def postponements_frame(self) -> pd.DataFrame:
+        rows = [{"user": p.user, "kind": p.kind, "submitted": p.submitted,
+                 "executed": p.executed, "count": p.count, "agreed": p.agreed,
+                 "delay": p.delay, "beyond_tolerance": p.beyond_tolerance}
+                for p in self.dc.postponements if p.count > 0]
+        frame = pd.DataFrame(rows, columns=["user", "kind", "submitted", "executed", "count",
+                                            "agreed", "delay", "beyond_tolerance"])
+        frame.insert(0, "strategy", self.strategy)
+        return frame

@@ -1,0 +1,225 @@
+"""The DR study of paper 002: forecasts, OP / BS / ST on one day, forecast quality.
+
+:func:`run_dr_study` trains every forecaster on the ``k`` days before the
+simulated day (timed apart: training is not part of a day's run), runs each
+strategy as a :class:`~sim.dr_model.DRModel`, and gathers tidy frames:
+
+- ``slots`` — one row per strategy × slot (tasks, power, price, event flags,
+  cost terms of (7));
+- ``bids`` — one row per bid (OP), with the award;
+- ``postponements`` — one row per block of moved tasks (user, type,
+  submitted, executed, agreed or not);
+- ``forecasts`` — one row per forecaster × training days × hour;
+- ``summary`` — per strategy: PTA, energy, electricity cost, rewards, fees,
+  penalties, operating cost and its reduction against ST;
+- ``forecast_quality`` — OP's operating cost under each forecast (and none).
+
+Operating cost = penalties + fees + energy cost − DR reward, i.e. (7)
+without the task revenue, which is the same under every strategy (all tasks
+run within the day).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from grid.forecast import mape, peak_hours
+from grid.forecasters import make_forecaster
+from grid.prices import price_days
+from sim.dr.config import DRScenario
+from sim.dr.model import DRModel
+from sim.run_folder import RunFolder
+
+OPERATING_TERMS = ("penalties_eur", "fees_eur", "energy_cost_eur")
+
+
+@dataclass
+class ForecastRun:
+    method: str
+    training_days: int
+    forecast: np.ndarray
+    mape_pct: float
+    dr_hours: list[int]
+    train_s: float
+
+
+@dataclass
+class DRStudy:
+    """Everything one study produced; frames are tidy (see the module docstring)."""
+
+    prices: np.ndarray
+    event_hours: list[int]
+    forecasts: dict[tuple[str, int], ForecastRun]
+    models: dict[str, DRModel]
+    quality_models: dict[str, DRModel]
+    day_s: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def slots(self) -> pd.DataFrame:
+        return pd.concat([m.slots_frame() for m in self.models.values()], ignore_index=True)
+
+    def bids(self) -> pd.DataFrame:
+        return _stack([m.bids_frame() for m in self.models.values()])
+
+    def postponements(self) -> pd.DataFrame:
+        return _stack([m.postponements_frame() for m in self.models.values()])
+
+    def forecasts_frame(self) -> pd.DataFrame:
+        rows = [{"method": f.method, "training_days": f.training_days, "hour": h,
+                 "forecast_eur_per_mwh": f.forecast[h], "actual_eur_per_mwh": self.prices[h],
+                 "predicted_event": h in f.dr_hours, "actual_event": h in self.event_hours}
+                for f in self.forecasts.values() for h in range(24)]
+        return pd.DataFrame(rows)
+
+    def forecast_errors(self) -> pd.DataFrame:
+        rows = [{"method": f.method, "training_days": f.training_days, "mape_pct": f.mape_pct,
+                 "dr_hours": " ".join(map(str, f.dr_hours)),
+                 "events_found": len(set(f.dr_hours) & set(self.event_hours)),
+                 "train_s": f.train_s} for f in self.forecasts.values()]
+        return pd.DataFrame(rows)
+
+    def summary(self) -> pd.DataFrame:
+        return summarise(self.models, self.event_hours)
+
+    def forecast_quality(self) -> pd.DataFrame:
+        frame = summarise(self.quality_models, self.event_hours)
+        return frame.rename(columns={"strategy": "forecast"})
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate, skipping empty frames (their columns are kept from the first)."""
+    full = [f for f in frames if len(f)]
+    return pd.concat(full, ignore_index=True) if full else frames[0]
+
+
+def summarise(models: dict[str, DRModel], event_hours: list[int]) -> pd.DataFrame:
+    rows = []
+    for label, model in models.items():
+        s = model.slots_frame()
+        events = s["slot"].isin(event_hours)
+        operating = s[list(OPERATING_TERMS)].sum().sum() - s["reward_eur"].sum()
+        rows.append({
+            "strategy": label,
+            "pta": s.loc[events, "load_tasks"].mean() / s["load_tasks"].mean(),
+            "energy_mwh": s["power_mw"].sum(),
+            "tasks_run": int(s["load_tasks"].sum()),
+            "electricity_cost_eur": s["energy_cost_eur"].sum(),
+            "reward_eur": s["reward_eur"].sum(),
+            "fees_eur": s["fees_eur"].sum(),
+            "penalties_eur": s["penalties_eur"].sum(),
+            "revenue_eur": s["revenue_eur"].sum(),
+            "operating_cost_eur": operating,
+            "total_cost_eur": s["cost_eur"].sum(),
+            "mean_execution_rate": s.loc[events, "execution_rate"].mean(),
+            "auctions": int((s["bidders"] > 0).sum()),
+        })
+    frame = pd.DataFrame(rows)
+    if "ST" in set(frame["strategy"]):
+        st = float(frame.loc[frame["strategy"] == "ST", "operating_cost_eur"].iloc[0])
+        frame["reduction_vs_st_eur"] = st - frame["operating_cost_eur"]
+        frame["reduction_vs_st_pct"] = 100.0 * frame["reduction_vs_st_eur"] / st
+    return frame
+
+
+def train_forecast(scenario: DRScenario, method: str, training_days: int,
+                   history: np.ndarray, actual: np.ndarray) -> ForecastRun:
+    """Fit ``method`` on the last ``training_days`` days of ``history``; predict the day."""
+    start = time.perf_counter()
+    forecaster = make_forecaster(method, seed=scenario.seed, epochs=scenario.forecast.lstm_epochs,
+                                 actual=actual)
+    forecast = forecaster.fit(history[-training_days:]).predict()
+    seconds = time.perf_counter() - start
+    return ForecastRun(method, training_days, forecast, mape(forecast, actual),
+                       peak_hours(forecast, scenario.program.n_events).tolist(), seconds)
+
+
+def day_prices(scenario: DRScenario) -> tuple[np.ndarray, np.ndarray]:
+    """``(history, actual)``: the days before the simulated day and the day itself."""
+    day = pd.Timestamp(scenario.day)
+    first = pd.Timestamp(f"{scenario.prices.year}-01-01")
+    n_before = (day - first).days
+    days = price_days(scenario.prices.year, scenario.prices.zone, str(first.date()),
+                      n_before + 1).to_numpy()
+    return days[:-1], days[-1]
+
+
+def run_dr_study(scenario: DRScenario, quality: bool = True) -> DRStudy:
+    """Forecasts, the strategies on the day and (``quality``) OP under each forecast."""
+    history, actual = day_prices(scenario)
+    n_events = scenario.program.n_events
+    event_hours = peak_hours(actual, n_events).tolist()
+    wanted = {(scenario.forecast.method, scenario.forecast.training_days)} \
+        if scenario.forecast.method != "none" else set()
+    if quality:
+        longest = max(scenario.forecast.compare_training_days)
+        wanted |= {(m, k if m != "oracle" else longest) for m in scenario.forecast.compare
+                   for k in scenario.forecast.compare_training_days}
+    forecasts = {key: train_forecast(scenario, *key, history, actual)
+                 for key in sorted(wanted, key=lambda mk: (mk[0], -mk[1]))}
+    main = forecasts.get((scenario.forecast.method, scenario.forecast.training_days))
+
+    start = time.perf_counter()
+    models = {s: DRModel(scenario, s, actual, main.forecast if main else None).run_day()
+              for s in scenario.strategies}
+    day_s = time.perf_counter() - start
+
+    quality_models: dict[str, DRModel] = {}
+    if quality:
+        for (method, k), run in forecasts.items():
+            label = f"{method} k={k}" if method != "oracle" else "oracle"
+            quality_models[label] = DRModel(scenario, "OP", actual, run.forecast).run_day()
+        quality_models["no forecast"] = DRModel(scenario, "OP", actual, None).run_day()
+        quality_models["ST"] = models.get("ST") or DRModel(scenario, "ST", actual, None).run_day()
+    return DRStudy(actual, event_hours, forecasts, models, quality_models, day_s)
+
+
+def study_text(study: DRStudy) -> str:
+    """The summary tables as printed by ``dcmarket dr``."""
+    lines = [f"actual DR event hours: {study.event_hours}", "", "forecasters:"]
+    lines.append(study.forecast_errors().to_string(index=False, float_format="%.2f"))
+    lines += ["", "strategies on the day:"]
+    cols = ["strategy", "pta", "energy_mwh", "electricity_cost_eur", "reward_eur", "fees_eur",
+            "penalties_eur", "operating_cost_eur", "reduction_vs_st_pct"]
+    summary = study.summary()
+    lines.append(summary[[c for c in cols if c in summary]].to_string(
+        index=False, float_format="%.3f"))
+    if study.quality_models:
+        lines += ["", "forecast quality (OP):"]
+        quality = study.forecast_quality()
+        lines.append(quality[["forecast", "pta", "reward_eur", "operating_cost_eur",
+                              "reduction_vs_st_pct"]].to_string(index=False,
+                                                                float_format="%.3f"))
+    lines += ["", f"day, all strategies (training excluded): {study.day_s:.2f} s"]
+    return "\n".join(lines)
+
+
+def write_dr_run(study: DRStudy, scenario: DRScenario, out: Path, figures: bool = True) -> None:
+    """Run folder: frames (Parquet), summary.json, the message logs and the figures."""
+    folder = RunFolder(out)
+    folder.frame("slots.parquet", study.slots())
+    folder.frame("bids.parquet", study.bids())
+    folder.frame("postponements.parquet", study.postponements())
+    folder.frame("forecasts.parquet", study.forecasts_frame())
+    folder.frame("summary.parquet", study.summary())
+    if study.quality_models:
+        folder.frame("forecast_quality.parquet", study.forecast_quality())
+    for name, model in study.models.items():
+        folder.messages(model.bus, f"messages_{name}.parquet")
+    manifest = {
+        "scenario": scenario.model_dump(mode="json"),
+        "event_hours": study.event_hours,
+        "summary": study.summary().to_dict(orient="records"),
+        "forecasts": study.forecast_errors().to_dict(orient="records"),
+        "day_all_strategies_s": study.day_s,
+    }
+    folder.json("summary.json", manifest)
+    if figures:
+        from sim.dr.plots import write_figures
+
+        write_figures(study, out)
+    folder.finish("dcmarket dr", scenario, {"day_all_strategies_s": study.day_s})

@@ -1,0 +1,1 @@
+"""Energy community + DC (paper 001): config, data, model, study, plots, CLI."""

@@ -1,0 +1,175 @@
+"""Scenario of the energy community + DC study (paper 001; MODEL.md part D), validated.
+
+Households are either listed one by one (``household_list``) or drawn, seeded,
+from the ranges in ``households`` (the paper's case: 10 households of 3–10 kW
+with PV of similar size and one EV each, 50–100 km a day at 15–20 kWh/100 km).
+Every data source is named in ``sources``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, model_validator
+
+from agents.lec.specs import (
+    BatterySpec,
+    EVSpec,
+    HeatRecoverySpec,
+    HouseholdSpec,
+    PausingDCSpec,
+    RetailerSpec,
+    ThermalSpec,
+    WindSpec,
+)
+from agents.spec_base import NonNegative, Positive, Share, StrictSpec
+from sim.scenario import ScenarioError, read_yaml, validate_as
+
+SCENARIOS = ("NC", "TC", "TC+JP", "TC+JP+aFRR")
+
+
+
+class Span(StrictSpec):
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Span:
+        if self.high < self.low:
+            raise ValueError(f"high ({self.high}) is below low ({self.low})")
+        return self
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.uniform(self.low, self.high, n)
+
+
+class HouseholdRanges(StrictSpec):
+    """Seeded draw of the households' private data."""
+
+    count: Annotated[int, Field(ge=1)] = 10
+    annual_demand_kwh: Span = Span(low=3000.0, high=7000.0)
+    pv_kwp: Span = Span(low=3.0, high=10.0)
+    flex_share: Share = 0.2
+    ev_km_per_day: Span = Span(low=50.0, high=100.0)
+    ev_kwh_per_100km: Span = Span(low=15.0, high=20.0)
+    ev_arrival_h: Span = Span(low=17.0, high=19.0)
+    ev_hours_home: Span = Span(low=12.0, high=14.0)
+    thermal_resistance_k_per_kw: Span = Span(low=5.0, high=8.0)
+    thermal_capacitance_kwh_per_k: Span = Span(low=8.0, high=12.0)
+    ev: EVSpec = EVSpec()
+    thermal: ThermalSpec = ThermalSpec()
+
+
+class WorkloadSettings(StrictSpec):
+    """Seeded HPC-like utilisation: AR(1) around ``mean_utilisation`` (documented generator)."""
+
+    mean_utilisation: Annotated[float, Field(gt=0.0, le=1.0)] = 0.75
+    persistence: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.85
+    noise: NonNegative = 0.06
+    low: Share = 0.35
+    high: Share = 0.95
+
+
+class AFRRSettings(StrictSpec):
+    """Upward aFRR capacity price profile (€/MW per hour; assumption, no offline source)."""
+
+    base_eur_per_mw_h: NonNegative = 12.0
+    peak_eur_per_mw_h: NonNegative = 20.0
+    peak_hours: list[Annotated[int, Field(ge=0, le=23)]] = Field(
+        default_factory=lambda: [6, 7, 8, 17, 18, 19, 20])
+
+
+class PriceSettings(StrictSpec):
+    year: Literal[2015, 2018] = 2018
+    zone: str = "DE"
+
+
+class SolverSettings(StrictSpec):
+    mip_gap: Annotated[float, Field(ge=0.0, le=0.1)] = 1e-4
+    time_limit_s: Positive = 600.0
+
+
+class TwinSettings(StrictSpec):
+    """Exchange ADMM of the decentralised twin."""
+
+    rho: Positive = 0.05
+    max_iterations: Annotated[int, Field(ge=1)] = 400
+    tol_kw: Positive = 0.05
+
+
+class LECScenario(StrictSpec):
+    name: str = "lec"
+    description: str = ""
+    sources: dict[str, str] = Field(default_factory=dict)
+    seed: int = 0
+    day: str = "2018-01-15"
+    prices: PriceSettings = PriceSettings()
+    weather_file: str = "723170TYA.CSV"
+    households: HouseholdRanges = HouseholdRanges()
+    household_list: list[HouseholdSpec] | None = None
+    battery: BatterySpec = BatterySpec()
+    wind: WindSpec = WindSpec()
+    heat: HeatRecoverySpec = HeatRecoverySpec()
+    dc: PausingDCSpec = PausingDCSpec()
+    workload: WorkloadSettings = WorkloadSettings()
+    retailer: RetailerSpec = RetailerSpec()
+    afrr: AFRRSettings = AFRRSettings()
+    scenarios: list[Literal["NC", "TC", "TC+JP", "TC+JP+aFRR"]] = Field(
+        default_factory=lambda: list(SCENARIOS), min_length=1)
+    solver: SolverSettings = SolverSettings()
+    twin: TwinSettings = TwinSettings()
+
+    @model_validator(mode="after")
+    def _day_in_year(self) -> LECScenario:
+        day = pd.Timestamp(self.day)
+        if day.year != self.prices.year:
+            raise ValueError(f"day {self.day} lies outside the price year {self.prices.year}")
+        return self
+
+    def household_specs(self) -> list[HouseholdSpec]:
+        """The listed households, or the seeded draw from ``households``."""
+        if self.household_list is not None:
+            return list(self.household_list)
+        return draw_households(self.households, self.seed)
+
+
+def draw_households(ranges: HouseholdRanges, seed: int) -> list[HouseholdSpec]:
+    rng = np.random.default_rng([seed, 11])
+    n = ranges.count
+    demand, pv = ranges.annual_demand_kwh.draw(rng, n), ranges.pv_kwp.draw(rng, n)
+    drive = ranges.ev_km_per_day.draw(rng, n) * ranges.ev_kwh_per_100km.draw(rng, n) / 100
+    arrival = np.rint(ranges.ev_arrival_h.draw(rng, n)).astype(int)
+    home = np.rint(ranges.ev_hours_home.draw(rng, n)).astype(int)
+    resistance = ranges.thermal_resistance_k_per_kw.draw(rng, n)
+    capacitance = ranges.thermal_capacitance_kwh_per_k.draw(rng, n)
+    specs = []
+    for i in range(n):
+        ev = ranges.ev.model_copy(update={"arrival_h": int(arrival[i]),
+                                          "departure_h": int(arrival[i] + home[i]),
+                                          "driving_kwh": float(drive[i])})
+        thermal = ranges.thermal.model_copy(update={
+            "resistance_k_per_kw": float(resistance[i]),
+            "capacitance_kwh_per_k": float(capacitance[i])})
+        specs.append(HouseholdSpec(name=f"house{i + 1:03d}", annual_demand_kwh=float(demand[i]),
+                                   flex_share=ranges.flex_share, pv_kwp=float(pv[i]),
+                                   ev=EVSpec.model_validate(ev.model_dump()),
+                                   thermal=ThermalSpec.model_validate(thermal.model_dump())))
+    return specs
+
+
+def load_lec_scenario(path: str | Path) -> LECScenario:
+    return parse_lec_scenario(read_yaml(path), str(path))
+
+
+def parse_lec_scenario(raw: object, source: str = "<scenario>") -> LECScenario:
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{source}: a scenario is a mapping of fields")
+    scenario = validate_as(LECScenario, raw, source)
+    try:
+        scenario.household_specs()
+    except ValueError as exc:  # a drawn household that cannot exist
+        raise ScenarioError(f"{source}: households: {exc}") from exc
+    return scenario

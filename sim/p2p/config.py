@@ -1,0 +1,291 @@
+"""Typed, validated scenario files for the P2P cloud-service market.
+
+A scenario is YAML validated by pydantic before anything is solved: a wrong
+field, a profile of the wrong length, an unknown DC in the communication
+graph, a disconnected graph or interactive work that no amount of trading can
+absorb fails here, with the DC, hour or field named.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import networkx as nx
+from pydantic import Field, model_validator
+
+from agents.p2p.dc_physics import iw_capacity
+from agents.p2p.dc_spec import DataCenterSpec
+from agents.spec_base import NonNegative, Positive, StrictSpec
+from sim.scenario import ScenarioError, read_yaml, validate_as
+
+
+class GraphSpec(StrictSpec):
+    """A communication (or trading) graph among DCs.
+
+    Either explicit ``edges`` or a ``topology``: ``full`` (complete graph),
+    ``ring`` (in the listed order of DCs) or ``random_regular`` (``degree``,
+    ``seed``).
+    """
+
+    topology: Literal["full", "ring", "random_regular", "edges"] = "full"
+    edges: list[tuple[str, str]] = Field(default_factory=list)
+    degree: Annotated[int, Field(ge=1)] = 4
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _edges_given(self) -> GraphSpec:
+        if self.topology == "edges" and not self.edges:
+            raise ValueError("topology 'edges' needs a non-empty edges list")
+        if self.edges and self.topology != "edges":
+            raise ValueError("give either edges (with topology: edges) or a topology, not both")
+        return self
+
+    def build(self, names: list[str]) -> nx.Graph:
+        if self.topology == "full":
+            graph = nx.complete_graph(names)
+        elif self.topology == "ring":
+            graph = nx.cycle_graph(names) if len(names) > 2 else nx.path_graph(names)
+        elif self.topology == "random_regular":
+            regular = nx.random_regular_graph(self.degree, len(names), seed=self.seed)
+            graph = nx.relabel_nodes(regular, dict(enumerate(names)))
+        else:
+            graph = nx.Graph()
+            graph.add_nodes_from(names)
+            graph.add_edges_from(self.edges)
+        return graph
+
+
+class MarketSettings(StrictSpec):
+    """Dual-consensus ADMM settings (MODEL.md part C)."""
+
+    communication: GraphSpec = GraphSpec()
+    trading: GraphSpec | None = Field(None, description="default: the communication graph")
+    trade_limit_share: NonNegative = Field(
+        0.35, description="q^max of a link = share × the smaller DC's mean IW (31)"
+    )
+    trade_limits: dict[str, NonNegative] = Field(
+        default_factory=dict, description="per-link override, key 'DC1-DC2'"
+    )
+    penalty: Positive | Literal["auto"] = "auto"
+    tol_primal: Positive = Field(
+        0.5, description="M requests/h: max reciprocity violation of the ADMM iterate"
+    )
+    tol_dual: Positive = Field(
+        5e-3, description="$ per M requests: max disagreement and change of estimates"
+    )
+    max_rounds: Annotated[int, Field(ge=1)] = 500
+    backend: Literal["clarabel", "osqp", "cvxpy"] = "clarabel"
+    workers: Annotated[int, Field(ge=1)] = Field(
+        2, description="threads for the DCs' local solves within a round"
+    )
+    estimates: Literal["global", "local"] = Field(
+        "local", description="global: every DC estimates every link price (the paper); "
+        "local: only its own links', agreed with the partner"
+    )
+    initial_prices: Literal["marginal_cost", "zero"] = Field(
+        "marginal_cost", description="each DC's opening estimate for its own links"
+    )
+
+
+NETWORK_BUSES = {"pandapower:case_ieee30": 30}
+
+
+class ThermalUnitSpec(StrictSpec):
+    """A thermal unit: quadratic cost a·P² + b·P (before the cost factor), (24)."""
+
+    name: str
+    bus: int
+    p_max_mw: Positive
+    p_min_mw: NonNegative = 0.0
+    a: NonNegative
+    b: NonNegative
+
+
+class RenewableSpec(StrictSpec):
+    """A wind or PV farm: zero cost, curtailable up to its hourly availability."""
+
+    name: str
+    bus: int
+    available_mw: list[NonNegative]
+
+
+class GridSpec(StrictSpec):
+    """The grid operator's private data (MODEL.md part B)."""
+
+    network: Literal["pandapower:case_ieee30"] = "pandapower:case_ieee30"
+    thermal_units: list[ThermalUnitSpec] = Field(min_length=1)
+    renewables: list[RenewableSpec] = Field(default_factory=list)
+    load_scaling: list[NonNegative] = Field(
+        description="hourly factor on the case's fixed bus loads"
+    )
+    line_ratings_mw: dict[str, Positive] = Field(
+        default_factory=dict, description="'a-b' -> MW; lines not named are unrated"
+    )
+    cost_factor: Positive = 1.0
+    value_of_lost_load: Positive | None = Field(
+        1000.0, description="$/MWh before the cost factor; null: no load shedding"
+    )
+
+
+class BilevelSettings(StrictSpec):
+    """The outer loop (MODEL.md (49)–(54))."""
+
+    tol_mw: Positive = 0.1
+    max_outer: Annotated[int, Field(ge=1)] = 60
+    bisection: bool = True
+    stall: Annotated[int, Field(ge=1)] = 6
+
+
+class P2PScenario(StrictSpec):
+    """DCs, their bus LMPs (an input until a grid operator provides them) and the market."""
+
+    name: str = "p2p"
+    description: str = ""
+    sources: dict[str, str] = Field(default_factory=dict, description="where each input came from")
+    hours: Annotated[int, Field(ge=1)]
+    dt_h: Positive = 1.0
+    datacenters: list[DataCenterSpec] = Field(min_length=2)
+    lmp: dict[str, list[float]] = Field(
+        description="$/MWh at each DC's bus, per hour (with a grid: the starting guess)"
+    )
+    market: MarketSettings = MarketSettings()
+    grid: GridSpec | None = None
+    bilevel: BilevelSettings = BilevelSettings()
+
+    @model_validator(mode="after")
+    def _check(self) -> P2PScenario:
+        names = [dc.name for dc in self.datacenters]
+        if len(set(names)) != len(names):
+            raise ValueError(f"datacenters: duplicate DC names {names}")
+        for dc in self.datacenters:
+            if dc.hours != self.hours:
+                raise ValueError(
+                    f"datacenters.{dc.name}: profiles have {dc.hours} hours, scenario has "
+                    f"{self.hours}"
+                )
+            series = self.lmp.get(dc.name)
+            if series is None:
+                raise ValueError(f"lmp: no LMP series for DC {dc.name}")
+            if len(series) != self.hours:
+                raise ValueError(
+                    f"lmp.{dc.name}: {len(series)} values, expected {self.hours}"
+                )
+        for key in self.lmp:
+            if key not in names:
+                raise ValueError(f"lmp.{key}: unknown DC (known: {names})")
+        self._check_graphs(names)
+        self._check_iw_capacity()
+        if self.grid is not None:
+            self._check_grid()
+        return self
+
+    def _check_grid(self) -> None:
+        grid = self.grid
+        if len(grid.load_scaling) != self.hours:
+            raise ValueError(
+                f"grid.load_scaling: {len(grid.load_scaling)} values, expected {self.hours}"
+            )
+        for farm in grid.renewables:
+            if len(farm.available_mw) != self.hours:
+                raise ValueError(f"grid.renewables.{farm.name}.available_mw: "
+                                 f"{len(farm.available_mw)} values, expected {self.hours}")
+        n_buses = NETWORK_BUSES[grid.network]
+        placed = [(f"datacenters.{dc.name}.bus", dc.bus) for dc in self.datacenters]
+        placed += [(f"grid.thermal_units.{u.name}.bus", u.bus) for u in grid.thermal_units]
+        placed += [(f"grid.renewables.{r.name}.bus", r.bus) for r in grid.renewables]
+        for where, bus in placed:
+            if bus is None or not 1 <= bus <= n_buses:
+                raise ValueError(f"{where}: bus {bus} does not exist in {grid.network} "
+                                 f"(buses 1..{n_buses})")
+
+    def _check_graphs(self, names: list[str]) -> None:
+        for label, spec in (("communication", self.market.communication),
+                            ("trading", self.market.trading)):
+            if spec is None:
+                continue
+            for a, b in spec.edges:
+                for end in (a, b):
+                    if end not in names:
+                        raise ValueError(f"market.{label}.edges: unknown DC {end!r} in ({a}, {b})")
+            if spec.topology == "random_regular" and (
+                spec.degree >= len(names) or spec.degree * len(names) % 2
+            ):
+                raise ValueError(
+                    f"market.{label}: no {spec.degree}-regular graph on {len(names)} DCs"
+                )
+            graph = spec.build(names)
+            if not nx.is_connected(graph):
+                parts = [sorted(c) for c in nx.connected_components(graph)]
+                raise ValueError(f"market.{label}: graph is not connected, components {parts}")
+        if self.market.trading is not None:
+            communication = self.market.communication.build(names)
+            for a, b in self.market.trading.build(names).edges:
+                if not communication.has_edge(a, b):
+                    raise ValueError(
+                        f"market.trading: {a} and {b} trade but are not neighbours in the "
+                        "communication graph, so they cannot sign a contract"
+                    )
+        for key in self.market.trade_limits:
+            ends = key.split("-")
+            if len(ends) != 2 or not all(e in names for e in ends):
+                raise ValueError(f"market.trade_limits.{key}: expected 'DCa-DCb' of known DCs")
+
+    def _check_iw_capacity(self) -> None:
+        """IW above what a DC can serve even when it sells off all it may (31)."""
+        limits = self.trade_limits()
+        for dc in self.datacenters:
+            out = sum(v for (a, b), v in limits.items() if dc.name in (a, b))
+            capacity = iw_capacity(dc)
+            for t, load in enumerate(dc.interactive):
+                if load - out > capacity * (1 + 1e-9):
+                    raise ValueError(
+                        f"datacenters.{dc.name}.interactive[{t}] = {load:.1f} M requests/h is "
+                        f"above what DC {dc.name} can serve at QoS ({capacity:.1f}) even after "
+                        f"moving {out:.1f} to its trading partners in hour {t}"
+                    )
+
+    # ----- derived ---------------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        return [dc.name for dc in self.datacenters]
+
+    def communication_graph(self) -> nx.Graph:
+        return self.market.communication.build(self.names)
+
+    def trading_graph(self) -> nx.Graph:
+        spec = self.market.trading or self.market.communication
+        return spec.build(self.names)
+
+    def trade_limits(self) -> dict[tuple[str, str], float]:
+        """q^max per link (31), keyed by the sorted pair of names."""
+        mean_iw = {dc.name: sum(dc.interactive) / dc.hours for dc in self.datacenters}
+        limits = {}
+        for a, b in self.trading_graph().edges:
+            key = tuple(sorted((a, b)))
+            explicit = self.market.trade_limits.get(f"{key[0]}-{key[1]}",
+                                                    self.market.trade_limits.get(f"{key[1]}-{key[0]}"))
+            limits[key] = explicit if explicit is not None else (
+                self.market.trade_limit_share * min(mean_iw[a], mean_iw[b])
+            )
+        return limits
+
+    def spec(self, name: str) -> DataCenterSpec:
+        return next(dc for dc in self.datacenters if dc.name == name)
+
+
+def load_scenario(path: str | Path) -> P2PScenario:
+    """Read and validate a scenario file; errors name the file and the field."""
+    path = Path(path)
+    raw = read_yaml(path)
+    try:
+        from sim.p2p.resolve import resolve_sources
+
+        raw = resolve_sources(raw)
+    except (KeyError, ValueError, FileNotFoundError) as exc:
+        raise ScenarioError(f"{path}: {exc}") from exc
+    return parse_scenario(raw, str(path))
+
+
+def parse_scenario(raw: object, source: str = "<scenario>") -> P2PScenario:
+    return validate_as(P2PScenario, raw, source)

@@ -1,0 +1,84 @@
+"""Turn a scenario that names its data sources into one with every series.
+
+A scenario may write, instead of an hourly list:
+
+* ``outdoor_c: weather`` — the day's measured temperature (``weather:`` section,
+  a TMY3 file shipped with pvlib, see :mod:`grid.weather`);
+* ``interactive: {peak: P}`` / ``batch: {mean: M}`` — the seeded workload
+  generators of :mod:`sim.p2p.profiles` (``workload: {seed: S}``);
+* renewables ``available_mw: {pv: MW}`` or ``{wind: MW}`` — farm output from
+  the weather day (pvlib PVWatts, windpowerlib power curve);
+* ``load_scaling: {from_temperature: [low, high]}`` — the fixed loads scaled
+  linearly with temperature between ``low`` (coolest hour) and ``high``;
+* ``lmp: {initial: X}`` — a flat starting guess for every DC.
+
+The resolved scenario (all lists) is what gets validated, solved and written
+to the run folder, so a run can be repeated or checked without the sources.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+
+from grid.weather import pv_output_mw, tmy3_day, wind_output_mw
+from sim.p2p.profiles import batch_profile, interactive_profile
+
+
+def _round(values: np.ndarray) -> list[float]:
+    return [round(float(v), 4) for v in values]
+
+
+def resolve_sources(raw: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``raw`` with every named source replaced by its hourly series."""
+    out = copy.deepcopy(raw)
+    hours = int(out["hours"])
+    weather = None
+    if "weather" in out:
+        spec = out.pop("weather")
+        if spec.get("source") != "pvlib-tmy3":
+            raise ValueError(f"weather.source: unknown source {spec.get('source')!r}")
+        weather = tmy3_day(int(spec["month"]), int(spec["day"]), spec.get("file", "723170TYA.CSV"))
+        if hours != 24:
+            raise ValueError("weather: a TMY3 day has 24 hours; set hours: 24")
+        out.setdefault("sources", {})["weather"] = (
+            f"NREL TMY3 {spec.get('file', '723170TYA.CSV')} ({weather.site}), shipped with "
+            f"pvlib; {int(spec['month']):02d}-{int(spec['day']):02d}"
+        )
+    workload = out.pop("workload", {})
+    rng = np.random.default_rng(int(workload.get("seed", 0)))
+    for dc in out["datacenters"]:
+        if dc.get("outdoor_c") == "weather":
+            dc["outdoor_c"] = _round(_need(weather, "outdoor_c").temperature_c)
+        if isinstance(dc.get("interactive"), dict):
+            dc["interactive"] = _round(interactive_profile(rng, hours, dc["interactive"]["peak"]))
+        if isinstance(dc.get("batch"), dict):
+            dc["batch"] = _round(batch_profile(rng, hours, dc["batch"]["mean"]))
+    grid = out.get("grid")
+    if grid:
+        for farm in grid.get("renewables", []):
+            source = farm.get("available_mw")
+            if isinstance(source, dict):
+                (tech, rating), = source.items()
+                make = {"pv": pv_output_mw, "wind": wind_output_mw}.get(tech)
+                if make is None:
+                    raise ValueError(f"grid.renewables.{farm['name']}: unknown technology {tech!r}")
+                farm["available_mw"] = _round(make(_need(weather, farm["name"]), float(rating)))
+        scaling = grid.get("load_scaling")
+        if isinstance(scaling, dict):
+            low, high = scaling["from_temperature"]
+            temp = _need(weather, "load_scaling").temperature_c
+            span = max(float(np.ptp(temp)), 1e-9)
+            grid["load_scaling"] = _round(low + (high - low) * (temp - temp.min()) / span)
+    lmp = out.get("lmp")
+    if isinstance(lmp, dict) and set(lmp) == {"initial"}:
+        out["lmp"] = {dc["name"]: [float(lmp["initial"])] * hours for dc in out["datacenters"]}
+    return out
+
+
+def _need(weather, who: str):
+    if weather is None:
+        raise ValueError(f"{who}: uses the weather but the scenario has no weather section")
+    return weather

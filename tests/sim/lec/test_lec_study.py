@@ -1,0 +1,212 @@
+"""Community + DC MILP (paper 001): balances, QoS, storage, monotone cost, twin, runs, errors."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from agents.lec.community import Options
+from market.community_milp import EOA
+from market.solvers import SolveError
+from sim.cli import main
+from sim.lec.config import load_lec_scenario, parse_lec_scenario
+from sim.lec.data import block_inputs
+from sim.lec.model import LECModel
+from sim.lec.study import balance_residuals, households_sweep, run_block, run_long
+from sim.manifest import verify_manifest
+from sim.scenario import ScenarioError
+
+SHIPPED = str(resources.files("sim.scenarios") / "lec_10households.yaml")
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load_lec_scenario(SHIPPED)
+
+
+@pytest.fixture(scope="module")
+def inputs(scenario):
+    return block_inputs(scenario, 0, 1)
+
+
+@pytest.fixture(scope="module")
+def solved(scenario, inputs):
+    """Each Table I scenario on the reference day: (model, centralised solution)."""
+    out = {}
+    for label in ("NC", "TC", "TC+JP", "TC+JP+aFRR"):
+        model = LECModel(scenario, inputs, label)
+        out[label] = (model, model.solve_centralised())
+    return out
+
+
+@pytest.fixture(scope="module")
+def runs(scenario):
+    return run_block(scenario, 0, 1)
+
+
+def test_energy_and_heat_balances_hold_every_hour(runs):
+    for run in runs.values():
+        for name, worst in balance_residuals(run.hourly).items():
+            assert worst <= 1e-6, (run.label, name)
+
+
+def test_objective_is_the_retail_bill_minus_reserve_revenue(runs):
+    for run in runs.values():
+        f = run.hourly
+        bill = (f.buy_price_eur_per_kwh * f.buy_kw - f.sell_price_eur_per_kwh * f.sell_kw
+                - f.reserve_price_eur_per_kw * f.dc_reserve_kw).sum()
+        assert bill == pytest.approx(run.objective, rel=1e-9, abs=1e-6)
+
+
+def test_cost_does_not_rise_as_options_are_added(runs, scenario):
+    costs = [runs[label].objective for label in ("NC", "TC", "TC+JP", "TC+JP+aFRR")]
+    slack = scenario.solver.mip_gap * max(abs(c) for c in costs)
+    assert all(b <= a + slack for a, b in itertools.pairwise(costs)), costs
+    assert costs[-1] < costs[0]
+
+
+def test_dc_pausing_respects_qos_and_loses_no_work(solved, scenario, inputs):
+    model, solution = solved["TC+JP"]
+    dc = solution.values[EOA]
+    pairs = model.eoa.pairs
+    x = dc["x"]
+    delay_max = scenario.dc.delay_max_h
+    assert delay_max == int(scenario.dc.qos_share * scenario.dc.mean_job_hours)
+    span = pairs[:, 1] - pairs[:, 0]
+    assert x.sum() > 0, "job pausing is used on the reference day"
+    assert (span[x > 1e-6] <= delay_max).all() and (span >= 1).all()
+    assert (pairs[:, 1] < inputs.hours).all()           # resumed inside the horizon (1h)
+    z = dc["z"]
+    workload = inputs.community.dc_workload_kw
+    # (1a) summed over the horizon: the DC runs all its work plus the pause overheads
+    assert dc["p_dc"].sum() == pytest.approx(workload.sum() + scenario.dc.kappa_kw * z.sum())
+    pause = np.zeros(inputs.hours)
+    np.add.at(pause, pairs[:, 0], x)
+    assert (pause <= workload * np.round(z) + 1e-6).all()  # pause only with a pause action
+    assert (dc["p_dc"] <= scenario.dc.rated_kw + 1e-6).all()
+    delta = dc["delta"]
+    assert (delta <= delay_max + 1e-9).all()
+
+
+def test_storage_within_limits_and_never_both_ways(solved, scenario, inputs):
+    for label, (_model, solution) in solved.items():
+        for spec in inputs.households:
+            v, ev = solution.values[spec.name], spec.ev
+            both = np.minimum(v["ev_ch"], v["ev_dis"])
+            assert both.max() <= 1e-6, (label, spec.name)
+            soc = ev.soc_initial_share * ev.capacity_kwh
+            for t in range(inputs.hours):   # (2g) by explicit loop
+                if t % 24 == ev.arrival_h:
+                    soc -= ev.driving_kwh
+                soc += ev.eta_charge * v["ev_ch"][t] - v["ev_dis"][t] / ev.eta_discharge
+                assert soc == pytest.approx(v["ev_soc"][t], abs=1e-6)
+                assert ev.soc_min_share * ev.capacity_kwh - 1e-6 <= soc \
+                    <= ev.soc_max_share * ev.capacity_kwh + 1e-6
+                if not ev.home(t % 24):
+                    assert v["ev_ch"][t] == 0 and v["ev_dis"][t] == 0
+        e, bat = solution.values[EOA], scenario.battery
+        assert np.minimum(e["b_ch"], e["b_dis"]).max() <= 1e-6, label
+        assert e["b_soc"].min() >= bat.soc_min_share * bat.capacity_kwh - 1e-6
+        assert e["b_soc"].max() <= bat.soc_max_share * bat.capacity_kwh + 1e-6
+
+
+def test_indoor_temperature_follows_the_rc_model_inside_the_band(solved, inputs):
+    _, solution = solved["TC"]
+    for spec in inputs.households:
+        v, th = solution.values[spec.name], spec.thermal
+        theta = th.initial_c
+        for t in range(inputs.hours):   # (2k) by explicit loop
+            theta += ((inputs.outdoor_c[t] - theta) / th.resistance_k_per_kw + v["heat"][t]
+                      - th.cooling_cop * v["cool"][t]) / th.capacitance_kwh_per_k
+            assert theta == pytest.approx(v["theta"][t], abs=1e-6)
+            assert th.comfort_min_c - 1e-6 <= theta <= th.comfort_max_c + 1e-6
+
+
+def test_daily_demand_total_is_kept(solved, inputs):
+    _, solution = solved["TC+JP+aFRR"]
+    for spec, profile in zip(inputs.households, inputs.household_profiles, strict=True):
+        assert solution.values[spec.name]["d"].sum() == pytest.approx(
+            profile.base_demand_kw.sum(), abs=1e-6)
+
+
+def test_no_coupling_vents_the_heat_and_coupling_reuses_it(runs):
+    assert runs["NC"].rows["heat_reuse"] == 0.0
+    assert runs["NC"].rows["additional_heating_mwh"] == pytest.approx(
+        runs["NC"].rows["heating_mwh"])
+    assert runs["TC"].rows["heat_reuse"] > 0.5
+    assert runs["NC"].rows["dc_paused"] == 0.0 == runs["TC"].rows["dc_paused"]
+
+
+def test_decentralised_twin_within_one_percent_of_the_milp(scenario, inputs, solved):
+    for label in ("NC", "TC+JP+aFRR"):
+        model = LECModel(scenario, inputs, label)
+        result = model.run_twin()
+        optimum = solved[label][1].objective
+        assert result.converged, label
+        assert optimum - 1e-6 <= result.objective <= optimum + 0.01 * abs(optimum), label
+        log = model.bus.log_frame(include_payload=False)
+        from_houses = log[log.sender != EOA]
+        assert set(from_houses.kind) == {"exchange_bid"} and set(from_houses.receiver) == {EOA}
+        assert set(log[log.sender == EOA].kind) == {"community_price"}
+
+
+def test_long_run_resumes_without_redoing_finished_blocks(scenario, tmp_path):
+    short = scenario.model_copy(update={"scenarios": ["NC", "TC"]})
+    said: list[str] = []
+    first = run_long(short, tmp_path, blocks=2, block_days=1, progress=said.append)
+    assert len(said) == 2 and not any("skipped" in s for s in said)
+    said.clear()
+    (tmp_path / "blocks" / "block_01.json").unlink()
+    again = run_long(short, tmp_path, blocks=2, block_days=1, progress=said.append)
+    assert "skipped" in said[0] and "skipped" not in said[1]
+    assert np.allclose(first.to_numpy(float), again.to_numpy(float))
+    blocks = [json.loads((tmp_path / "blocks" / f"block_0{k}.json").read_text())
+              for k in range(2)]
+    assert first.loc["operating_cost_eur", "TC"] == pytest.approx(
+        sum(b["TC"]["operating_cost_eur"] for b in blocks))
+
+
+def test_households_sweep_reports_fig6_quantities(scenario):
+    sweep = households_sweep(scenario, [3, 6], 1, progress=lambda s: None)
+    assert list(sweep.households) == [3, 6]
+    assert (sweep.cost_per_household_eur > 0).all()
+    assert ((sweep.heat_reuse >= 0) & (sweep.heat_reuse <= 1 + 1e-9)).all()
+
+
+def test_cli_block_and_year(tmp_path, capsys):
+    out = tmp_path / "block"
+    assert main(["lec", "--mode", "block", "--days", "2", "--no-twin", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "operating_cost_eur" in printed and "paper / day" in printed
+    for name in ("hourly.parquet", "table_I.csv", "summary.json", "fig04_balance_NC.png",
+                 "fig05_dc_TC_JP_aFRR.png"):
+        assert (out / name).exists(), name
+    assert verify_manifest(out) == []
+
+
+def test_bad_households_are_named_before_solving(scenario):
+    raw = scenario.model_dump(mode="json")
+    house = {"name": "house007", "ev": {"arrival_h": 18, "departure_h": 7}}
+    with pytest.raises(ScenarioError, match=r"household_list\.house007\.ev.*departs before"):
+        parse_lec_scenario({**raw, "household_list": [house]})
+    house = {"name": "house008", "thermal": {"comfort_min_c": 22, "comfort_max_c": 21}}
+    with pytest.raises(ScenarioError, match=r"house008\.thermal.*empty"):
+        parse_lec_scenario({**raw, "household_list": [house]})
+    battery = {**raw["battery"], "soc_min_share": 0.6, "soc_initial_share": 0.5}
+    with pytest.raises(ScenarioError, match=r"battery.*outside the SOC limits"):
+        parse_lec_scenario({**raw, "battery": battery})
+
+
+def test_infeasible_day_names_the_violated_group(scenario):
+    cold = scenario.model_copy(update={"household_list": [
+        scenario.household_specs()[0].model_copy(update={
+            "thermal": scenario.household_specs()[0].thermal.model_copy(
+                update={"heat_max_kw": 0.0})})]})
+    model = LECModel(cold, block_inputs(cold, 0, 1), "NC")
+    with pytest.raises(SolveError, match=r"Infeasible.*house001/indoor_temperature_2k"):
+        model.solve_centralised()
+    assert Options.of("TC+JP").job_pausing and not Options.of("TC").job_pausing

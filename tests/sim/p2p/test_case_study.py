@@ -1,0 +1,63 @@
+"""The reference case study end to end (paper 000 §VI): the qualitative findings."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+
+from sim.manifest import verify_manifest
+from sim.p2p.case_study import run_case_study
+from sim.p2p.config import load_scenario
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory):
+    scenario = load_scenario(str(resources.files("sim.scenarios") / "p2p_ieee30.yaml"))
+    out = tmp_path_factory.mktemp("case")
+    text, summary = run_case_study(scenario, out)
+    return scenario, text, summary, out
+
+
+def test_loops_converge_and_plain_loop_oscillates(case):
+    _, _, summary, _ = case
+    assert summary["bilevel_converged"]
+    assert summary["plain_loop_oscillated"]
+    assert summary["admm_converged_all"]
+    assert summary["load_shed_mwh"]["with"] < 1e-6
+    assert summary["load_shed_mwh"]["without"] < 1e-6
+
+
+def test_market_gains_saves_energy_and_narrows_prices(case):
+    _, _, summary, _ = case
+    total_without = sum(summary["profit_without"].values())
+    total_with = sum(summary["profit_with"].values())
+    assert total_with > total_without
+    assert summary["energy_mwh_with"] < summary["energy_mwh_without"]
+    assert summary["lmp_spread_peak_with"] < summary["lmp_spread_peak_without"]
+    # congestion makes the no-market afternoon prices differ across DC buses
+    assert summary["lmp_spread_peak_without"] > 1.0
+
+
+def test_with_market_the_boxes_barely_bind(case):
+    _, _, summary, _ = case
+    for name, given_up in summary["profit_given_up_in_box"]["with"].items():
+        assert -1e-6 * abs(summary["profit_with"][name]) <= given_up
+        assert given_up <= 1e-2 * abs(summary["profit_with"][name]), name
+
+
+def test_run_folder_is_complete(case):
+    scenario, _, summary, out = case
+    assert json.loads((out / "summary.json").read_text())["wall_s"] == summary["wall_s"]
+    assert verify_manifest(out) == []
+    for name in ("scenario_resolved.json", "lmp_with.csv", "lmp_without.csv",
+                 "dc_schedules_with.csv", "trades_with.csv", "admm_residuals_with.csv",
+                 "bilevel_residuals_plain_without.csv", "messages_with.parquet",
+                 "input_fixed_load_mw.csv", "input_available_mw.csv",
+                 "fig_lmp_dc_buses.png", "fig_bilevel_residual.png",
+                 "fig_grid_power_trajectory.png", "fig_admm_residual.png"):
+        assert (out / name).exists(), name
+    resolved = json.loads((out / "scenario_resolved.json").read_text())
+    assert "TMY3" in resolved["sources"]["weather"]
+    assert len(resolved["grid"]["renewables"][0]["available_mw"]) == scenario.hours

@@ -1,0 +1,87 @@
+"""Bad input fails before any solve, naming the DC, the hour or the field."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from sim.p2p.config import load_scenario, parse_scenario
+from sim.scenario import ScenarioError
+
+
+def _bad(raw, match):
+    with pytest.raises(ScenarioError, match=match):
+        parse_scenario(raw)
+
+
+def test_negative_capacity_names_dc_and_field(reference_raw):
+    raw = copy.deepcopy(reference_raw)
+    raw["datacenters"][1]["servers"] = -5
+    _bad(raw, r"datacenters\.DC2\.servers")
+
+
+def test_iw_above_capacity_names_dc_and_hour(reference_raw):
+    raw = copy.deepcopy(reference_raw)
+    raw["datacenters"][2]["interactive"][14] = 5000.0
+    _bad(raw, r"DC3\.interactive\[14\].*hour 14")
+
+
+def test_disconnected_communication_graph(reference_raw):
+    raw = copy.deepcopy(reference_raw)
+    raw["market"] = {"communication": {"topology": "edges",
+                                       "edges": [["DC1", "DC2"], ["DC3", "DC4"]]}}
+    _bad(raw, "not connected")
+
+
+def test_unknown_dc_in_graph(reference_raw):
+    raw = copy.deepcopy(reference_raw)
+    raw["market"] = {"communication": {"topology": "edges",
+                                       "edges": [["DC1", "DC2"], ["DC2", "DC9"]]}}
+    _bad(raw, "unknown DC 'DC9'")
+
+
+def test_trading_outside_communication_graph(reference_raw):
+    raw = copy.deepcopy(reference_raw)
+    raw["market"] = {"communication": {"topology": "ring"}, "trading": {"topology": "full"}}
+    _bad(raw, "not neighbours")
+
+
+def test_profile_of_wrong_length(reference_raw):
+    raw = copy.deepcopy(reference_raw)
+    raw["datacenters"][0]["batch"] = raw["datacenters"][0]["batch"][:-1]
+    _bad(raw, "DC1")
+    raw = copy.deepcopy(reference_raw)
+    raw["lmp"]["DC4"] = [30.0] * 23
+    _bad(raw, r"lmp\.DC4: 23 values, expected 24")
+
+
+def test_unknown_field_is_named(reference_raw):
+    raw = copy.deepcopy(reference_raw)
+    raw["datacenters"][0]["srvers"] = 10
+    _bad(raw, r"DC1\.srvers")
+
+
+def test_unreadable_file(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("hours: [unclosed")
+    with pytest.raises(ScenarioError, match=r"broken\.yaml"):
+        load_scenario(path)
+
+
+def test_named_source_without_weather_section_is_an_error(tmp_path):
+    path = tmp_path / "no_weather.yaml"
+    path.write_text(
+        "hours: 24\nlmp: {initial: 30}\n"
+        "datacenters:\n- {name: DC1, outdoor_c: weather}\n- {name: DC2, outdoor_c: weather}\n"
+    )
+    with pytest.raises(ScenarioError, match="no weather section"):
+        load_scenario(path)
+
+
+def test_unknown_weather_source(tmp_path):
+    path = tmp_path / "bad_weather.yaml"
+    path.write_text("hours: 24\nweather: {source: satellite, month: 7, day: 15}\n"
+                    "datacenters: []\nlmp: {}\n")
+    with pytest.raises(ScenarioError, match="unknown source 'satellite'"):
+        load_scenario(path)

@@ -1,0 +1,163 @@
+"""The decentralised market against its centralised twin (MODEL.md part C, (36))."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agents.p2p.datacenter import PRICE_ESTIMATE
+from agents.p2p.dc_physics import mwh_per_work
+from sim.p2p.config import parse_scenario
+from sim.p2p.instances import random_scenario
+from sim.p2p.model import P2PMarketModel, centralised_twin, standalone_schedules
+
+
+def _check_against_twin(scenario, max_rounds=1500):
+    model = P2PMarketModel(scenario)
+    result = model.run(max_rounds=max_rounds)
+    assert result.converged, result.history.tail(3)
+    twin, total_revenue = centralised_twin(scenario)
+    welfare_twin = total_revenue - twin.total_cost
+    settings = scenario.market
+    # welfare within 0.1 % of the centralised optimum
+    assert abs(result.welfare - welfare_twin) <= 1e-3 * abs(welfare_twin)
+    # reciprocity (30) and no lost work (34), to the primal tolerance
+    assert result.reciprocity_gap() <= settings.tol_primal * (1 + 1e-9)
+    lost = result.lost_work()
+    n_links = max(1, len(result.links.links))
+    assert np.max(np.abs(lost)) <= n_links * settings.tol_primal
+    # link prices agree across agents: every DC holding a link's price agrees
+    # with the link's other end within tol_dual
+    T = result.links.hours
+    for e, (a, b) in enumerate(result.links.links):
+        rows = slice(e * T, (e + 1) * T)
+        ya, yb = model.dcs[a].node.y[rows], model.dcs[b].node.y[rows]
+        assert np.max(np.abs(ya - yb)) <= settings.tol_dual
+        assert np.allclose(result.link_prices[rows], 0.5 * (ya + yb))
+    return model, result, twin
+
+
+def _check_nobody_loses(model, result):
+    alone = standalone_schedules(model)
+    for name, schedule in result.schedules.items():
+        slack = 1e-3 * abs(alone[name].profit)
+        assert schedule.profit >= alone[name].profit - slack, name
+
+
+def test_four_dcs_full_mesh_matches_twin(reference):
+    model, result, _ = _check_against_twin(reference)
+    _check_nobody_loses(model, result)
+    # every round is one message per direction of every communication edge
+    messages = model.bus.log_frame(include_payload=False)
+    per_round = messages.groupby("round").size()
+    assert (per_round == 2 * model.communication.number_of_edges()).all()
+    assert set(messages["kind"]) == {PRICE_ESTIMATE}
+    assert len(per_round) == result.rounds + 1  # round 0 announces the starting estimates
+
+
+def test_paper_global_estimates_match_twin(reference_raw):
+    """The paper's variant: every DC estimates every link price."""
+    raw = {**reference_raw, "market": {**reference_raw["market"], "estimates": "global"}}
+    model, result, _ = _check_against_twin(parse_scenario(raw))
+    _check_nobody_loses(model, result)
+    sizes = model.bus.log_frame()["payload.y"].map(len)
+    assert (sizes == model.links.n_rows).all()  # the whole price vector travels
+    for a, b in model.communication.edges:
+        gap = np.max(np.abs(model.dcs[a].node.y - model.dcs[b].node.y))
+        assert gap <= scenario_tol(model)
+
+
+def scenario_tol(model) -> float:
+    return model.scenario.market.tol_dual
+
+
+def test_reciprocity_to_1e_4_mw_equivalent_with_tight_tolerance(reference_raw):
+    """Reciprocity (30) and no lost work (34) to 1e-4 MW-equivalent, converting
+    work to power with the largest grid energy per unit of work of any DC."""
+    market = {**reference_raw["market"], "tol_primal": 0.005, "tol_dual": 1e-3}
+    scenario = parse_scenario({**reference_raw, "market": market})
+    _, result, _ = _check_against_twin(scenario)
+    mw_per_work = max(mwh_per_work(spec) for spec in scenario.datacenters)
+    assert result.reciprocity_gap() * mw_per_work <= 1e-4
+    lost = np.abs(result.lost_work()) * mw_per_work
+    assert lost.max() <= len(result.links.links) * 1e-4
+
+
+def test_eight_dcs_on_a_ring_match_twin():
+    scenario = parse_scenario(random_scenario(8, seed=11, topology="ring"))
+    model, result, _ = _check_against_twin(scenario)
+    _check_nobody_loses(model, result)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_instances_match_twin(seed):
+    n_dc = 3 + seed % 3
+    scenario = parse_scenario(random_scenario(n_dc, seed=seed))
+    model, result, _ = _check_against_twin(scenario)
+    _check_nobody_loses(model, result)
+
+
+def test_twin_link_prices_leave_no_dc_wanting_to_deviate(reference):
+    """LP duals are not unique: check the twin's prices by letting each DC
+    re-optimise alone against them; its twin schedule must be a best response."""
+    twin, _ = centralised_twin(reference)
+    model = P2PMarketModel(reference, workers=1)
+    for name, dc in model.dcs.items():
+        lp = dc.program
+        x = twin.x[name]
+        rows = model.links.rows_of(name)
+        at_twin = lp.cost @ x + twin.link_prices[rows] @ x[lp.blocks["trades"]]
+        best = dc.best_response(twin.link_prices)
+        best_cost = best.depreciation + best.electricity + best.trade_payments
+        assert at_twin <= best_cost + 1e-6 * abs(best_cost), name
+
+
+def test_round_cap_returns_not_converged_with_residuals(reference):
+    result = P2PMarketModel(reference).run(max_rounds=3)
+    assert not result.converged
+    assert result.rounds == 3
+    assert list(result.history["round"]) == [1, 2, 3]
+    assert (result.history["primal_residual"] > reference.market.tol_primal).any()
+
+
+def test_one_step_is_one_round_and_runs_are_reproducible(reference):
+    a = P2PMarketModel(reference, seed=5)
+    a.step()
+    a.step()
+    assert a.round == 2 and len(a.history) == 2
+    b = P2PMarketModel(reference, seed=5)
+    b.step()
+    b.step()
+    for name in a.dcs:
+        assert np.array_equal(a.dcs[name].node.y, b.dcs[name].node.y)
+
+
+@pytest.mark.parametrize("backend", ["osqp", "cvxpy"])
+def test_other_backends_take_the_same_first_step(reference, backend):
+    """The alternative local solvers agree with Clarabel on round 1."""
+    ref = P2PMarketModel(reference, workers=1)
+    alt = P2PMarketModel(reference, backend=backend, workers=1)
+    ref.step()
+    alt.step()
+    for name in ref.dcs:
+        q_ref = ref.dcs[name].node.own_trades_vector()
+        q_alt = alt.dcs[name].node.own_trades_vector()
+        assert np.max(np.abs(q_ref - q_alt)) <= 0.05 * np.max(np.abs(q_ref)) + 1e-3
+
+
+@settings(max_examples=4, deadline=None, derandomize=True)
+@given(seed=st.integers(min_value=100, max_value=10_000), n_dc=st.integers(3, 5),
+       topology=st.sampled_from(["full", "ring"]))
+def test_hypothesis_instances_match_twin(seed, n_dc, topology):
+    scenario = parse_scenario(random_scenario(n_dc, seed=seed, topology=topology))
+    model, result, _ = _check_against_twin(scenario)
+    _check_nobody_loses(model, result)
+
+
+def test_numeric_penalty_in_the_scenario_is_used(reference_raw):
+    market = {**reference_raw["market"], "penalty": 123.0}
+    model = P2PMarketModel(parse_scenario({**reference_raw, "market": market}), workers=1)
+    assert model.penalty == 123.0
+    assert all(dc.node.penalty == 123.0 for dc in model.dcs.values())
