@@ -55,6 +55,36 @@ def _frozen_copy(value: Any) -> Any:
     raise ProtocolError(f"payload values must be numbers or arrays, got {type(value).__name__}")
 
 
+@dataclass(frozen=True)
+class MessageKind:
+    """One kind of message: its name, the public payload fields it may carry, who
+    sends it to whom and what it means (for the docs and the log's readers)."""
+
+    name: str
+    fields: tuple[str, ...]
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """The typed declaration of a protocol: every kind of message it sends."""
+
+    name: str
+    kinds: tuple[MessageKind, ...]
+
+    def __post_init__(self) -> None:
+        names = [k.name for k in self.kinds]
+        if len(set(names)) != len(names):
+            raise ValueError(f"protocol {self.name}: duplicate message kinds {names}")
+
+    def fields(self, kind: str) -> tuple[str, ...]:
+        return next(k.fields for k in self.kinds if k.name == kind)
+
+    @property
+    def kind_names(self) -> tuple[str, ...]:
+        return tuple(k.name for k in self.kinds)
+
+
 @dataclass(frozen=True, eq=False)
 class Message:
     """``(round, sender, receiver, kind, payload)``; payload frozen at creation."""
@@ -71,50 +101,115 @@ class Message:
         object.__setattr__(self, "payload", MappingProxyType(frozen))
         object.__setattr__(self, "tags", MappingProxyType(dict(self.tags)))
 
+    def copy(self) -> Message:
+        """An independent copy (its own read-only arrays)."""
+        return Message(self.round, self.sender, self.receiver, self.kind, self.payload, self.tags)
+
+
+class Port:
+    """An agent's only connection to the others: send as itself, read its own inbox.
+
+    The bus stamps the sender from the port (no agent can send as another),
+    and :meth:`receive` reads only the port owner's inbox.  The round and the
+    tags (e.g. the outer iteration) come from the bus, set by the model.
+    """
+
+    __slots__ = ("_receive", "_send", "name")
+
+    def __init__(self, name: str, send: Any, receive: Any) -> None:
+        self.name = name
+        self._send = send
+        self._receive = receive
+
+    def send(self, receiver: str, kind: str, payload: Mapping) -> None:
+        self._send(receiver, kind, payload)
+
+    def broadcast(self, kind: str, payload: Mapping, to: Iterable[str]) -> None:
+        """Send the same payload to each of ``to`` (each must be a neighbour)."""
+        for receiver in to:
+            self._send(receiver, kind, payload)
+
+    def receive(self, kind: str | None = None) -> list[Message]:
+        """Take (and remove) the messages waiting for this port's owner."""
+        return self._receive(kind)
+
 
 class MessageBus:
-    """Delivers messages along the edges of ``graph`` and keeps the log."""
+    """Delivers messages along the edges of ``graph`` and keeps the log.
 
-    def __init__(self, graph: nx.Graph, kinds: Iterable[str]) -> None:
+    The protocols' message kinds are declared when the bus is built (or by
+    :meth:`declare` before the first message); once a message has been sent
+    they are frozen.  Each agent gets one :class:`Port`.  A payload may carry
+    only its kind's declared public fields; the receiver and the log each
+    get their own read-only copy.
+    """
+
+    def __init__(self, graph: nx.Graph, protocols: Iterable[Protocol]) -> None:
         self.graph = graph
-        self.kinds = frozenset(kinds)
+        self._fields: dict[str, tuple[str, ...]] = {}
+        self.protocols: list[Protocol] = []
+        self._started = False
+        self.declare(*protocols)
         self._inboxes: dict[str, list[Message]] = defaultdict(list)
+        self._ports: set[str] = set()
         self._log: list[Message] = []
+        self.round = 0
         self.tags: dict[str, int] = {}
 
-    def declare(self, *kinds: str) -> None:
-        """Add message kinds (a protocol declares what it will send)."""
-        self.kinds = self.kinds | frozenset(kinds)
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(self._fields)
 
-    def send(self, round: int, sender: str, receiver: str, kind: str, payload: Mapping) -> Message:
-        for who in (sender, receiver):
-            if who not in self.graph:
-                raise ProtocolError(f"unknown agent {who!r} (not in the communication graph)")
+    def declare(self, *protocols: Protocol) -> None:
+        """Add protocols; refused once the first message has been sent."""
+        if self._started:
+            raise ProtocolError(f"message kinds are frozen once the protocol has started; "
+                                f"cannot declare {[p.name for p in protocols]}")
+        for protocol in protocols:
+            for kind in protocol.kinds:
+                if kind.name in self._fields and self._fields[kind.name] != kind.fields:
+                    raise ProtocolError(f"message kind {kind.name!r} declared twice, differently")
+                self._fields[kind.name] = kind.fields
+            self.protocols.append(protocol)
+
+    def port(self, name: str) -> Port:
+        """The one port of agent ``name`` (a second port for the same name is refused)."""
+        if name not in self.graph:
+            raise ProtocolError(f"unknown agent {name!r} (not in the communication graph)")
+        if name in self._ports:
+            raise ProtocolError(f"agent {name!r} already has a port")
+        self._ports.add(name)
+        return Port(name, lambda receiver, kind, payload: self._send(name, receiver, kind, payload),
+                    lambda kind=None: self._take(name, kind))
+
+    def _send(self, sender: str, receiver: str, kind: str, payload: Mapping) -> None:
+        if receiver not in self.graph:
+            raise ProtocolError(f"unknown agent {receiver!r} (not in the communication graph)")
         if not self.graph.has_edge(sender, receiver):
             raise ProtocolError(f"{sender!r} may not send to {receiver!r}: they are not neighbours")
-        if kind not in self.kinds:
+        if kind not in self._fields:
             raise ProtocolError(
                 f"message kind {kind!r} from {sender!r} was not declared "
-                f"(declared: {sorted(self.kinds)})"
+                f"(declared: {sorted(self._fields)})"
             )
-        message = Message(round, sender, receiver, kind, payload, tags=self.tags)
+        extra = set(payload) - set(self._fields[kind])
+        if extra:
+            raise ProtocolError(f"{sender!r} → {receiver!r}: {kind!r} carries undeclared fields "
+                                f"{sorted(extra)} (public fields: {list(self._fields[kind])})")
+        self._started = True
+        message = Message(self.round, sender, receiver, kind, payload, tags=self.tags)
         self._inboxes[receiver].append(message)
-        self._log.append(message)
-        return message
+        self._log.append(message.copy())
 
-    def broadcast(self, round: int, sender: str, kind: str, payload: Mapping) -> None:
-        """Send the same payload to every neighbour of ``sender``."""
-        if sender not in self.graph:
-            raise ProtocolError(f"unknown agent {sender!r} (not in the communication graph)")
-        for receiver in self.graph.neighbors(sender):
-            self.send(round, sender, receiver, kind, payload)
-
-    def receive(self, receiver: str, kind: str | None = None) -> list[Message]:
-        """Take (and remove) the messages waiting for ``receiver``."""
+    def _take(self, receiver: str, kind: str | None) -> list[Message]:
         inbox = self._inboxes[receiver]
         wanted = [kind is None or m.kind == kind for m in inbox]
         self._inboxes[receiver] = [m for m, w in zip(inbox, wanted, strict=True) if not w]
         return [m for m, w in zip(inbox, wanted, strict=True) if w]
+
+    def pending(self) -> int:
+        """Messages sent but not yet received (0 between protocol steps)."""
+        return sum(len(box) for box in self._inboxes.values())
 
     @property
     def log(self) -> list[Message]:

@@ -33,8 +33,6 @@ import mesa
 import numpy as np
 
 from agents.base import MarketAgent
-from agents.dr.dc_user import AWARD, BID, DR_CALL, SUBMIT_TASKS
-from agents.dr.grid import BILL, DR_EVENT, DR_PROGRAM, DR_REWARD, METERED_POWER
 from agents.dr.host_fleet import HostFleet
 from agents.dr.task_streams import TASK_TYPES, TOLERANCE_SLOTS
 from grid.dr_program import DRProgram
@@ -50,6 +48,18 @@ from market.auction import (
     validate_bid,
 )
 from market.messages import MessageBus
+from market.protocols import (
+    AWARD,
+    BID,
+    BILL,
+    DR_CALL,
+    DR_EVENT,
+    DR_PROGRAM,
+    DR_REWARD,
+    METER_HISTORY,
+    METERED_POWER,
+    SUBMIT_TASKS,
+)
 
 STRATEGIES = ("OP", "BS", "ST")
 
@@ -104,7 +114,8 @@ class DRDataCenterAgent(MarketAgent):
         history_load = np.asarray(history_load)
         self.n_slots = history_load.shape[1]
         self._expected_load = history_load.mean(axis=0)
-        self.reference_mw = np.asarray(fleet.power_mw(history_load), float).mean(axis=0)
+        self._history_mw = np.asarray(fleet.power_mw(history_load), float)  # days × slots
+        self.reference_mw = self._history_mw.mean(axis=0)
         self.selector = selector
         self.ga = ga if ga is not None else GASettings()
         self._rng = rng if rng is not None else np.random.default_rng(0)
@@ -120,6 +131,12 @@ class DRDataCenterAgent(MarketAgent):
         self._slot: dict[str, float] = {}
 
     # ----------------------------------------------------------- program
+    def send_meter_history(self) -> None:
+        """Its metered power of each past day, to the grid (for the reference power)."""
+        n = len(self._history_mw)
+        for d, power in enumerate(self._history_mw):
+            self.send(self.grid_name, METER_HISTORY, {"day": d - n, "power_mw": power})
+
     def read_program(self) -> None:
         """Take the DR program's public terms from the grid's announcement."""
         for msg in self.receive(DR_PROGRAM):
@@ -149,7 +166,7 @@ class DRDataCenterAgent(MarketAgent):
         self._slot["resume_slot"] = resume
         if self.strategy == "OP":
             for user in self.user_names:
-                self.send(slot, user, DR_CALL, {"slot": slot, "resume_slot": resume})
+                self.send(user, DR_CALL, {"slot": slot, "resume_slot": resume})
         elif self.strategy == "BS":
             self._postpone_best_effort(slot, resume)
 
@@ -173,7 +190,7 @@ class DRDataCenterAgent(MarketAgent):
         self.problems.append(problem)
         for bid, won in zip(bids, selection.winners, strict=True):
             payment = bid.fee_eur if won else 0.0
-            self.send(slot, bid.user, AWARD, {"slot": slot, "won": float(won),
+            self.send(bid.user, AWARD, {"slot": slot, "won": float(won),
                                               "n_tasks": bid.n_tasks if won else 0,
                                               "payment_eur": payment, "resume_slot": resume})
             self.bids.append({"slot": slot, "user": bid.user, "n_sensitive": bid.n_sensitive,
@@ -211,7 +228,7 @@ class DRDataCenterAgent(MarketAgent):
             "revenue_eur": self.terms.revenue_per_task_eur * load,
             "predicted_event": float(slot in self.predicted_event_slots),
         })
-        self.send(slot, self.grid_name, METERED_POWER, {"slot": slot, "power_mw": power})
+        self.send(self.grid_name, METERED_POWER, {"slot": slot, "power_mw": power})
 
     def book(self, slot: int) -> None:
         """Record the grid's bill and reward; close the slot's cost (7)."""

@@ -23,11 +23,7 @@ import mesa
 from agents.base import MarketAgent
 from agents.dr.task_streams import TOLERANCE_SLOTS, TaskStream
 from market.messages import MessageBus
-
-SUBMIT_TASKS = "submit_tasks"
-DR_CALL = "dr_call"
-BID = "bid"
-AWARD = "award"
+from market.protocols import AWARD, BID, DR_CALL, SUBMIT_TASKS
 
 
 class DCUserAgent(MarketAgent):
@@ -49,7 +45,7 @@ class DCUserAgent(MarketAgent):
 
     def submit(self, slot: int) -> None:
         """Send this slot's tasks to the DC."""
-        self.send(slot, self.dc_name, SUBMIT_TASKS, {"slot": slot, **self._stream.at(slot)})
+        self.send(self.dc_name, SUBMIT_TASKS, {"slot": slot, **self._stream.at(slot)})
 
     def answer_calls(self) -> None:
         """Bid on every DR call waiting in the inbox."""
@@ -63,7 +59,7 @@ class DCUserAgent(MarketAgent):
             n_tasks = offer["sensitive"] + offer["insensitive"]
             if n_tasks == 0:
                 continue
-            self.send(slot, self.dc_name, BID, {
+            self.send(self.dc_name, BID, {
                 "slot": slot, "n_sensitive": offer["sensitive"],
                 "n_insensitive": offer["insensitive"],
                 "fee_eur": self._delay_cost * delay * n_tasks})

@@ -26,7 +26,7 @@ is vented), ``job_pausing``, ``afrr``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import mesa
 import numpy as np
@@ -36,8 +36,11 @@ from agents.base import MarketAgent
 from agents.lec.dc_pausing import add_dc_rows, add_dc_variables, check_workload
 from agents.lec.specs import BatterySpec, HeatRecoverySpec, PausingDCSpec, RetailerSpec
 from agents.lec.storage_rows import add_state_rows
+from market.community_admm import EOA_EXCHANGE, ExchangeNode, exchange_map, residuals
 from market.messages import MessageBus
 from market.program import LinearProgram, ProgramBuilder
+from market.protocols import COMMITMENT, COMMUNITY_PRICE, EXCHANGE_BID, TWIN_REPORT
+from market.solvers import solve_lp
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,13 @@ class Options:
         if scenario not in table:
             raise ValueError(f"unknown scenario {scenario!r}; choose one of {list(table)}")
         return table[scenario]
+
+    @property
+    def label(self) -> str:
+        """Table I's name of these switches (``NC``, ``TC``, ``TC+JP``, ...)."""
+        if not self.thermal_coupling:
+            return "NC"
+        return "TC" + ("+JP" if self.job_pausing else "") + ("+aFRR" if self.afrr else "")
 
 
 def community_program(assets: CommunityAssets, data: CommunityProfiles,
@@ -121,12 +131,73 @@ def community_program(assets: CommunityAssets, data: CommunityProfiles,
 
 
 class CommunityAgent(MarketAgent):
-    """The EOA module: shared assets, the DC, the retailer and aFRR interfaces."""
+    """The EOA module: shared assets, the DC, the retailer and aFRR interfaces, and
+    the coordinator of the twin's exchange ADMM (it alone sees the households' bids)."""
 
     def __init__(self, model: mesa.Model, name: str, bus: MessageBus, assets: CommunityAssets,
-                 profiles: CommunityProfiles, options: Options) -> None:
+                 profiles: CommunityProfiles, options: Options, households: list[str],
+                 rho: float, monitor: str, solver: tuple[float, float | None]) -> None:
         super().__init__(model, name, bus)
-        self.assets = assets
-        self.profiles = profiles
-        self.options = options
-        self.program, self.pairs = community_program(assets, profiles, options)
+        self._assets = assets
+        self._profiles = profiles
+        self._options = options
+        self._program, self._pairs = community_program(assets, profiles, options)
+        self._households = list(households)
+        self._monitor = monitor
+        self._rho = rho
+        self._mip_gap, self._time_limit = solver
+        T = profiles.buy_eur_per_kwh.size
+        self._T = T
+        self._node = ExchangeNode(name, self._program,
+                                  exchange_map(self._program, EOA_EXCHANGE, T), rho)
+        start_price = np.concatenate([0.5 * (profiles.buy_eur_per_kwh
+                                             + profiles.sell_eur_per_kwh), np.zeros(T)])
+        self._u = start_price / rho
+        self._mean = np.zeros(2 * T)
+        self._values: dict[str, np.ndarray] | None = None
+        self.objective: float | None = None  # the EOA's cost after scheduling (public result)
+
+    def send_prices(self) -> None:
+        """The community signal to every household: mean imbalance ā and u."""
+        T = self._T
+        for house in self._households:
+            self.send(house, COMMUNITY_PRICE, {
+                "mean_electricity_kw": self._mean[:T], "mean_heat_kw": self._mean[T:],
+                "u_electricity": self._u[:T], "u_heat": self._u[T:]})
+
+    def update(self) -> None:
+        """Its own step, the households' bids in, ā and u updated, residuals to the monitor."""
+        own = self._node.local_step(self._mean, self._u)
+        bids = {m.sender: np.concatenate([m.payload["electricity_kw"], m.payload["heat_kw"]])
+                for m in self.receive(EXCHANGE_BID)}
+        missing = set(self._households) - set(bids)
+        if missing:
+            raise RuntimeError(f"EOA: no exchange bid from {sorted(missing)}")
+        profiles = [bids[h] for h in self._households]
+        mean, primal, dual = residuals([*profiles, own], self._mean, self._rho)
+        self._mean = mean
+        self._u = self._u + mean
+        self.send(self._monitor, TWIN_REPORT, {
+            "primal_kw": primal, "dual_kw": dual,
+            "mean_price_eur_per_kwh": float(self._rho * self._u[:self._T].mean())})
+
+    def schedule(self) -> None:
+        """Take the households' commitments and schedule its own assets (its MILP)."""
+        supply = np.zeros(2 * self._T)
+        for m in self.receive(COMMITMENT):
+            supply += np.concatenate([m.payload["electricity_kw"], m.payload["heat_kw"]])
+        lp, T = self._program, self._T
+        lower, upper = lp.col_lower.copy(), lp.col_upper.copy()
+        for block, part in (("supply_e", 0), ("supply_heat", 1)):
+            lower[lp.blocks[block]] = upper[lp.blocks[block]] = supply[part * T:(part + 1) * T]
+        fixed = replace(lp, col_lower=lower, col_upper=upper)
+        solution = solve_lp(fixed, f"EOA schedule after the twin ({self._options.label})",
+                            self._time_limit, mip_gap=self._mip_gap)
+        self._values = {b: solution.x[sl].copy() for b, sl in lp.blocks.items()}
+        self.objective = solution.objective
+
+    def report(self) -> dict[str, np.ndarray]:
+        """Its schedule by block (what it discloses for the study's results)."""
+        if self._values is None:
+            raise RuntimeError("the EOA has not scheduled yet")
+        return {b: v.copy() for b, v in self._values.items()}

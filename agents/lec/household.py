@@ -18,8 +18,11 @@ has the blocks
 
 (2c): ``d + ev_ch + cool + exp = pv − curt + ev_dis + imp``. What the
 household exchanges with the community — ``imp − exp`` and ``heat`` per hour —
-is all that leaves it: as a bid in the decentralised twin, or through the
-coupling rows of the centralised MILP.
+is all that leaves it: as a bid in the decentralised twin (it runs its own
+exchange-ADMM steps, :meth:`HouseholdAgent.bid`, and commits its own
+integer-feasible profile, :meth:`HouseholdAgent.commit`), or through the
+coupling rows of the centralised MILP, which the model builds from the
+scenario as the omniscient oracle.
 """
 
 from __future__ import annotations
@@ -33,8 +36,10 @@ import scipy.sparse as sp
 from agents.base import MarketAgent
 from agents.lec.specs import HouseholdSpec
 from agents.lec.storage_rows import add_state_rows, day_sum_matrix
+from market.community_admm import HOUSEHOLD_EXCHANGE, ExchangeNode, exchange_map
 from market.messages import MessageBus
 from market.program import LinearProgram, ProgramBuilder
+from market.protocols import COMMITMENT, COMMUNITY_PRICE, EXCHANGE_BID
 
 
 @dataclass(frozen=True)
@@ -106,11 +111,47 @@ def household_program(spec: HouseholdSpec, data: HouseholdProfiles) -> LinearPro
 
 
 class HouseholdAgent(MarketAgent):
-    """A household: private spec and profiles; sends only its exchange profile."""
+    """A household: private spec, profiles, program and twin state; sends only its
+    exchange profile (``exchange_bid``, then its ``commitment``) to the EOA."""
 
     def __init__(self, model: mesa.Model, name: str, bus: MessageBus, spec: HouseholdSpec,
-                 profiles: HouseholdProfiles) -> None:
+                 profiles: HouseholdProfiles, eoa: str, rho: float) -> None:
         super().__init__(model, name, bus)
         self._spec = spec
         self._profiles = profiles
-        self.program = household_program(spec, profiles)
+        self._program = household_program(spec, profiles)
+        self._eoa = eoa
+        T = profiles.base_demand_kw.size
+        self._T = T
+        self._node = ExchangeNode(name, self._program,
+                                  exchange_map(self._program, HOUSEHOLD_EXCHANGE, T), rho)
+        self._x: np.ndarray | None = None
+
+    def _signal(self) -> tuple[np.ndarray, np.ndarray]:
+        (msg,) = self.receive(COMMUNITY_PRICE)
+        p = msg.payload
+        mean = np.concatenate([p["mean_electricity_kw"], p["mean_heat_kw"]])
+        u = np.concatenate([p["u_electricity"], p["u_heat"]])
+        return mean, u
+
+    def bid(self) -> None:
+        """One exchange-ADMM step: best response to the community signal, bid out."""
+        mean, u = self._signal()
+        profile = self._node.local_step(mean, u)
+        T = self._T
+        self.send(self._eoa, EXCHANGE_BID,
+                  {"electricity_kw": profile[:T], "heat_kw": profile[T:]})
+
+    def commit(self) -> None:
+        """Project onto its integer-feasible set at the final prices and commit."""
+        _, u = self._signal()
+        self._x = self._node.commit(self._node.rho * u)
+        profile, T = self._node.profile, self._T
+        self.send(self._eoa, COMMITMENT,
+                  {"electricity_kw": profile[:T], "heat_kw": profile[T:]})
+
+    def report(self) -> dict[str, np.ndarray]:
+        """Its committed schedule by block (what it discloses for the study's results)."""
+        if self._x is None:
+            raise RuntimeError(f"household {self.name!r} has not committed yet")
+        return {b: self._x[s].copy() for b, s in self._program.blocks.items()}

@@ -14,17 +14,24 @@ import mesa
 import numpy as np
 
 from agents.base import MarketAgent
-from agents.p2p.dc_physics import build_local_program, mwh_per_work, revenue
+from agents.p2p.dc_physics import build_local_program, it_mwh_per_work, mwh_per_work, revenue
 from agents.p2p.dc_spec import DataCenterSpec
 from market.admm import DualConsensusNode
 from market.links import LinkIndex
 from market.messages import MessageBus
 from market.program import LinearProgram
+from market.protocols import (
+    BISECTION_BOX,
+    DEMAND_BID,
+    LMP,
+    MARKET_OFFER,
+    PENALTY,
+    PRICE_ESTIMATE,
+    ROUND_REPORT,
+)
 from market.solvers import solve_lp
 
-PRICE_ESTIMATE = "price_estimate"
-DEMAND_BID = "demand_bid"  # DC -> grid operator: hourly grid import (MW)
-LMP = "lmp"  # grid operator -> DC: the LMP series at the DC's own bus
+MONITOR = "market"  # the model's own port: the market monitor
 
 
 @dataclass(frozen=True)
@@ -67,32 +74,57 @@ class DataCenterAgent(MarketAgent):
         links: LinkIndex,
         trade_limits: dict[str, float],
         dt: float = 1.0,
+        neighbours: list[str] | None = None,
+        estimates: str = "local",
+        backend: str = "clarabel",
     ) -> None:
         super().__init__(model, spec.name, bus)
         self._spec = spec
         self._lmp = np.asarray(lmp, float)
         self._links = links
         self._dt = dt
-        self.partners = links.partners(spec.name)
+        self.partners = links.partners(spec.name)  # public: the trading graph
         self._limits = {j: trade_limits[j] for j in self.partners}
-        self.program: LinearProgram = build_local_program(spec, self._lmp, self._limits, dt)
-        self.node: DualConsensusNode | None = None
-        self.grid_box: tuple[np.ndarray, np.ndarray] | None = None
+        self._program: LinearProgram = build_local_program(spec, self._lmp, self._limits, dt)
+        self._shared = self._shared_rows(sorted(neighbours or []), estimates)
+        self._backend = backend
+        self._node: DualConsensusNode | None = None
+        self._penalty: float | None = None
+        self._previous_y: np.ndarray | None = None
+        self._grid_box: tuple[np.ndarray, np.ndarray] | None = None
+        self._demand: np.ndarray | None = None
+
+    def _shared_rows(self, neighbours: list[str], estimates: str) -> dict[str, np.ndarray]:
+        """Rows of the price vector exchanged with each neighbour: all of them in
+        the paper's *global* variant, the links both hold in the *local* one."""
+        everything = np.arange(self._links.n_rows)
+        shared = {}
+        for neighbour in neighbours:
+            if estimates == "global":
+                shared[neighbour] = everything
+            else:
+                own = set(self._links.rows_of(self.name)) & set(self._links.rows_of(neighbour))
+                if own:
+                    shared[neighbour] = np.array(sorted(own), dtype=int)
+        return shared
 
     # ----- stand-alone operation -------------------------------------------------
     def solve_alone(self, lmp: np.ndarray | None = None) -> DCSchedule:
         """Best schedule without trading (q = 0), eq. (13), at ``lmp`` (default: own)."""
         lmp_used = self._lmp if lmp is None else np.asarray(lmp, float)
         lp = build_local_program(self._spec, lmp_used, dict.fromkeys(self.partners, 0.0), self._dt,
-                                 self.grid_box)
+                                 self._grid_box)
         solution = solve_lp(lp, f"DC {self.name} (stand-alone)")
-        return self.schedule_of(solution.x, lp=lp, lmp=lmp_used)
+        schedule = self._schedule_of(solution.x, lp=lp, lmp=lmp_used)
+        if lmp is None:
+            self._demand = schedule.grid_mw
+        return schedule
 
     def best_response(self, link_prices: np.ndarray) -> DCSchedule:
         """Re-optimise alone against fixed link prices π (one per link and hour)."""
-        priced = self._priced(self.program, link_prices)
+        priced = self._priced(self._program, link_prices)
         solution = solve_lp(priced, f"DC {self.name} (best response)")
-        return self.schedule_of(solution.x, link_prices=link_prices)
+        return self._schedule_of(solution.x, link_prices=link_prices)
 
     def _priced(self, lp: LinearProgram, link_prices: np.ndarray | None) -> LinearProgram:
         """``lp`` with the buyer's payment π·q (35) added to the trades' cost."""
@@ -102,34 +134,34 @@ class DataCenterAgent(MarketAgent):
         cost[lp.blocks["trades"]] += link_prices[self._links.rows_of(self.name)]
         return replace(lp, cost=cost)
 
-    # ----- the grid level: demand bids out, LMPs in (MODEL.md part C, V-B) --------
-    def send_demand_bid(self, operator: str, demand: np.ndarray) -> None:
-        """Send the hourly grid import (MW) to the grid operator."""
-        self.send(self.model.round, operator, DEMAND_BID, {"pg": demand})
+    # ----- the grid level: demand bids out, LMPs and boxes in (docs/p2p.md, (49)–(54))
+    def send_demand_bid(self, operator: str) -> None:
+        """Send the hourly grid import (MW) of its current schedule to the grid operator."""
+        if self._demand is None:
+            self.solve_alone()
+        self.send(operator, DEMAND_BID, {"pg": self._demand})
 
-    def receive_lmp(
-        self, grid_box: tuple[np.ndarray, np.ndarray] | None = None, penalty: float | None = None
-    ) -> None:
-        """Take the LMP series at the own bus and re-price the local problem, with
-        the bisection box and ADMM penalty of this outer iteration."""
+    def receive_prices(self) -> None:
+        """Take the LMP series at its bus and any bisection box, and re-price its
+        local problem; the ADMM estimates are kept as a warm start."""
         (message,) = self.receive(LMP)
-        self.set_operating_conditions(np.asarray(message.payload["lmp"]), grid_box, penalty)
+        boxes = self.receive(BISECTION_BOX)
+        box = None
+        if boxes:
+            lo, hi = boxes[-1].payload["lo"], boxes[-1].payload["hi"]
+            box = (np.asarray(lo, float), np.asarray(hi, float))
+        self._lmp = np.asarray(message.payload["lmp"], float)
+        self._grid_box = box
+        self._program = build_local_program(self._spec, self._lmp, self._limits, self._dt, box)
+        if self._node is not None:
+            old = self._node
+            self._join(old.penalty)
+            self._node.y, self._node.p = old.y, old.p
+            self._node.neighbour_sum = old.neighbour_sum
 
-    def set_operating_conditions(
-        self, lmp: np.ndarray, grid_box: tuple[np.ndarray, np.ndarray] | None,
-        penalty: float | None = None,
-    ) -> None:
-        """New LMPs and/or bisection box: rebuild the local problem; the ADMM
-        state (estimates y, p) is kept as a warm start."""
-        self._lmp = np.asarray(lmp, float)
-        self.grid_box = grid_box
-        self.program = build_local_program(self._spec, self._lmp, self._limits, self._dt,
-                                           grid_box)
-        if self.node is not None:
-            old = self.node
-            self.join_market(penalty or old.penalty, old.shared_rows, old.backend)
-            self.node.y, self.node.p = old.y, old.p
-            self.node.neighbour_sum = old.neighbour_sum
+    def clear_alone(self) -> None:
+        """No market: the best schedule alone at the posted LMPs (inside its box)."""
+        self.solve_alone()
 
     def profit_given_up_in_box(self, schedule: DCSchedule,
                                link_prices: np.ndarray | None) -> float:
@@ -140,41 +172,69 @@ class DataCenterAgent(MarketAgent):
         limits = self._limits if link_prices is not None else dict.fromkeys(self.partners, 0.0)
         lp = build_local_program(self._spec, self._lmp, limits, self._dt, None)
         free = self._priced(lp, link_prices)
-        best = self.schedule_of(solve_lp(free, f"DC {self.name} (without box)").x, lp=lp,
-                                link_prices=link_prices)
+        best = self._schedule_of(solve_lp(free, f"DC {self.name} (without box)").x, lp=lp,
+                                 link_prices=link_prices)
         return best.profit - schedule.profit
 
-    # ----- dual-consensus ADMM (MODEL.md part C) ---------------------------------
-    def join_market(self, penalty: float, shared_rows: dict[str, np.ndarray], backend: str) -> None:
-        """Set up the ADMM state; ``shared_rows[j]``: the price rows exchanged with ``j``."""
-        lp = self.program
-        self.node = DualConsensusNode(
+    # ----- the penalty, agreed by messages ------------------------------------------
+    def send_offer(self) -> None:
+        """Tell the monitor its opening offer: depreciation plus the IT-side energy
+        of work (cooling excluded) at its mean LMP, $ per M requests.  The penalty
+        ``c`` is agreed from the offers; its factor was calibrated on this scale."""
+        offer = float(np.mean(self._lmp)) * it_mwh_per_work(self._spec) + self._spec.depreciation
+        self.send(MONITOR, MARKET_OFFER, {"marginal_cost": offer})
+
+    def receive_penalty(self) -> None:
+        """Take the agreed ADMM penalty ``c`` and (re)build its local QP with it."""
+        (message,) = self.receive(PENALTY)
+        c = float(message.payload["c"])
+        if self._node is None:
+            self._join(c)
+        elif c != self._node.penalty:
+            old = self._node
+            self._join(c)
+            self._node.y, self._node.p = old.y, old.p
+            self._node.neighbour_sum = old.neighbour_sum
+
+    # ----- dual-consensus ADMM (docs/p2p.md) ----------------------------------------
+    def _join(self, penalty: float) -> None:
+        """Set up the ADMM state on its current local problem."""
+        lp = self._program
+        self._node = DualConsensusNode(
             name=self.name,
             lp=lp,
             trade_cols=np.arange(lp.n_cols)[lp.blocks["trades"]],
             trade_rows=self._links.rows_of(self.name),
             n_prices=self._links.n_rows,
-            shared_rows=shared_rows,
+            shared_rows=self._shared,
             penalty=penalty,
-            backend=backend,
+            backend=self._backend,
         )
 
     def admm_local_solve(self) -> None:
         """Steps 1–2: the local QP and the new estimate (pure computation, so
         the model may run the DCs' solves in parallel)."""
-        self.node.primal_step()
+        self._previous_y = self._node.y.copy()
+        self._node.primal_step()
 
     def admm_send_estimate(self) -> None:
         """Step 3: send ``y_i`` (its shared rows) to every neighbour, the round's
-        only message."""
-        for neighbour in self.node.shared_rows:
-            self.send(self.model.round, neighbour, PRICE_ESTIMATE,
-                      {"y": self.node.estimate_for(neighbour)})
+        only message between DCs."""
+        for neighbour in self._node.shared_rows:
+            self.send(neighbour, PRICE_ESTIMATE, {"y": self._node.estimate_for(neighbour)})
 
     def admm_dual_step(self) -> None:
-        """Step 4 with the estimates just received."""
-        inbox = self.receive(PRICE_ESTIMATE)
-        self.node.dual_step({m.sender: m.payload["y"] for m in inbox})
+        """Step 4 with the estimates just received, then the round report to the monitor."""
+        inbox = {m.sender: np.asarray(m.payload["y"]) for m in self.receive(PRICE_ESTIMATE)}
+        self._node.dual_step(inbox)
+        node, own = self._node, self._links.rows_of(self.name)
+        disagreement = max((float(np.max(np.abs(node.y[node.shared_rows[j]] - y)))
+                            for j, y in inbox.items() if y.size), default=0.0)
+        self._demand = None if node.x is None else node.x[self._program.blocks["grid"]]
+        self.send(MONITOR, ROUND_REPORT, {
+            "trades": node.own_trades_vector()[own], "prices": node.y[own],
+            "estimate_change": float(np.max(np.abs(node.y - self._previous_y), initial=0.0)),
+            "disagreement": disagreement})
 
     def marginal_cost_of_work(self) -> np.ndarray:
         """$ per M requests of IW served here in each hour, from private data only:
@@ -189,18 +249,25 @@ class DataCenterAgent(MarketAgent):
         work (private knowledge, a sensible opening offer); ``zero`` starts at 0.
         """
         if initial == "marginal_cost" and self.partners:
-            y0 = np.zeros(self.node.n_prices)
+            y0 = np.zeros(self._node.n_prices)
             mc = self.marginal_cost_of_work()
             y0[self._links.rows_of(self.name)] = np.tile(mc, len(self.partners))
-            self.node.start(y0=y0)
+            self._node.start(y0=y0)
         self.admm_send_estimate()
 
     def receive_start(self) -> None:
         inbox = self.receive(PRICE_ESTIMATE)
-        self.node.receive_estimates({m.sender: m.payload["y"] for m in inbox})
+        self._node.receive_estimates({m.sender: m.payload["y"] for m in inbox})
 
     # ----- reporting ----------------------------------------------------------------
-    def schedule_of(
+    def report(self, link_prices: np.ndarray | None) -> DCSchedule | None:
+        """Its last ADMM iterate as a schedule priced at ``link_prices`` (what it
+        discloses at settlement); ``None`` before its first round."""
+        if self._node is None or self._node.x is None:
+            return None
+        return self._schedule_of(self._node.x, link_prices=link_prices)
+
+    def _schedule_of(
         self,
         x: np.ndarray,
         lp: LinearProgram | None = None,
@@ -208,7 +275,7 @@ class DataCenterAgent(MarketAgent):
         link_prices: np.ndarray | None = None,
     ) -> DCSchedule:
         """Read a solution vector of the local program into a :class:`DCSchedule`."""
-        lp = lp or self.program
+        lp = lp or self._program
         lmp = self._lmp if lmp is None else lmp
         dt = self._dt
         block = {name: x[s] for name, s in lp.blocks.items()}

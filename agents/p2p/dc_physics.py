@@ -64,12 +64,18 @@ class DCCoefficients:
         return self.idle_mw + self.network_mw
 
 
-def mwh_per_work(spec: DataCenterSpec) -> float:
-    """Grid energy (MWh) of one more M requests of IW at steady state: servers at
-    the QoS rate with their network share (2)–(3), auxiliaries, and the cooling
-    that removes their heat (4)–(5).  Converts work to "MW-equivalent"."""
+def it_mwh_per_work(spec: DataCenterSpec) -> float:
+    """IT-side energy (MWh) of one more M requests of IW: servers at the QoS rate
+    with their network share (2)–(3) and auxiliaries, before cooling."""
     k = DCCoefficients.of(spec)
-    return (1 + k.aux) * (k.server_mw / k.iw_rate + k.dynamic_mwh) * (1 + 1 / k.cop)
+    return (1 + k.aux) * (k.server_mw / k.iw_rate + k.dynamic_mwh)
+
+
+def mwh_per_work(spec: DataCenterSpec) -> float:
+    """Grid energy (MWh) of one more M requests of IW at steady state: the IT side
+    (:func:`it_mwh_per_work`) and the cooling that removes its heat (4)–(5).
+    Converts work to "MW-equivalent"."""
+    return it_mwh_per_work(spec) * (1 + 1 / DCCoefficients.of(spec).cop)
 
 
 def iw_capacity(spec: DataCenterSpec) -> float:

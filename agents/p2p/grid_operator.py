@@ -1,10 +1,14 @@
-"""The grid operator (upper level of paper ``000``, MODEL.md part B).
+"""The grid operator (upper level of paper ``000``; docs/p2p.md, part B and (49)–(54)).
 
-It alone holds the network, the generators, the fixed loads and the
-renewable availability.  Each outer iteration it reads the DCs' demand bids
-(``demand_bid``: hourly MW), solves the DC-OPF (24)–(28) for all hours and
-answers each DC with the LMP series at that DC's own bus (``lmp``, (29)).
-Nothing else crosses between the levels.
+Private: the network, the generators, the fixed loads, the renewable
+availability, the DCs' demand history and the bisection boxes.  Each outer
+iteration it prices the DCs' demand (the DC-OPF (24)–(28) for all hours) and
+answers each DC with the LMP series at its own bus (``lmp``, (29)) and, for a
+DC with oscillating hours, its bisection box (``bisection_box``).  After the
+DCs have cleared they bid their new demand (``demand_bid``); the operator
+compares it with the last (49), watches every (DC, hour) pair for oscillation
+(50), opens and narrows boxes (51)–(54) and reports the outer residual to the
+monitor (``outer_report``).  Nothing else crosses between the levels.
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ import time
 
 import mesa
 import numpy as np
+import pandas as pd
 
 from agents.base import MarketAgent
-from agents.p2p.datacenter import DEMAND_BID, LMP
 from grid.dcopf import DCOPF, OPFResult
+from market.bilevel import BisectionBoxes, oscillating, power_residual
 from market.messages import MessageBus
+from market.protocols import BISECTION_BOX, DEMAND_BID, LMP, OUTER_REPORT
 
 
 class GridOperatorAgent(MarketAgent):
@@ -30,31 +36,86 @@ class GridOperatorAgent(MarketAgent):
         fixed_load_mw: np.ndarray,
         available_mw: np.ndarray,
         dc_buses: dict[str, int],
+        monitor: str,
+        tol_mw: float,
+        stall: int,
+        bisection: bool = True,
     ) -> None:
         super().__init__(model, name, bus)
         self._opf = opf
         self._fixed_load = np.asarray(fixed_load_mw, float)  # hours × buses
         self._available = np.asarray(available_mw, float)  # hours × units
         self._dc_position = {dc: opf.network.position(b) for dc, b in dc_buses.items()}
-        self.last: OPFResult | None = None
+        self._dcs = list(dc_buses)
+        self._monitor = monitor
+        self._tol = tol_mw
+        self._stall = stall
+        self._bisection = bisection
+        self._demand: np.ndarray | None = None  # DCs × hours, last bids
+        self._history: list[np.ndarray] = []
+        self._residuals: list[float] = []
+        self._tentative: np.ndarray | None = None
+        self._boxes = BisectionBoxes.empty(len(self._dcs), opf.hours)
+        self._iteration = 0
+        self.last: OPFResult | None = None  # the posted OPF result (public prices)
         self.solve_s = 0.0  # time spent in OPF solves
 
-    def dc_demand(self, bids: dict[str, np.ndarray]) -> np.ndarray:
-        """Fixed loads plus each DC's bid at its bus (hours × buses)."""
-        demand = self._fixed_load.copy()
-        for dc, pg in bids.items():
-            demand[:, self._dc_position[dc]] += pg
-        return demand
-
-    def clear(self) -> OPFResult:
-        """Read every DC's bid, solve the OPF, send each DC its LMPs."""
-        bids = {m.sender: np.asarray(m.payload["pg"]) for m in self.receive(DEMAND_BID)}
-        missing = set(self._dc_position) - set(bids)
+    def _bids(self) -> np.ndarray:
+        bids = {m.sender: np.asarray(m.payload["pg"], float) for m in self.receive(DEMAND_BID)}
+        missing = set(self._dcs) - set(bids)
         if missing:
             raise RuntimeError(f"grid operator: no demand bid from {sorted(missing)}")
+        return np.array([bids[dc] for dc in self._dcs])
+
+    def take_first_bids(self) -> None:
+        """The DCs' opening bids: the demand the first OPF prices."""
+        self._demand = self._bids()
+        self._history = [self._demand.copy()]
+
+    def post_prices(self) -> OPFResult:
+        """Solve the OPF for the demand to price (box midpoints where boxed) and
+        send each DC its LMPs and, where it has boxed hours, its box."""
+        self._iteration += 1
+        boxed = self._boxes.boxed
+        self._tentative = np.where(boxed, self._boxes.midpoints(), self._demand)
+        load = self._fixed_load.copy()
+        for i, dc in enumerate(self._dcs):
+            load[:, self._dc_position[dc]] += self._tentative[i]
         tic = time.perf_counter()
-        self.last = self._opf.solve(self.dc_demand(bids), self._available)
+        self.last = self._opf.solve(load, self._available)
         self.solve_s += time.perf_counter() - tic
-        for dc, position in self._dc_position.items():
-            self.send(self.model.round, dc, LMP, {"lmp": self.last.lmp[:, position]})
+        for i, dc in enumerate(self._dcs):
+            self.send(dc, LMP, {"lmp": self.last.lmp[:, self._dc_position[dc]]})
+            if boxed[i].any():
+                self.send(dc, BISECTION_BOX, {"lo": self._boxes.lo[i], "hi": self._boxes.hi[i]})
         return self.last
+
+    def assess(self) -> None:
+        """Take the DCs' new bids: narrow boxes, test (49)–(50), open boxes, report."""
+        new = self._bids()
+        if self._boxes.boxed.any():
+            self._boxes.narrow(self._tentative, new)
+        residual = power_residual(new, self._demand)
+        self._history.append(new.copy())
+        swinging = oscillating(self._history, self._tol)
+        if self._bisection:
+            self._boxes.open(swinging, new, self._demand, self._iteration)
+            if self._stalled(residual):
+                moving = np.abs(new - self._demand) > self._tol
+                self._boxes.open(moving, new, self._demand, self._iteration)
+        self._residuals.append(residual)
+        self._demand = new
+        self.send(self._monitor, OUTER_REPORT, {
+            "power_residual": residual, "boxed": int(self._boxes.boxed.sum()),
+            "widest_box_mw": self._boxes.widest(), "oscillating": int(swinging.sum())})
+
+    def _stalled(self, residual: float) -> bool:
+        past = self._residuals  # the earlier iterations' residuals
+        return len(past) >= 2 * self._stall and residual >= min(past[:-self._stall])
+
+    def bisected_pairs(self) -> pd.DataFrame:
+        """Which (DC, hour) pairs were boxed, from which iteration, final box."""
+        rows = [{"dc": self._dcs[i], "hour": t, "opened_at": k,
+                 "lo_mw": self._boxes.lo[i, t], "hi_mw": self._boxes.hi[i, t]}
+                for (i, t), k in sorted(self._boxes.opened_at.items())]
+        return pd.DataFrame(rows, columns=["dc", "hour", "opened_at", "lo_mw", "hi_mw"])

@@ -3,7 +3,11 @@
 Agents: the grid (:class:`~agents.dr_grid.DRGridAgent`), the DC
 (:class:`~agents.dr_datacenter.DRDataCenterAgent`) and the users
 (:class:`~agents.dc_user.DCUserAgent`), on a star graph around the DC plus
-the DC–grid edge. One :meth:`DRModel.step` is one slot:
+the DC–grid edge. Before the day, the DC sends its meter history to the grid, which computes
+the reference power from it, and the grid announces the DR program.  One
+:meth:`DRModel.step` is one slot (``model.steps`` counts slots; ``step()``
+after the last slot does nothing and warns; a :class:`mesa.DataCollector`
+records each slot's power, cost, bidders and winners):
 
 1. the grid signals a DR event if the slot is one (real time);
 2. users submit the slot's tasks;
@@ -20,24 +24,26 @@ task streams from the same generator (seeded per day).
 
 from __future__ import annotations
 
+import warnings
+
 import mesa
 import networkx as nx
 import numpy as np
 import pandas as pd
 
 from agents.dr.datacenter import DCTerms, DRDataCenterAgent
-from agents.dr.dc_user import AWARD, BID, DR_CALL, SUBMIT_TASKS, DCUserAgent
-from agents.dr.grid import BILL, DR_EVENT, DR_PROGRAM, DR_REWARD, METERED_POWER, DRGridAgent
+from agents.dr.dc_user import DCUserAgent
+from agents.dr.grid import DRGridAgent
 from agents.dr.host_fleet import HostFleet
 from agents.dr.task_streams import TaskStream, generate_task_streams
 from grid.dr_program import DRProgram
 from market.auction import GASettings
 from market.messages import MessageBus
+from market.protocols import DEMAND_RESPONSE
 from sim.dr.config import DRScenario
 
 DC_NAME = "DC"
 GRID_NAME = "grid"
-KINDS = (DR_PROGRAM, DR_EVENT, SUBMIT_TASKS, DR_CALL, BID, AWARD, METERED_POWER, BILL, DR_REWARD)
 SLOTS = 24
 
 
@@ -82,7 +88,7 @@ class DRModel(mesa.Model):
 
     def __init__(self, scenario: DRScenario, strategy: str, prices: np.ndarray,
                  forecast: np.ndarray | None) -> None:
-        super().__init__(seed=scenario.seed)
+        super().__init__(rng=scenario.seed)
         self.scenario = scenario
         self.strategy = strategy
         self.slot = 0
@@ -92,7 +98,7 @@ class DRModel(mesa.Model):
         users = [f"user{u + 1:02d}" for u in range(scenario.users.count)]
         graph = nx.star_graph([DC_NAME, *users])
         graph.add_edge(DC_NAME, GRID_NAME)
-        self.bus = MessageBus(graph, KINDS)
+        self.bus = MessageBus(graph, (DEMAND_RESPONSE,))
         self.fleet = fleet_of(scenario)
         history = history_load(scenario)
         program = program_of(scenario)
@@ -103,40 +109,53 @@ class DRModel(mesa.Model):
             strategy, forecast, history, selector=auction.selector,
             ga=GASettings(**auction.ga.model_dump()),
             rng=np.random.default_rng([scenario.seed, 3]))
-        self.grid = DRGridAgent(self, GRID_NAME, self.bus, DC_NAME, prices, program,
-                                self.dc.reference_mw)
+        self.grid = DRGridAgent(self, GRID_NAME, self.bus, DC_NAME, prices, program)
         streams = day_streams(scenario, 0)
         self.users = [DCUserAgent(self, name, self.bus, DC_NAME, stream, cost, will)
                       for name, stream, (cost, will) in zip(users, streams, user_terms(scenario),
                                                             strict=True)]
+        self.dc.send_meter_history()
+        self.grid.read_meter_history()
         self.grid.announce_program()
         self.dc.read_program()
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "slot": lambda m: m.slot - 1,
+            "power_mw": lambda m: m.dc.records[-1]["power_mw"],
+            "cost_eur": lambda m: m.dc.records[-1]["cost_eur"],
+            "bidders": lambda m: m.dc.records[-1]["bidders"],
+            "winners": lambda m: m.dc.records[-1]["winners"],
+        })
 
     def step(self) -> None:
         t = self.slot
         if t >= SLOTS:
             self.running = False
+            warnings.warn(f"the day is over ({SLOTS} slots); step() does nothing", stacklevel=2)
             return
+        self.bus.round = t
         self.bus.tags = {"slot": t}
         self.grid.signal(t)
-        for user in self.users:
-            user.submit(t)
+        users = self.agents_by_type[DCUserAgent]
+        users.do("submit", t)
         self.dc.plan(t)
-        for user in self.users:
-            user.answer_calls()
+        users.do("answer_calls")
         self.dc.select_winners(t)
-        for user in self.users:
-            user.collect_awards()
+        users.do("collect_awards")
         self.dc.execute(t)
         self.grid.settle(t)
         self.dc.book(t)
         self.slot += 1
         self.running = self.slot < SLOTS
+        self.datacollector.collect(self)
 
     def run_day(self) -> DRModel:
         while self.running:
             self.step()
         return self
+
+    def run_model(self) -> None:
+        """Mesa's entry point: the whole day, slot by slot."""
+        self.run_day()
 
     # ----------------------------------------------------------- results
     def slots_frame(self) -> pd.DataFrame:

@@ -1,44 +1,48 @@
-"""The energy community + DC as a Mesa model (paper 001; MODEL.md part D).
+"""The energy community + DC as a Mesa model (paper 001; docs/lec.md).
 
-Agents: one :class:`~agents.household.HouseholdAgent` per household and the
-:class:`~agents.community.CommunityAgent` (EOA module with the DC), on a star
-graph around the EOA. Two ways to run a block of days:
+Agents: one :class:`~agents.lec.household.HouseholdAgent` per household and the
+:class:`~agents.lec.community.CommunityAgent` (EOA module with the DC), on a star
+graph around the EOA, plus the model's own port (``monitor``) linked to the
+EOA. Two ways to run a block of days:
 
 - :meth:`LECModel.solve_centralised` — the community MILP (2a)–(2q) with
-  HiGHS, the oracle that sees everything;
+  HiGHS, the oracle that sees everything: the model builds it from the
+  scenario's data, not from the agents;
 - :meth:`LECModel.step` / :meth:`LECModel.run_twin` — the decentralised twin:
   one ``step()`` is one exchange-ADMM round of real messages
-  (:mod:`market.community_admm`), then households commit and the EOA
-  schedules its own assets.
+  (:data:`market.protocols.COMMUNITY_EXCHANGE`): the EOA sends the community
+  signal, every household solves its own step and bids, the EOA takes its own
+  step and updates the signal, and reports the round's residuals to the
+  monitor (the only numbers the model sees).  When they are below
+  ``twin.tol_kw`` (or at ``twin.max_iterations``) the households commit their
+  own integer-feasible profiles and the EOA schedules around them.
+
+``model.steps`` (Mesa) counts exchange rounds; ``run_model()`` runs the twin;
+``step()`` after the twin has committed does nothing and warns.  A
+:class:`mesa.DataCollector` records each round's residuals and mean price.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import mesa
 import networkx as nx
 import numpy as np
 
-from agents.lec.community import CommunityAgent, CommunityAssets, Options
-from agents.lec.household import HouseholdAgent
-from market.community_admm import (
-    COMMUNITY_PRICE,
-    EOA_EXCHANGE,
-    EXCHANGE_BID,
-    HOUSEHOLD_EXCHANGE,
-    ExchangeNode,
-    ExchangeRound,
-    exchange_map,
-    residuals,
-)
+from agents.lec.community import CommunityAgent, CommunityAssets, Options, community_program
+from agents.lec.household import HouseholdAgent, household_program
+from market.community_admm import ExchangeRound
 from market.community_milp import EOA, CommunitySolution, ProgramSize, solve_community
 from market.messages import MessageBus
 from market.program import LinearProgram
-from market.solvers import solve_lp
+from market.protocols import COMMUNITY_EXCHANGE, TWIN_REPORT
 from sim.lec.config import LECScenario
 from sim.lec.data import BlockInputs
+
+MONITOR = "monitor"
 
 
 @dataclass
@@ -57,83 +61,93 @@ class LECModel(mesa.Model):
     """One block of days of one Table I scenario."""
 
     def __init__(self, scenario: LECScenario, inputs: BlockInputs, option: str) -> None:
-        super().__init__(seed=scenario.seed)
+        super().__init__(rng=scenario.seed)
         self.scenario = scenario
         self.inputs = inputs
         self.option = option
         self.options = Options.of(option)
         names = [spec.name for spec in inputs.households]
+        if len(set(names)) != len(names):
+            raise ValueError(f"household names must be unique, got {names}")
         graph = nx.star_graph([EOA, *names])
-        self.bus = MessageBus(graph, (EXCHANGE_BID, COMMUNITY_PRICE))
-        assets = CommunityAssets(scenario.battery, scenario.heat, scenario.dc,
-                                 scenario.retailer)
-        self.eoa = CommunityAgent(self, EOA, self.bus, assets, inputs.community, self.options)
-        self.households = [HouseholdAgent(self, spec.name, self.bus, spec, profiles)
+        graph.add_edge(EOA, MONITOR)
+        self.bus = MessageBus(graph, (COMMUNITY_EXCHANGE,))
+        self._port = self.bus.port(MONITOR)
+        self._assets = CommunityAssets(scenario.battery, scenario.heat, scenario.dc,
+                                       scenario.retailer)
+        rho, s = scenario.twin.rho, scenario.solver
+        self.eoa = CommunityAgent(self, EOA, self.bus, self._assets, inputs.community,
+                                  self.options, names, rho, MONITOR, (s.mip_gap, s.time_limit_s))
+        self.households = [HouseholdAgent(self, spec.name, self.bus, spec, profiles, EOA, rho)
                            for spec, profiles in zip(inputs.households,
                                                      inputs.household_profiles, strict=True)]
         self.round = 0
-        self._twin: dict[str, ExchangeNode] | None = None
+        self.history: list[ExchangeRound] = []
+        self.committed = False
+        self._oracle: tuple[dict[str, LinearProgram], LinearProgram, np.ndarray] | None = None
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "round": "round",
+            "primal_kw": lambda m: m.history[-1].primal_kw,
+            "dual_kw": lambda m: m.history[-1].dual_kw,
+            "mean_price_eur_per_kwh": lambda m: m.history[-1].mean_price_eur_per_kwh,
+        })
 
     @property
     def T(self) -> int:  # noqa: N802 - the horizon, as in the papers
         return self.inputs.hours
 
+    # ----------------------------------------------------------- centralised
+    def _programs(self) -> tuple[dict[str, LinearProgram], LinearProgram, np.ndarray]:
+        """The oracle's view: every program, built from the scenario's data."""
+        if self._oracle is None:
+            households = {spec.name: household_program(spec, profiles)
+                          for spec, profiles in zip(self.inputs.households,
+                                                    self.inputs.household_profiles, strict=True)}
+            eoa, pairs = community_program(self._assets, self.inputs.community, self.options)
+            self._oracle = (households, eoa, pairs)
+        return self._oracle
+
     def household_programs(self) -> dict[str, LinearProgram]:
-        return {h.name: h.program for h in self.households}
+        return self._programs()[0]
+
+    @property
+    def pairs(self) -> np.ndarray:
+        """The DC's pause pairs ``(t, t')`` of this block (the program's structure)."""
+        return self._programs()[2]
 
     def size(self) -> ProgramSize:
         from market.community_milp import community_milp
 
-        return ProgramSize.of(community_milp(self.household_programs(), self.eoa.program)[0])
+        households, eoa, _ = self._programs()
+        return ProgramSize.of(community_milp(households, eoa)[0])
 
-    # ----------------------------------------------------------- centralised
     def solve_centralised(self) -> CommunitySolution:
         s = self.scenario.solver
+        households, eoa, _ = self._programs()
         who = (f"community MILP {self.option}, {self.inputs.start.date()} "
                f"+{self.inputs.n_days} d")
-        return solve_community(self.household_programs(), self.eoa.program, who,
-                               mip_gap=s.mip_gap, time_limit_s=s.time_limit_s)
+        return solve_community(households, eoa, who, mip_gap=s.mip_gap,
+                               time_limit_s=s.time_limit_s)
 
     # ----------------------------------------------------------- decentralised
-    def _nodes(self) -> dict[str, ExchangeNode]:
-        if self._twin is None:
-            rho, T = self.scenario.twin.rho, self.T
-            self._twin = {h.name: ExchangeNode(h.name, h.program,
-                                               exchange_map(h.program, HOUSEHOLD_EXCHANGE, T),
-                                               rho)
-                          for h in self.households}
-            self._twin[EOA] = ExchangeNode(EOA, self.eoa.program,
-                                           exchange_map(self.eoa.program, EOA_EXCHANGE, T), rho)
-            c = self.inputs.community
-            start_price = np.concatenate([0.5 * (c.buy_eur_per_kwh + c.sell_eur_per_kwh),
-                                          np.zeros(T)])
-            self._u = start_price / rho
-            self._mean = np.zeros(2 * T)
-            self.history: list[ExchangeRound] = []
-        return self._twin
+    def _households(self) -> mesa.agent.AgentSet:
+        return self.agents_by_type[HouseholdAgent]
 
     def step(self) -> None:
-        """One exchange-ADMM round: prices out, bids in, the EOA's own step, dual update."""
-        nodes = self._nodes()
-        T, rho, k = self.T, self.scenario.twin.rho, self.round
-        for h in self.households:
-            self.eoa.send(k, h.name, COMMUNITY_PRICE, {
-                "mean_electricity_kw": self._mean[:T], "mean_heat_kw": self._mean[T:],
-                "u_electricity": self._u[:T], "u_heat": self._u[T:]})
-        for h in self.households:
-            (msg,) = h.receive(COMMUNITY_PRICE)
-            p = msg.payload
-            mean = np.concatenate([p["mean_electricity_kw"], p["mean_heat_kw"]])
-            u = np.concatenate([p["u_electricity"], p["u_heat"]])
-            profile = nodes[h.name].local_step(mean, u)
-            h.send(k, EOA, EXCHANGE_BID, {"electricity_kw": profile[:T], "heat_kw": profile[T:]})
-        own = nodes[EOA].local_step(self._mean, self._u)
-        bids = [np.concatenate([m.payload["electricity_kw"], m.payload["heat_kw"]])
-                for m in self.eoa.receive(EXCHANGE_BID)]
-        mean, primal, dual = residuals([*bids, own], self._mean, rho)
-        self._mean = mean
-        self._u = self._u + mean
-        self.history.append(ExchangeRound(k, primal, dual, float(rho * self._u[:T].mean())))
+        """One exchange-ADMM round: signal out, households' steps and bids in, the
+        EOA's own step and update, residuals to the monitor."""
+        if self.committed:
+            warnings.warn("the twin has committed; step() does nothing", stacklevel=2)
+            return
+        self.bus.round = self.round
+        self.eoa.send_prices()
+        self._households().shuffle_do("bid")
+        self.eoa.update()
+        (report,) = self._port.receive(TWIN_REPORT)
+        r = report.payload
+        self.history.append(ExchangeRound(self.round, float(r["primal_kw"]), float(r["dual_kw"]),
+                                          float(r["mean_price_eur_per_kwh"])))
+        self.datacollector.collect(self)
         self.round += 1
 
     def run_twin(self) -> TwinResult:
@@ -141,7 +155,6 @@ class LECModel(mesa.Model):
         start = time.perf_counter()
         settings = self.scenario.twin
         converged = False
-        self._nodes()
         while self.round < settings.max_iterations:
             self.step()
             last = self.history[-1]
@@ -152,25 +165,17 @@ class LECModel(mesa.Model):
         return TwinResult(values, objective, self.round, converged, list(self.history),
                           time.perf_counter() - start)
 
-    def _commit(self) -> tuple[dict[str, dict[str, np.ndarray]], float]:
-        """Households project onto their integer-feasible sets; the EOA schedules the rest."""
-        nodes, T = self._nodes(), self.T
-        prices = self.scenario.twin.rho * self._u
-        values = {}
-        supply = np.zeros(2 * T)
-        for h in self.households:
-            x = nodes[h.name].commit(prices)
-            values[h.name] = {b: x[s].copy() for b, s in h.program.blocks.items()}
-            supply += nodes[h.name].profile
-        lp = self.eoa.program
-        lower, upper = lp.col_lower.copy(), lp.col_upper.copy()
-        for block, part in (("supply_e", 0), ("supply_heat", 1)):
-            lower[lp.blocks[block]] = upper[lp.blocks[block]] = supply[part * T:(part + 1) * T]
-        from dataclasses import replace
+    def run_model(self) -> None:
+        """Mesa's entry point: run the twin to its stopping rule and commit."""
+        self.run_twin()
 
-        fixed = replace(lp, col_lower=lower, col_upper=upper)
-        s = self.scenario.solver
-        solution = solve_lp(fixed, f"EOA schedule after the twin ({self.option})",
-                            s.time_limit_s, mip_gap=s.mip_gap)
-        values[EOA] = {b: solution.x[sl].copy() for b, sl in lp.blocks.items()}
-        return values, solution.objective
+    def _commit(self) -> tuple[dict[str, dict[str, np.ndarray]], float]:
+        """Households commit their integer-feasible profiles; the EOA schedules the rest."""
+        self.bus.round = self.round
+        self.eoa.send_prices()
+        self._households().do("commit")
+        self.eoa.schedule()
+        self.committed = True
+        values = {h.name: h.report() for h in self.households}
+        values[EOA] = self.eoa.report()
+        return values, float(self.eoa.objective)

@@ -162,7 +162,7 @@ def run_scenario(scenario: LECScenario, inputs: BlockInputs, label: str,
                  twin: bool = False) -> ScenarioRun:
     model = LECModel(scenario, inputs, label)
     solution = model.solve_centralised()
-    pairs = model.eoa.pairs
+    pairs = model.pairs
     hourly = hourly_frame(solution.values, inputs, scenario, pairs, label)
     size = solution.size
     run = ScenarioRun(label, solution.objective, solution.solve_s, solution.mip_gap, hourly,

@@ -54,10 +54,9 @@ class RunOutcome:
 
 
 def run_one(scenario: P2PScenario, trading: bool, bisection: bool = True,
-            max_outer: int | None = None, start: np.ndarray | None = None) -> RunOutcome:
+            max_outer: int | None = None) -> RunOutcome:
     tic = time.perf_counter()
-    model = CoordinationModel(scenario, trading=trading, bisection=bisection,
-                              initial_demand=start)
+    model = CoordinationModel(scenario, trading=trading, bisection=bisection)
     outer = model.run_bilevel(max_outer)
     if trading and model.last_market is not None:
         schedules = model.last_market.schedules

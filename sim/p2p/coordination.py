@@ -12,17 +12,21 @@ round inside it; bids and LMPs travel in round 0).
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 
+import mesa
 import networkx as nx
 import numpy as np
 import pandas as pd
 
-from agents.p2p.datacenter import DEMAND_BID, LMP
+from agents.p2p.datacenter import MONITOR
 from agents.p2p.grid_operator import GridOperatorAgent
 from grid.dcopf import DCOPF, Unit
 from grid.network import GridNetwork, load_pandapower_ieee30
-from market.bilevel import BisectionBoxes, OuterRecord, oscillating, power_residual
+from market.bilevel import OuterRecord
+from market.messages import Protocol
+from market.protocols import BILEVEL, DEMAND_BID, OUTER_REPORT, P2P_MARKET
 from sim.p2p.config import GridSpec, P2PScenario
 from sim.p2p.model import MarketResult, P2PMarketModel
 
@@ -58,13 +62,11 @@ class CoordinationModel(P2PMarketModel):
     """DC agents, their market and the grid operator in one Mesa model."""
 
     def __init__(self, scenario: P2PScenario, trading: bool = True,
-                 bisection: bool | None = None, initial_demand: np.ndarray | None = None,
-                 **kwargs) -> None:
+                 bisection: bool | None = None, **kwargs) -> None:
         if scenario.grid is None:
             raise ValueError(f"scenario {scenario.name}: no grid section")
         super().__init__(scenario, **kwargs)
-        self._adaptive_penalty = (kwargs.get("penalty") is None
-                                  and scenario.market.penalty == "auto")
+        self._adaptive_penalty = self._fixed_penalty is None
         self.trading = trading
         self.bisection = scenario.bilevel.bisection if bisection is None else bisection
         case = build_grid_case(scenario.grid, scenario.hours)
@@ -72,65 +74,64 @@ class CoordinationModel(P2PMarketModel):
         opf = DCOPF(case.network, case.units, scenario.hours,
                     None if voll is None else voll * scenario.grid.cost_factor)
         self.case = case
-        self.bus.declare(DEMAND_BID, LMP)
         self.operator = GridOperatorAgent(
             self, OPERATOR, self.bus, opf, case.fixed_load_mw, case.available_mw,
-            {dc.name: dc.bus for dc in scenario.datacenters},
+            {dc.name: dc.bus for dc in scenario.datacenters}, MONITOR,
+            scenario.bilevel.tol_mw, scenario.bilevel.stall, self.bisection,
         )
-        n_dc, T = len(self.dcs), scenario.hours
-        # starting point: each DC alone at the scenario's LMP guess, unless given
-        # (e.g. the no-market equilibrium, when the market opens on a settled grid)
-        self.demand = (np.array([dc.solve_alone().grid_mw for dc in self.dcs.values()])
-                       if initial_demand is None else np.array(initial_demand, float))
-        self.demand_history = [self.demand.copy()]
-        self.boxes = BisectionBoxes.empty(n_dc, T)
+        # opening bids: each DC alone at the scenario's LMP guess
+        self.bus.tags["outer"] = 0
+        self._dcs().do("send_demand_bid", OPERATOR)
+        self.operator.take_first_bids()
         self.outer: list[OuterRecord] = []
         self.inner_histories: list[pd.DataFrame] = []
         self.oscillation_seen = False
         self.bilevel_converged = False
         self.last_market: MarketResult | None = None
         self.market_s = 0.0  # time spent clearing the DC level
+        self.outer_collector = mesa.DataCollector(model_reporters={
+            "outer": lambda m: len(m.outer),
+            "power_residual": lambda m: m.outer[-1].power_residual,
+            "boxed_pairs": lambda m: m.outer[-1].boxed_pairs,
+            "widest_box_mw": lambda m: m.outer[-1].widest_box_mw,
+            "inner_rounds": lambda m: m.outer[-1].inner_rounds,
+        })
+
+    def _protocols(self) -> tuple[Protocol, ...]:
+        return (P2P_MARKET, BILEVEL)
 
     def _bus_graph(self) -> nx.Graph:
-        graph = self.communication.copy()
+        graph = super()._bus_graph()
         graph.add_edges_from((OPERATOR, dc) for dc in self.scenario.names)
+        graph.add_edge(OPERATOR, MONITOR)
         return graph
 
-    def outer_step(self) -> OuterRecord:
-        """One outer iteration: bids → OPF → LMPs → market → new demand."""
+    def outer_step(self) -> OuterRecord | None:
+        """One outer iteration: LMPs (and boxes) → market → new bids → assessment."""
+        if self.bilevel_converged:
+            warnings.warn(f"the bi-level loop converged after {len(self.outer)} outer "
+                          "iterations; outer_step() does nothing", stacklevel=2)
+            return None
         k = len(self.outer) + 1
         self.bus.tags["outer"] = k
         self.restart_rounds()
-        names = list(self.dcs)
-        boxed = self.boxes.boxed
-        tentative = np.where(boxed, self.boxes.midpoints(), self.demand)
-        for i, name in enumerate(names):
-            self.dcs[name].send_demand_bid(OPERATOR, tentative[i])
-        self.operator.clear()
+        self.operator.post_prices()
+        self._dcs().do("receive_prices")
         if self.trading and self._adaptive_penalty:
-            self._rescale_penalty()
-        for i, name in enumerate(names):
-            box = (self.boxes.lo[i], self.boxes.hi[i]) if boxed[i].any() else None
-            self.dcs[name].receive_lmp(box, self.penalty)
+            self.agree_penalty()
         tic = time.perf_counter()
-        new, rounds, converged = self._clear_market()
+        rounds, converged = self._clear_market()
         self.market_s += time.perf_counter() - tic
-        if boxed.any():
-            self.boxes.narrow(tentative, new)
-        residual = power_residual(new, self.demand)
-        self.demand_history.append(new.copy())
-        oscillation = oscillating(self.demand_history, self.scenario.bilevel.tol_mw)
-        self.oscillation_seen |= bool(oscillation.any())
-        if self.bisection:
-            self.boxes.open(oscillation, new, self.demand, k)
-            if self._stalled(residual):
-                moving = np.abs(new - self.demand) > self.scenario.bilevel.tol_mw
-                self.boxes.open(moving, new, self.demand, k)
-        self.demand = new
-        record = OuterRecord(k, residual, int(self.boxes.boxed.sum()), self.boxes.widest(),
-                             rounds, converged)
+        self._dcs().do("send_demand_bid", OPERATOR)
+        self.operator.assess()
+        (report,) = self._port.receive(OUTER_REPORT)
+        r = report.payload
+        self.oscillation_seen |= r["oscillating"] > 0
+        record = OuterRecord(k, float(r["power_residual"]), int(r["boxed"]),
+                             float(r["widest_box_mw"]), rounds, converged)
         self.outer.append(record)
-        self.bilevel_converged = residual <= self.scenario.bilevel.tol_mw
+        self.bilevel_converged = record.power_residual <= self.scenario.bilevel.tol_mw
+        self.outer_collector.collect(self)
         return record
 
     def dc_lmps(self) -> dict[str, np.ndarray]:
@@ -138,30 +139,24 @@ class CoordinationModel(P2PMarketModel):
         lmp, net = self.operator.last.lmp, self.case.network
         return {n: lmp[:, net.position(self.scenario.spec(n).bus)] for n in self.dcs}
 
-    def _rescale_penalty(self) -> None:
-        """Re-derive ``c`` from the LMPs just posted (public prices) before each
-        clearing; the DCs take it up with the LMPs.  ``c`` stays fixed within a
-        clearing; the estimates ``y`` and sums ``p`` carry over, which is valid
-        because the ADMM's fixed-point conditions do not involve ``c``.  With
-        ``c`` tuned once at 35 $/MWh the clearings at load-shedding prices
-        (10,000 $/MWh) took ~1,600 rounds; re-derived, they took ≤ 420.
-        """
-        self.penalty = self._auto_penalty(self.dc_lmps(), self.scenario.trade_limits())
+    @property
+    def demand_history(self) -> list[np.ndarray]:
+        """The DCs' demand bids per outer iteration (DCs × hours), from the public log."""
+        names = list(self.dcs)
+        by_outer: dict[int, dict[str, np.ndarray]] = {}
+        for m in self.bus.log:
+            if m.kind == DEMAND_BID:
+                by_outer.setdefault(int(m.tags.get("outer", 0)), {})[m.sender] = m.payload["pg"]
+        return [np.array([bids[n] for n in names]) for _, bids in sorted(by_outer.items())]
 
-    def _clear_market(self) -> tuple[np.ndarray, int, bool]:
+    def _clear_market(self) -> tuple[int, bool]:
         if not self.trading:
-            demand = np.array([dc.solve_alone().grid_mw for dc in self.dcs.values()])
-            return demand, 0, True
+            self._dcs().do("clear_alone")
+            return 0, True
         result = self.run()
         self.last_market = result
         self.inner_histories.append(result.history.assign(outer=len(self.outer) + 1))
-        demand = np.array([result.schedules[n].grid_mw for n in self.dcs])
-        return demand, result.rounds, result.converged
-
-    def _stalled(self, residual: float) -> bool:
-        stall = self.scenario.bilevel.stall
-        past = [r.power_residual for r in self.outer]
-        return len(past) >= 2 * stall and residual >= min(past[:-stall])
+        return result.rounds, result.converged
 
     def run_bilevel(self, max_outer: int | None = None) -> pd.DataFrame:
         """Outer iterations until (49) holds or the cap; returns the history."""
@@ -170,10 +165,10 @@ class CoordinationModel(P2PMarketModel):
             self.outer_step()
         return pd.DataFrame([r.__dict__ for r in self.outer])
 
+    def run_model(self) -> None:
+        """Mesa's entry point: outer iterations to the stopping rule (49) or the cap."""
+        self.run_bilevel()
+
     def bisected_pairs(self) -> pd.DataFrame:
         """Which (DC, hour) pairs were boxed, from which iteration, final box."""
-        names = list(self.dcs)
-        rows = [{"dc": names[i], "hour": t, "opened_at": k,
-                 "lo_mw": self.boxes.lo[i, t], "hi_mw": self.boxes.hi[i, t]}
-                for (i, t), k in sorted(self.boxes.opened_at.items())]
-        return pd.DataFrame(rows, columns=["dc", "hour", "opened_at", "lo_mw", "hi_mw"])
+        return self.operator.bisected_pairs()

@@ -1,16 +1,33 @@
 """The P2P cloud-service market as a Mesa model: one ``step()``, one ADMM round.
 
-Wires a validated :class:`~sim.config.P2PScenario` into DC agents, a message
+Wires a validated :class:`~sim.p2p.config.P2PScenario` into DC agents, a message
 bus over the communication graph and the dual-consensus ADMM of
-:mod:`market.admm`.  Stopping is observed from outside the agents (the model
-plays the role of the simulation's monitor): the round's residuals are
-recorded and the run stops when they are below the scenario's tolerances or
-the round cap is hit, in which case the result says ``converged=False``.
+:mod:`market.admm`.
+
+The model is the market's monitor, with a port of its own (``market``) on
+the bus, linked to every DC.  It sees only messages:
+
+- the penalty ``c``: with ``market.penalty: auto`` every DC sends its opening
+  offer (its mean marginal cost of work at its LMPs) and the monitor answers
+  with ``c`` = factor × mean trade limit / mean offer (the trade limits are
+  the links' public capacities); a number in the scenario is announced as is;
+- stopping: after each round every DC reports its trades and price estimates
+  on its own links and its own parts of the dual residuals
+  (:data:`market.protocols.ROUND_REPORT`); the monitor sums the trades per
+  link row (primal residual, reciprocity (30)) and takes the maxima;
+- settlement: the link price is the mean of the two partners' reported
+  estimates; each DC discloses its schedule at those prices (:meth:`DataCenterAgent.report`).
+
+``model.steps`` (Mesa) counts ADMM rounds over the model's life; ``round`` is
+the round of the current clearing.  ``run_model()`` clears to the stopping
+rule or the round cap; ``step()`` after convergence does nothing and warns.
+A :class:`mesa.DataCollector` records the residuals of every round.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -19,11 +36,12 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from agents.p2p.datacenter import PRICE_ESTIMATE, DataCenterAgent, DCSchedule
-from agents.p2p.dc_physics import DCCoefficients, build_local_program, revenue
-from market.admm import RoundRecord, default_penalty, residuals
+from agents.p2p.datacenter import MONITOR, DataCenterAgent, DCSchedule
+from agents.p2p.dc_physics import build_local_program, revenue
+from market.admm import RoundRecord, default_penalty
 from market.links import LinkIndex
-from market.messages import MessageBus
+from market.messages import MessageBus, Protocol
+from market.protocols import MARKET_OFFER, P2P_MARKET, PENALTY, ROUND_REPORT
 from market.welfare import WelfareSolution, solve_centralised
 from sim.p2p.config import P2PScenario
 
@@ -103,45 +121,68 @@ class P2PMarketModel(mesa.Model):
         self.round = 0
         self.communication = scenario.communication_graph()
         self.links = LinkIndex.of(scenario.trading_graph(), scenario.hours)
-        self.bus = MessageBus(self._bus_graph(), kinds=[PRICE_ESTIMATE])
-        lmps = {n: lmp_series(scenario, lmp, n) for n in scenario.names}
+        self.bus = MessageBus(self._bus_graph(), self._protocols())
+        self._port = self.bus.port(MONITOR)
+        self.backend = backend or scenario.market.backend
+        self.estimates = scenario.market.estimates
         limits = scenario.trade_limits()
+        self._trade_scale = float(np.mean(list(limits.values()))) if limits else 1.0
         self.dcs: dict[str, DataCenterAgent] = {}
         for spec in scenario.datacenters:
             own = partner_limits(limits, self.links, spec.name)
             self.dcs[spec.name] = DataCenterAgent(
-                self, spec, lmps[spec.name], self.bus, self.links, own, scenario.dt_h
+                self, spec, lmp_series(scenario, lmp, spec.name), self.bus, self.links, own,
+                scenario.dt_h, neighbours=list(self.communication.neighbors(spec.name)),
+                estimates=self.estimates, backend=self.backend,
             )
         configured = scenario.market.penalty
-        self.penalty = penalty or (configured if configured != "auto"
-                                   else self._auto_penalty(lmps, limits))
-        self.backend = backend or scenario.market.backend
-        self.estimates = scenario.market.estimates
-        for name, dc in self.dcs.items():
-            dc.join_market(self.penalty, self._shared_rows(name), self.backend)
+        self._fixed_penalty = penalty if penalty is not None else (
+            None if configured == "auto" else float(configured))
+        self.penalty = 0.0
+        self.agree_penalty()
         self.history: list[RoundRecord] = []
         self.converged = False
+        self._reports: dict[str, dict] = {}
         self._tol_primal = scenario.market.tol_primal
         self._tol_dual = scenario.market.tol_dual
         self._clock = 0.0
         n_workers = workers if workers is not None else scenario.market.workers
         self._pool = ThreadPoolExecutor(n_workers) if n_workers > 1 else None
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "round": "round",
+            "primal_residual": lambda m: m._last("primal_residual"),
+            "dual_disagreement": lambda m: m._last("dual_disagreement"),
+            "dual_change": lambda m: m._last("dual_change"),
+        })
         self._start()
 
+    def _protocols(self) -> tuple[Protocol, ...]:
+        """The protocols this model's bus carries (subclasses add theirs)."""
+        return (P2P_MARKET,)
+
     def _bus_graph(self) -> nx.Graph:
-        """The graph messages travel on (subclasses add other agents)."""
-        return self.communication
+        """The communication graph plus the monitor's link to every DC."""
+        graph = self.communication.copy()
+        graph.add_edges_from((MONITOR, dc) for dc in self.scenario.names)
+        return graph
+
+    def _last(self, field: str) -> float:
+        return getattr(self.history[-1], field) if self.history else float("nan")
+
+    def _dcs(self) -> mesa.agent.AgentSet:
+        return self.agents_by_type[DataCenterAgent]
 
     def restart_rounds(self) -> None:
         """Start a new clearing (e.g. after new LMPs), keeping the estimates."""
         self.round = 0
+        self.bus.round = 0
         self.history = []
         self.converged = False
         self.running = True
         self._clock = 0.0
 
-    def _auto_penalty(self, lmps: dict[str, np.ndarray], limits: dict) -> float:
-        """``c`` from the instance's trade volume and marginal cost of work.
+    def agree_penalty(self) -> float:
+        """``c`` by messages: the configured number, or agreed from the DCs' offers.
 
         ``c`` converts a price gap into a trade volume, so its scale is a typical
         trade limit over a typical marginal cost of work.  The factor in front
@@ -149,42 +190,36 @@ class P2PMarketModel(mesa.Model):
         random instances (README): ×1 for global estimates, ×4 for local ones,
         where rounds fell by half with every doubling up to ×4 and rose after.
         """
-        trade_scale = float(np.mean(list(limits.values()))) if limits else 1.0
-        costs = []
-        for spec in self.scenario.datacenters:
-            k = DCCoefficients.of(spec)
-            mwh_per_work = (1 + k.aux) * (k.server_mw / k.iw_rate + k.dynamic_mwh)
-            costs.append(float(np.mean(lmps[spec.name])) * mwh_per_work + spec.depreciation)
-        factor = 4.0 if self.scenario.market.estimates == "local" else 1.0
-        return factor * default_penalty(trade_scale, float(np.mean(costs)))
-
-    def _shared_rows(self, name: str) -> dict[str, np.ndarray]:
-        """Rows of the price vector that ``name`` exchanges with each neighbour."""
-        everything = np.arange(self.links.n_rows)
-        shared = {}
-        for neighbour in sorted(self.communication.neighbors(name)):
-            if self.estimates == "global":
-                shared[neighbour] = everything
-            else:
-                own = set(self.links.rows_of(name)) & set(self.links.rows_of(neighbour))
-                if own:
-                    shared[neighbour] = np.array(sorted(own), dtype=int)
-        return shared
+        if self._fixed_penalty is not None:
+            c = self._fixed_penalty
+        else:
+            self._dcs().do("send_offer")
+            offers = {m.sender: float(m.payload["marginal_cost"])
+                      for m in self._port.receive(MARKET_OFFER)}
+            mean_offer = float(np.mean([offers[n] for n in self.scenario.names]))
+            factor = 4.0 if self.estimates == "local" else 1.0
+            c = factor * default_penalty(self._trade_scale, mean_offer)
+        self.penalty = c
+        for name in self.scenario.names:
+            self._port.send(name, PENALTY, {"c": c})
+        self._dcs().do("receive_penalty")
+        return c
 
     def _start(self) -> None:
         """Round 0: every DC announces its starting estimate to its neighbours."""
         self._dcs().do("announce_estimate", self.scenario.market.initial_prices)
         self._dcs().do("receive_start")
 
-    def _dcs(self) -> mesa.agent.AgentSet:
-        return self.agents_by_type[DataCenterAgent]
-
     def step(self) -> None:
         """One ADMM round: local solves (in parallel threads when ``workers`` > 1;
-        each touches only its own agent), estimates out, then dual updates."""
+        each touches only its own agent), estimates out, dual updates, reports in."""
+        if self.converged:
+            warnings.warn(f"the market converged in round {self.round}; step() does nothing "
+                          "(new LMPs start a new clearing)", stacklevel=2)
+            return
         tic = time.perf_counter()
         self.round += 1
-        previous = {n: dc.node.y.copy() for n, dc in self.dcs.items()}
+        self.bus.round = self.round
         dcs = list(self._dcs())
         if self._pool is None:
             for dc in dcs:
@@ -193,8 +228,7 @@ class P2PMarketModel(mesa.Model):
             list(self._pool.map(DataCenterAgent.admm_local_solve, dcs))
         self._dcs().shuffle_do("admm_send_estimate")
         self._dcs().shuffle_do("admm_dual_step")
-        nodes = {n: dc.node for n, dc in self.dcs.items()}
-        record = residuals(self.round, nodes, previous, list(self.communication.edges))
+        record = self._read_reports()
         self.history.append(record)
         self.converged = (
             record.primal_residual <= self._tol_primal
@@ -202,7 +236,20 @@ class P2PMarketModel(mesa.Model):
             and record.dual_change <= self._tol_dual
         )
         self.running = not self.converged
+        self.datacollector.collect(self)
         self._clock += time.perf_counter() - tic
+
+    def _read_reports(self) -> RoundRecord:
+        """The round's residuals from the DCs' reports (the monitor sees nothing else)."""
+        self._reports = {m.sender: m.payload for m in self._port.receive(ROUND_REPORT)}
+        total = np.zeros(self.links.n_rows)
+        for name, report in self._reports.items():
+            total[self.links.rows_of(name)] += report["trades"]
+        primal = float(np.max(np.abs(total))) if total.size else 0.0
+        disagreement = max((float(r["disagreement"]) for r in self._reports.values()),
+                           default=0.0)
+        change = max((float(r["estimate_change"]) for r in self._reports.values()), default=0.0)
+        return RoundRecord(self.round, primal, disagreement, change)
 
     def run(self, max_rounds: int | None = None) -> MarketResult:
         """Step until the residuals are below tolerance or the round cap is hit."""
@@ -211,24 +258,35 @@ class P2PMarketModel(mesa.Model):
             self.step()
         return self.result()
 
+    def run_model(self) -> None:
+        """Mesa's entry point: clear to the stopping rule or the round cap."""
+        self.run()
+
+    def reported_prices(self, name: str) -> np.ndarray:
+        """DC ``name``'s last reported estimates on its own links, in the global row space."""
+        prices = np.zeros(self.links.n_rows)
+        if name in self._reports:
+            prices[self.links.rows_of(name)] = self._reports[name]["prices"]
+        return prices
+
     def settlement_prices(self) -> np.ndarray:
-        """π per coupling row: the mean of the two trading partners' estimates."""
+        """π per coupling row: the mean of the two trading partners' reported estimates."""
         T = self.links.hours
         prices = np.zeros(self.links.n_rows)
         for e, (a, b) in enumerate(self.links.links):
             rows = slice(e * T, (e + 1) * T)
-            prices[rows] = 0.5 * (self.dcs[a].node.y[rows] + self.dcs[b].node.y[rows])
+            prices[rows] = 0.5 * (self.reported_prices(a)[rows] + self.reported_prices(b)[rows])
         return prices
 
     def result(self) -> MarketResult:
         """Each DC's last ADMM iterate, priced at the settlement prices.  A run
         stopped by the round cap says ``converged=False`` with its residuals."""
         prices = self.settlement_prices()
-        schedules = {
-            n: dc.schedule_of(dc.node.x, link_prices=prices)
-            for n, dc in self.dcs.items() if dc.node.x is not None
-        }
-        history = pd.DataFrame([r.__dict__ for r in self.history])
+        reports = {n: dc.report(prices) for n, dc in self.dcs.items()}
+        schedules = {n: s for n, s in reports.items() if s is not None}
+        history = pd.DataFrame([r.__dict__ for r in self.history],
+                               columns=["round", "primal_residual", "dual_disagreement",
+                                        "dual_change"])
         return MarketResult(self.converged, self.round, schedules, prices, self.links, history,
                             self._clock)
 

@@ -12,7 +12,7 @@ from agents.dr.task_streams import TASK_TYPES, TOLERANCE_SLOTS
 from grid.dr_program import DRProgram
 from market.auction import BidError
 from sim.dr.config import load_dr_scenario, parse_dr_scenario
-from sim.dr.model import DRModel, program_of
+from sim.dr.model import DRModel, fleet_of, history_load, program_of
 from sim.dr.study import day_prices
 from sim.scenario import ScenarioError
 
@@ -148,7 +148,22 @@ def test_users_send_only_submissions_and_bids(days):
     assert set(from_users["kind"]) == {"submit_tasks", "bid"}
     assert set(from_users["receiver"]) == {"DC"}
     to_grid = log[log["receiver"] == "grid"]
-    assert set(to_grid["kind"]) == {"metered_power"}
+    assert set(to_grid["kind"]) == {"metered_power", "meter_history"}
+
+
+def test_the_grid_derives_the_reference_from_meter_messages(days, scenario):
+    """P^ref_t = mean over the reference days of the metered power, recomputed here
+    from the task history and the host power model, not read from the DC."""
+    model = days["OP"]
+    history = fleet_of(scenario).power_mw(history_load(scenario))
+    expected = np.asarray(history, float)[-scenario.program.reference_days:].mean(axis=0)
+    np.testing.assert_allclose(model.grid.reference_mw, expected, rtol=1e-12)
+    log = model.bus.log_frame()
+    meters = log[log["kind"] == "meter_history"]
+    assert len(meters) == scenario.program.reference_days
+    events = log[log["kind"] == "dr_event"]
+    for _, event in events.iterrows():
+        assert event["payload.reference_mw"] == pytest.approx(expected[int(event["round"])])
 
 
 def test_a_bid_above_the_submitted_tasks_is_refused(scenario, prices):
@@ -160,7 +175,7 @@ def test_a_bid_above_the_submitted_tasks_is_refused(scenario, prices):
     def inflated() -> None:
         for call in user.receive("dr_call"):
             slot = int(call.payload["slot"])
-            user.send(slot, "DC", "bid", {"slot": slot, "n_sensitive": 10**6,
+            user.send("DC", "bid", {"slot": slot, "n_sensitive": 10**6,
                                           "n_insensitive": 0, "fee_eur": 1.0})
     user.answer_calls = inflated
     with pytest.raises(BidError, match=r"user 'user01' at slot \d+: n_sensitive = 1000000"):

@@ -72,7 +72,7 @@ def test_cost_does_not_rise_as_options_are_added(runs, scenario):
 def test_dc_pausing_respects_qos_and_loses_no_work(solved, scenario, inputs):
     model, solution = solved["TC+JP"]
     dc = solution.values[EOA]
-    pairs = model.eoa.pairs
+    pairs = model.pairs
     x = dc["x"]
     delay_max = scenario.dc.delay_max_h
     assert delay_max == int(scenario.dc.qos_share * scenario.dc.mean_job_hours)

@@ -1,0 +1,77 @@
+"""The layout holds: imports run one way (sim → agents → market → grid), no two
+modules import each other (no cycle at all), and no study imports another."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import networkx as nx
+
+ROOT = Path(__file__).resolve().parents[1]
+LAYERS = {"grid": 0, "market": 1, "agents": 2, "sim": 3}
+STUDIES = {"p2p", "lec", "dr"}
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for top in LAYERS:
+        for path in (ROOT / top).rglob("*.py"):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            found[".".join(parts)] = path
+    return found
+
+
+def _imports(path: Path, known: set[str]) -> set[str]:
+    """Every project module ``path`` imports, lazily inside functions too."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        for name in names:
+            if name in known:
+                out.add(name)
+    return out
+
+
+def _graph() -> nx.DiGraph:
+    modules = _modules()
+    graph = nx.DiGraph()
+    for name, path in modules.items():
+        graph.add_node(name)
+        for target in _imports(path, set(modules)):
+            if target != name and not name.startswith(target + "."):
+                graph.add_edge(name, target)
+    return graph
+
+
+def test_the_module_graph_is_found():
+    graph = _graph()
+    assert {"sim.p2p.model", "agents.base", "market.messages", "grid.dcopf"} <= set(graph)
+    assert graph.has_edge("sim.p2p.model", "agents.p2p.datacenter")
+
+
+def test_imports_never_run_up_a_layer():
+    upward = [(a, b) for a, b in _graph().edges
+              if LAYERS[b.split(".")[0]] > LAYERS[a.split(".")[0]]]
+    assert not upward, f"imports that run up a layer: {upward}"
+
+
+def test_no_import_cycles():
+    cycles = list(nx.simple_cycles(_graph()))
+    assert not cycles, f"modules that import each other: {cycles}"
+
+
+def test_no_study_imports_another_study():
+    def study(module: str) -> str | None:
+        parts = module.split(".")
+        return parts[1] if len(parts) > 1 and parts[1] in STUDIES else None
+
+    crossing = [(a, b) for a, b in _graph().edges
+                if study(a) and study(b) and study(a) != study(b)]
+    assert not crossing, f"study folders importing each other: {crossing}"
