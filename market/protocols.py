@@ -86,7 +86,7 @@ AWARD = "award"
 DEMAND_RESPONSE = Protocol("demand_response", (
     MessageKind(DR_PROGRAM, ("theta0_eur_per_mwh", "requested_share", "n_events", "er_floor",
                              "er_cap"), "grid → DC: the DR program's public terms"),
-    MessageKind(METER_HISTORY, ("day", "power_mw"),
+    MessageKind(METER_HISTORY, ("day", "power_mw_by_slot"),
                 "DC → grid: a past day's metered power per slot, MW (reference power)"),
     MessageKind(DR_EVENT, ("slot", "requested_mw", "reference_mw"),
                 "grid → DC: a DR event starts now; reduction requested against the reference"),

@@ -135,7 +135,7 @@ class DRDataCenterAgent(MarketAgent):
         """Its metered power of each past day, to the grid (for the reference power)."""
         n = len(self._history_mw)
         for d, power in enumerate(self._history_mw):
-            self.send(self.grid_name, METER_HISTORY, {"day": d - n, "power_mw": power})
+            self.send(self.grid_name, METER_HISTORY, {"day": d - n, "power_mw_by_slot": power})
 
     def read_program(self) -> None:
         """Take the DR program's public terms from the grid's announcement."""

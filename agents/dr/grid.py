@@ -49,7 +49,7 @@ class DRGridAgent(MarketAgent):
 
     def read_meter_history(self) -> None:
         """The reference power ``P^ref_t`` from the DC's past meter readings."""
-        days = sorted((int(m.payload["day"]), np.asarray(m.payload["power_mw"], float))
+        days = sorted((int(m.payload["day"]), np.asarray(m.payload["power_mw_by_slot"], float))
                       for m in self.receive(METER_HISTORY))
         self._reference = reference_power(np.array([power for _, power in days]),
                                           self.program.reference_days)

@@ -150,8 +150,11 @@ def test_decentralised_twin_within_one_percent_of_the_milp(scenario, inputs, sol
         assert optimum - 1e-6 <= result.objective <= optimum + 0.01 * abs(optimum), label
         log = model.bus.log_frame(include_payload=False)
         from_houses = log[log.sender != EOA]
-        assert set(from_houses.kind) == {"exchange_bid"} and set(from_houses.receiver) == {EOA}
-        assert set(log[log.sender == EOA].kind) == {"community_price"}
+        assert set(from_houses.kind) == {"exchange_bid", "commitment"}
+        assert set(from_houses.receiver) == {EOA}
+        to_houses = log[(log.sender == EOA) & (log.receiver != "monitor")]
+        assert set(to_houses.kind) == {"community_price"}
+        assert set(log[log.receiver == "monitor"].kind) == {"twin_report"}
 
 
 def test_long_run_resumes_without_redoing_finished_blocks(scenario, tmp_path):

@@ -7,7 +7,16 @@ import copy
 import numpy as np
 import pytest
 
-from agents.p2p.datacenter import DEMAND_BID, LMP, PRICE_ESTIMATE
+from agents.p2p.datacenter import MONITOR
+from market.protocols import (
+    BISECTION_BOX,
+    DEMAND_BID,
+    LMP,
+    MARKET_OFFER,
+    OUTER_REPORT,
+    PRICE_ESTIMATE,
+    ROUND_REPORT,
+)
 from sim.p2p.config import parse_scenario
 from sim.p2p.coordination import OPERATOR, CoordinationModel
 from sim.p2p.instances import ieee30_scenario
@@ -40,16 +49,23 @@ def test_levels_exchange_only_bids_and_lmps(grid_raw):
     model.outer_step()
     model.outer_step()
     log = model.bus.log_frame(include_payload=False)
-    across = log[(log.sender == OPERATOR) | (log.receiver == OPERATOR)]
-    assert set(across.kind) == {DEMAND_BID, LMP}
-    assert set(log.kind) == {PRICE_ESTIMATE, DEMAND_BID, LMP}
+    dcs = set(scenario.names)
+    across = log[((log.sender == OPERATOR) & log.receiver.isin(dcs))
+                 | ((log.receiver == OPERATOR) & log.sender.isin(dcs))]
+    assert set(across.kind) <= {DEMAND_BID, LMP, BISECTION_BOX} and {DEMAND_BID, LMP} <= set(
+        across.kind)
+    between_dcs = log[log.sender.isin(dcs) & log.receiver.isin(dcs)]
+    assert set(between_dcs.kind) == {PRICE_ESTIMATE}
+    to_monitor = log[log.receiver == MONITOR]
+    assert set(to_monitor.kind) <= {MARKET_OFFER, ROUND_REPORT, OUTER_REPORT}
     assert {"outer", "round"} <= set(log.columns)
-    assert set(across["round"]) == {0}  # bids and LMPs travel before the ADMM rounds
+    # LMPs travel before the ADMM rounds; bids before them (opening) or after them
+    assert set(across.loc[across.kind == LMP, "round"]) == {0}
     assert set(log.loc[log.kind == PRICE_ESTIMATE, "outer"].dropna()) >= {1, 2}
     assert [rec.iteration for rec in model.outer] == [1, 2]
     # each DC got the LMPs at its own bus, the operator got every DC's bid
     bids = across[across.kind == DEMAND_BID]
-    assert sorted(bids.sender) == sorted(scenario.names * 2)
+    assert sorted(bids.sender) == sorted(scenario.names * 3)  # opening + 2 iterations
 
 
 def test_grid_input_errors_are_named(grid_raw):

@@ -7,11 +7,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.p2p.datacenter import PRICE_ESTIMATE
-from agents.p2p.dc_physics import mwh_per_work
+from agents.p2p.dc_physics import build_local_program, mwh_per_work
+from market.protocols import MARKET_OFFER, PENALTY, PRICE_ESTIMATE, ROUND_REPORT
 from sim.p2p.config import parse_scenario
 from sim.p2p.instances import random_scenario
-from sim.p2p.model import P2PMarketModel, centralised_twin, standalone_schedules
+from sim.p2p.model import (
+    P2PMarketModel,
+    centralised_twin,
+    lmp_series,
+    partner_limits,
+    standalone_schedules,
+)
 
 
 def _check_against_twin(scenario, max_rounds=1500):
@@ -33,7 +39,7 @@ def _check_against_twin(scenario, max_rounds=1500):
     T = result.links.hours
     for e, (a, b) in enumerate(result.links.links):
         rows = slice(e * T, (e + 1) * T)
-        ya, yb = model.dcs[a].node.y[rows], model.dcs[b].node.y[rows]
+        ya, yb = model.reported_prices(a)[rows], model.reported_prices(b)[rows]
         assert np.max(np.abs(ya - yb)) <= settings.tol_dual
         assert np.allclose(result.link_prices[rows], 0.5 * (ya + yb))
     return model, result, twin
@@ -49,12 +55,18 @@ def _check_nobody_loses(model, result):
 def test_four_dcs_full_mesh_matches_twin(reference):
     model, result, _ = _check_against_twin(reference)
     _check_nobody_loses(model, result)
-    # every round is one message per direction of every communication edge
+    # every round is one estimate per direction of every communication edge, and
+    # one report per DC to the monitor; round 0 agrees c and announces the estimates
     messages = model.bus.log_frame(include_payload=False)
-    per_round = messages.groupby("round").size()
+    estimates = messages[messages.kind == PRICE_ESTIMATE]
+    per_round = estimates.groupby("round").size()
     assert (per_round == 2 * model.communication.number_of_edges()).all()
-    assert set(messages["kind"]) == {PRICE_ESTIMATE}
-    assert len(per_round) == result.rounds + 1  # round 0 announces the starting estimates
+    assert len(per_round) == result.rounds + 1
+    between_dcs = messages[messages.sender.isin(model.dcs) & messages.receiver.isin(model.dcs)]
+    assert set(between_dcs.kind) == {PRICE_ESTIMATE}
+    reports = messages[messages.kind == ROUND_REPORT].groupby("round").size()
+    assert (reports == len(model.dcs)).all() and len(reports) == result.rounds
+    assert set(messages.kind) == {PRICE_ESTIMATE, MARKET_OFFER, PENALTY, ROUND_REPORT}
 
 
 def test_paper_global_estimates_match_twin(reference_raw):
@@ -62,10 +74,12 @@ def test_paper_global_estimates_match_twin(reference_raw):
     raw = {**reference_raw, "market": {**reference_raw["market"], "estimates": "global"}}
     model, result, _ = _check_against_twin(parse_scenario(raw))
     _check_nobody_loses(model, result)
-    sizes = model.bus.log_frame()["payload.y"].map(len)
+    log = model.bus.log_frame()
+    sizes = log.loc[log.kind == PRICE_ESTIMATE, "payload.y"].map(len)
     assert (sizes == model.links.n_rows).all()  # the whole price vector travels
+    last = _last_estimates(model)
     for a, b in model.communication.edges:
-        gap = np.max(np.abs(model.dcs[a].node.y - model.dcs[b].node.y))
+        gap = np.max(np.abs(last[a] - last[b]))
         assert gap <= scenario_tol(model)
 
 
@@ -99,13 +113,23 @@ def test_random_instances_match_twin(seed):
     _check_nobody_loses(model, result)
 
 
+def _last_estimates(model) -> dict[str, np.ndarray]:
+    """Each DC's last price estimate as its neighbours received it (the public log)."""
+    log = model.bus.log_frame()
+    sent = log[(log.kind == "price_estimate") & (log["round"] == model.round)]
+    return {name: np.asarray(rows["payload.y"].iloc[0]) for name, rows in sent.groupby("sender")}
+
+
 def test_twin_link_prices_leave_no_dc_wanting_to_deviate(reference):
     """LP duals are not unique: check the twin's prices by letting each DC
     re-optimise alone against them; its twin schedule must be a best response."""
     twin, _ = centralised_twin(reference)
     model = P2PMarketModel(reference, workers=1)
+    limits = reference.trade_limits()
     for name, dc in model.dcs.items():
-        lp = dc.program
+        spec = reference.spec(name)
+        own = partner_limits(limits, model.links, name)
+        lp = build_local_program(spec, lmp_series(reference, None, name), own, reference.dt_h)
         x = twin.x[name]
         rows = model.links.rows_of(name)
         at_twin = lp.cost @ x + twin.link_prices[rows] @ x[lp.blocks["trades"]]
@@ -130,8 +154,10 @@ def test_one_step_is_one_round_and_runs_are_reproducible(reference):
     b = P2PMarketModel(reference, seed=5)
     b.step()
     b.step()
+    ea, eb = _last_estimates(a), _last_estimates(b)
     for name in a.dcs:
-        assert np.array_equal(a.dcs[name].node.y, b.dcs[name].node.y)
+        assert np.array_equal(ea[name], eb[name])
+        assert np.array_equal(a.reported_prices(name), b.reported_prices(name))
 
 
 @pytest.mark.parametrize("backend", ["osqp", "cvxpy"])
@@ -142,8 +168,8 @@ def test_other_backends_take_the_same_first_step(reference, backend):
     ref.step()
     alt.step()
     for name in ref.dcs:
-        q_ref = ref.dcs[name].node.own_trades_vector()
-        q_alt = alt.dcs[name].node.own_trades_vector()
+        q_ref = np.concatenate(list(ref.result().schedules[name].trades.values()))
+        q_alt = np.concatenate(list(alt.result().schedules[name].trades.values()))
         assert np.max(np.abs(q_ref - q_alt)) <= 0.05 * np.max(np.abs(q_ref)) + 1e-3
 
 
@@ -160,4 +186,6 @@ def test_numeric_penalty_in_the_scenario_is_used(reference_raw):
     market = {**reference_raw["market"], "penalty": 123.0}
     model = P2PMarketModel(parse_scenario({**reference_raw, "market": market}), workers=1)
     assert model.penalty == 123.0
-    assert all(dc.node.penalty == 123.0 for dc in model.dcs.values())
+    announced = model.bus.log_frame()
+    assert (announced.loc[announced.kind == "penalty", "payload.c"] == 123.0).all()
+    assert not (announced.kind == "market_offer").any()  # no offers needed
