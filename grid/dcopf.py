@@ -1,4 +1,4 @@
-"""DC optimal power flow with LMPs (MODEL.md part B, eqs. (24)–(29)).
+"""DC optimal power flow with LMPs (docs/p2p.md, eqs. (24)–(29)).
 
 All hours are solved in one QP (they are independent; stacking them keeps one
 compiled cvxpy problem whose demand and availability are ``Parameter``s, so

@@ -1,4 +1,4 @@
-"""The grid's demand-response program (paper 002, Section 3.1, eq. (1); MODEL.md part E).
+"""The grid's demand-response program (paper 002, Section 3.1, eq. (1); docs/dr.md).
 
 - **DR events** are called at the day's ``n_events`` highest-priced hours
   (the paper found six: 6, 7, 17, 18, 19, 20 on its day).
@@ -9,7 +9,7 @@
   reference is the usual baseline-type program).
 - **Execution rate** ``ER_t = ΔP_t / ΔP^req_t`` with ``ΔP_t = P^ref_t − P_t``.
 - **Reward** (1) ``θ_t = θ_0 · ΔP_t · m(ER_t) · Δt`` with ``m`` piecewise
-  (assumption, MODEL.md): nothing below ``ER = 0.5``, full rate between 0.5
+  (assumption, docs/dr.md): nothing below ``ER = 0.5``, full rate between 0.5
   and 1.2, and reductions beyond ``1.2 · ΔP^req`` not paid, i.e.
   ``θ_t = θ_0 · min(ΔP_t, 1.2 ΔP^req_t) · Δt`` once ``ER_t ≥ 0.5``.
 """

@@ -1,4 +1,4 @@
-"""Transmission network data and PTDFs (MODEL.md part B).
+"""Transmission network data and PTDFs (docs/p2p.md).
 
 The network is read from a field library — pandapower's IEEE 30-bus case
 (``pandapower.networks.case_ieee30``) — through pandapower's own conversion

@@ -1,4 +1,4 @@
-"""Dual-consensus ADMM for the P2P cloud-service market (MODEL.md part C).
+"""Dual-consensus ADMM for the P2P cloud-service market (docs/p2p.md).
 
 Algorithm of Chang, Hong & Wang, "Multi-agent distributed optimization via
 inexact consensus ADMM", IEEE TSP 63(2), 2015, as used by paper ``000``

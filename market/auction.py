@@ -1,4 +1,4 @@
-"""Reverse auction for postponing DC users' tasks (paper 002, Section 4.1.2; MODEL.md part E).
+"""Reverse auction for postponing DC users' tasks (paper 002, Section 4.1.2; docs/dr.md).
 
 At a demand-response slot the DC (the buyer) calls for bids; each user (a
 seller) answers ``⟨n_u, c_u⟩``: how many of its batch tasks it lets the DC

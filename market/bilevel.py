@@ -1,4 +1,4 @@
-"""The bi-level loop between the grid and the DC market (MODEL.md part C, V-B).
+"""The bi-level loop between the grid and the DC market (docs/p2p.md, V-B).
 
 Plain iteration: the grid prices the DCs' demand, the DCs re-clear and bid
 again; it stops when ``max_{i,t} |Pg^k − Pg^{k−1}| ≤ ε`` (49).  Because each

@@ -1,4 +1,4 @@
-"""The data centre of paper 002 (DC demand response with a reverse auction; MODEL.md part E).
+"""The data centre of paper 002 (DC demand response with a reverse auction; docs/dr.md).
 
 Not the DC of paper 000 (:mod:`agents.p2p.datacenter`): this one schedules
 individual tasks onto a fleet of hosts, slot by slot, and takes part in the

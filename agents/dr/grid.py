@@ -1,4 +1,4 @@
-"""The grid side of the demand-response model (paper 002, Section 3.1; MODEL.md part E).
+"""The grid side of the demand-response model (paper 002, Section 3.1; docs/dr.md).
 
 Private data: the day's real-time prices and the DC's metered history, which
 it receives as ``meter_history`` messages (one per past day) and from which

@@ -1,4 +1,4 @@
-"""The community's energy-optimisation module, EOA (paper 001, (2a), (2b), (2m)–(2q); MODEL.md D).
+"""The community's energy-optimisation module, EOA (paper 001, (2a), (2b), (2m)–(2q); docs/lec.md).
 
 The EOA owns the shared battery, the small wind turbine, the shared HVAC,
 the heat-recovery chain (evaporator, heat exchanger, heat upgrading), the

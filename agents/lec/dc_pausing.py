@@ -1,4 +1,4 @@
-"""The data centre of paper 001: job pausing, QoS delay bound, heat output (MODEL.md part D).
+"""The data centre of paper 001: job pausing, QoS delay bound, heat output (docs/lec.md).
 
 Not the DC of paper 000 (:mod:`agents.p2p.datacenter`) nor of paper 002
 (:mod:`agents.dr.datacenter`): a high-level power model of an HPC centre
@@ -21,7 +21,7 @@ inside an energy community.
   ``z_t ≤ Σ_{t'} w_{t,t'}`` (a pause action pauses something). On 15-day
   blocks they cut the worst solve seen from 140 s to 47 s (Jan–Mar 2018;
   the best case rose from 21 s to 38 s).
-- aFRR (assumption, MODEL.md): upward reserve ``R_t ≤ P^wl_t − P^pause_t``,
+- aFRR (assumption, docs/lec.md): upward reserve ``R_t ≤ P^wl_t − P^pause_t``,
   offered by pausing more.
 - (1i) heat ``H^DC_t = η_h P_DC,t + H_0``.
 """

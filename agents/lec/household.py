@@ -1,4 +1,4 @@
-"""A household of the energy community (paper 001, (2c)–(2l); MODEL.md part D).
+"""A household of the energy community (paper 001, (2c)–(2l); docs/lec.md).
 
 Private data: the :class:`~agents.lec_specs.HouseholdSpec` (demand size and
 flexibility, PV, EV, thermal model) and its profiles (base demand ``d^0``,

@@ -1,4 +1,4 @@
-"""Private parameters of the energy-community agents (paper 001; MODEL.md part D), validated.
+"""Private parameters of the energy-community agents (paper 001; docs/lec.md), validated.
 
 Units: kW, kWh, °C, €; Δt = 1 h. Each household's spec is its private data;
 the community's EOA module owns the shared assets (battery, wind turbine,

@@ -1,7 +1,7 @@
 """The data-centre agent of the P2P cloud-service market (paper ``000``).
 
 It holds its private :class:`~agents.dc_spec.DataCenterSpec` and the LMPs at
-its own bus, owns its local problem (MODEL.md part A, (1)–(23), plus trades
+its own bus, owns its local problem (docs/p2p.md, (1)–(23), plus trades
 (31), (33)) and takes part in the dual-consensus ADMM by sending only its
 price estimate ``y_i``.
 """

@@ -1,6 +1,6 @@
 """Data-centre physics and local problem of the P2P cloud-service market.
 
-Model: paper ``000`` (P2P-CSM), restated in MODEL.md part A, eqs. (1)–(23),
+Model: paper ``000`` (P2P-CSM), restated in docs/p2p.md, eqs. (1)–(23),
 with the trading terms (31), (33) and (35) of part C.
 
 Internal units: servers in thousands (kservers), power in MW, work in

@@ -1,4 +1,4 @@
-"""A data centre's private parameters and forecasts (MODEL.md part A).
+"""A data centre's private parameters and forecasts (docs/p2p.md).
 
 Fields are in the units an operator would write them (servers, watts per
 server, M requests per hour, milliseconds); :mod:`agents.p2p.dc_physics`

@@ -1,4 +1,4 @@
-"""Scenario of the DC demand-response study (paper 002; MODEL.md part E), validated.
+"""Scenario of the DC demand-response study (paper 002; docs/dr.md), validated.
 
 Every input names its source in the file: prices come from the shipped SMARD
 history (``grid/data``), task streams from the seeded generator of

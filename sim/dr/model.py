@@ -1,4 +1,4 @@
-"""One day of the DC demand-response model as a Mesa model (paper 002; MODEL.md part E).
+"""One day of the DC demand-response model as a Mesa model (paper 002; docs/dr.md).
 
 Agents: the grid (:class:`~agents.dr_grid.DRGridAgent`), the DC
 (:class:`~agents.dr_datacenter.DRDataCenterAgent`) and the users

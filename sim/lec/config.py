@@ -1,4 +1,4 @@
-"""Scenario of the energy community + DC study (paper 001; MODEL.md part D), validated.
+"""Scenario of the energy community + DC study (paper 001; docs/lec.md), validated.
 
 Households are either listed one by one (``household_list``) or drawn, seeded,
 from the ranges in ``households`` (the paper's case: 10 households of 3–10 kW

@@ -1,4 +1,4 @@
-"""Inputs of the energy-community study from real profiles (paper 001; MODEL.md part D).
+"""Inputs of the energy-community study from real profiles (paper 001; docs/lec.md).
 
 - **Household demand**: demandlib's BDEW standard load profile H0 for the
   price year, scaled to each household's annual demand (kW per hour).

@@ -57,7 +57,7 @@ class GraphSpec(StrictSpec):
 
 
 class MarketSettings(StrictSpec):
-    """Dual-consensus ADMM settings (MODEL.md part C)."""
+    """Dual-consensus ADMM settings (docs/p2p.md)."""
 
     communication: GraphSpec = GraphSpec()
     trading: GraphSpec | None = Field(None, description="default: the communication graph")
@@ -111,7 +111,7 @@ class RenewableSpec(StrictSpec):
 
 
 class GridSpec(StrictSpec):
-    """The grid operator's private data (MODEL.md part B)."""
+    """The grid operator's private data (docs/p2p.md)."""
 
     network: Literal["pandapower:case_ieee30"] = "pandapower:case_ieee30"
     thermal_units: list[ThermalUnitSpec] = Field(min_length=1)
@@ -129,7 +129,7 @@ class GridSpec(StrictSpec):
 
 
 class BilevelSettings(StrictSpec):
-    """The outer loop (MODEL.md (49)–(54))."""
+    """The outer loop (docs/p2p.md (49)–(54))."""
 
     tol_mw: Positive = 0.1
     max_outer: Annotated[int, Field(ge=1)] = 60

@@ -2,7 +2,7 @@
 
 :class:`CoordinationModel` adds a :class:`~agents.grid_operator.GridOperatorAgent`
 to the P2P market model.  One :meth:`outer_step` is one outer iteration of
-MODEL.md (49)–(54): DCs send demand bids, the operator answers with LMPs, the
+docs/p2p.md (49)–(54): DCs send demand bids, the operator answers with LMPs, the
 DCs clear their market (dual-consensus ADMM, or each alone when
 ``trading=False``) and the new demands are compared with the last ones.  The
 message log carries both levels: ``outer`` (iteration) and ``round`` (ADMM

@@ -1,6 +1,6 @@
 """Seeded market instances: the 4-DC reference at fixed LMPs and random ones.
 
-DC parameters follow MODEL.md's calibration starting point for paper ``000``
+DC parameters follow docs/p2p.md's calibration starting point for paper ``000``
 (servers 90k/60k/50k/75k, idle/peak 150/300 and 180/320 W, COP 4.0/2.8/2.6/3.8,
 μ = 0.036 M requests per server-hour, D_max = 333 ms, switches N/40 × 300 W,
 N/80 × 500 W, N/400 × 1 kW, α_aux = 0.08, k = 0.04 MW/°C, IW peaks
@@ -84,7 +84,7 @@ def reference_scenario(hours: int = 24, seed: int = 2026) -> dict[str, Any]:
     }
     return {
         "name": "p2p_4dc_fixed_lmp",
-        "description": "Four DCs of paper 000 (MODEL.md calibration) trading at fixed LMPs",
+        "description": "Four DCs of paper 000 (docs/p2p.md calibration) trading at fixed LMPs",
         "hours": hours,
         "datacenters": dcs,
         "lmp": lmp,
@@ -132,7 +132,7 @@ def random_scenario(
     }
 
 
-ALSAC_STOTT = [  # MODEL.md part B (assumption): (bus, a $/MW²h, b $/MWh, P_max MW)
+ALSAC_STOTT = [  # docs/p2p.md (assumption): (bus, a $/MW²h, b $/MWh, P_max MW)
     ("G1", 1, 0.00375, 2.0, 200.0),
     ("G2", 2, 0.0175, 1.75, 80.0),
     ("G5", 5, 0.0625, 1.0, 50.0),

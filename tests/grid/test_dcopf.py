@@ -14,7 +14,7 @@ from grid.network import load_pandapower_ieee30
 pp = pytest.importorskip("pandapower")
 
 COST_FACTOR = 10.0
-# MODEL.md part B (assumption): Alsac–Stott costs at buses 1, 2, 5, 8
+# docs/p2p.md (assumption): Alsac–Stott costs at buses 1, 2, 5, 8
 THERMAL = {1: (0.00375, 2.0), 2: (0.0175, 1.75), 5: (0.0625, 1.0), 8: (0.00834, 3.25)}
 
 

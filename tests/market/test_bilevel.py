@@ -1,4 +1,4 @@
-"""Bisection bookkeeping of the bi-level loop, MODEL.md (49)–(54)."""
+"""Bisection bookkeeping of the bi-level loop, docs/p2p.md (49)–(54)."""
 
 from __future__ import annotations
 

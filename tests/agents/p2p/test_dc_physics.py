@@ -1,4 +1,4 @@
-"""DC physics (MODEL.md part A): each expectation is derived from the equations
+"""DC physics (docs/p2p.md): each expectation is derived from the equations
 in natural units (servers, W, requests, seconds), independently of the
 solver's internal units."""
 

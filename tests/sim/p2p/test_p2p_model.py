@@ -1,4 +1,4 @@
-"""The decentralised market against its centralised twin (MODEL.md part C, (36))."""
+"""The decentralised market against its centralised twin (docs/p2p.md, (36))."""
 
 from __future__ import annotations
 
