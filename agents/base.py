@@ -70,9 +70,6 @@ class MarketAgent(mesa.Agent):
     def send(self, receiver: str, kind: str, payload: Mapping) -> None:
         self._port.send(receiver, kind, payload)
 
-    def broadcast(self, kind: str, payload: Mapping, to: list[str]) -> None:
-        self._port.broadcast(kind, payload, to)
-
     def receive(self, kind: str | None = None) -> list[Message]:
         return self._port.receive(kind)
 

@@ -77,13 +77,6 @@ class Protocol:
         if len(set(names)) != len(names):
             raise ValueError(f"protocol {self.name}: duplicate message kinds {names}")
 
-    def fields(self, kind: str) -> tuple[str, ...]:
-        return next(k.fields for k in self.kinds if k.name == kind)
-
-    @property
-    def kind_names(self) -> tuple[str, ...]:
-        return tuple(k.name for k in self.kinds)
-
 
 @dataclass(frozen=True, eq=False)
 class Message:
@@ -206,10 +199,6 @@ class MessageBus:
         wanted = [kind is None or m.kind == kind for m in inbox]
         self._inboxes[receiver] = [m for m, w in zip(inbox, wanted, strict=True) if not w]
         return [m for m, w in zip(inbox, wanted, strict=True) if w]
-
-    def pending(self) -> int:
-        """Messages sent but not yet received (0 between protocol steps)."""
-        return sum(len(box) for box in self._inboxes.values())
 
     @property
     def log(self) -> list[Message]:

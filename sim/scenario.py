@@ -84,6 +84,8 @@ def read_yaml(path: str | Path) -> object:
 
 def validate_as(model: type[BaseModel], raw: object, source: str) -> BaseModel:
     """Validate ``raw`` as ``model``; every problem is listed with its field path."""
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"{source}: a scenario is a mapping of fields")
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

@@ -141,21 +141,28 @@ class CommunityAgent(MarketAgent):
         self._assets = assets
         self._profiles = profiles
         self._options = options
-        self._program, self._pairs = community_program(assets, profiles, options)
         self._households = list(households)
         self._monitor = monitor
         self._rho = rho
         self._mip_gap, self._time_limit = solver
         T = profiles.buy_eur_per_kwh.size
         self._T = T
-        self._node = ExchangeNode(name, self._program,
-                                  exchange_map(self._program, EOA_EXCHANGE, T), rho)
+        self._node: ExchangeNode | None = None
         start_price = np.concatenate([0.5 * (profiles.buy_eur_per_kwh
                                              + profiles.sell_eur_per_kwh), np.zeros(T)])
         self._u = start_price / rho
         self._mean = np.zeros(2 * T)
         self._values: dict[str, np.ndarray] | None = None
         self.objective: float | None = None  # the EOA's cost after scheduling (public result)
+
+    def _exchange(self) -> ExchangeNode:
+        """Its program and relaxed QP, built at its first twin step (a run of the
+        centralised MILP alone never needs them)."""
+        if self._node is None:
+            program, _ = community_program(self._assets, self._profiles, self._options)
+            self._node = ExchangeNode(self.name, program,
+                                      exchange_map(program, EOA_EXCHANGE, self._T), self._rho)
+        return self._node
 
     def send_prices(self) -> None:
         """The community signal to every household: mean imbalance ā and u."""
@@ -167,7 +174,7 @@ class CommunityAgent(MarketAgent):
 
     def update(self) -> None:
         """Its own step, the households' bids in, ā and u updated, residuals to the monitor."""
-        own = self._node.local_step(self._mean, self._u)
+        own = self._exchange().local_step(self._mean, self._u)
         bids = {m.sender: np.concatenate([m.payload["electricity_kw"], m.payload["heat_kw"]])
                 for m in self.receive(EXCHANGE_BID)}
         missing = set(self._households) - set(bids)
@@ -186,7 +193,7 @@ class CommunityAgent(MarketAgent):
         supply = np.zeros(2 * self._T)
         for m in self.receive(COMMITMENT):
             supply += np.concatenate([m.payload["electricity_kw"], m.payload["heat_kw"]])
-        lp, T = self._program, self._T
+        lp, T = self._exchange().program, self._T
         lower, upper = lp.col_lower.copy(), lp.col_upper.copy()
         for block, part in (("supply_e", 0), ("supply_heat", 1)):
             lower[lp.blocks[block]] = upper[lp.blocks[block]] = supply[part * T:(part + 1) * T]

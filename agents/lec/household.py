@@ -119,13 +119,21 @@ class HouseholdAgent(MarketAgent):
         super().__init__(model, name, bus)
         self._spec = spec
         self._profiles = profiles
-        self._program = household_program(spec, profiles)
         self._eoa = eoa
-        T = profiles.base_demand_kw.size
-        self._T = T
-        self._node = ExchangeNode(name, self._program,
-                                  exchange_map(self._program, HOUSEHOLD_EXCHANGE, T), rho)
+        self._T = profiles.base_demand_kw.size
+        self._rho = rho
+        self._node: ExchangeNode | None = None
         self._x: np.ndarray | None = None
+
+    def _exchange(self) -> ExchangeNode:
+        """Its program and relaxed QP, built at its first twin step (a run of the
+        centralised MILP alone never needs them)."""
+        if self._node is None:
+            program = household_program(self._spec, self._profiles)
+            self._node = ExchangeNode(self.name, program,
+                                      exchange_map(program, HOUSEHOLD_EXCHANGE, self._T),
+                                      self._rho)
+        return self._node
 
     def _signal(self) -> tuple[np.ndarray, np.ndarray]:
         (msg,) = self.receive(COMMUNITY_PRICE)
@@ -137,7 +145,7 @@ class HouseholdAgent(MarketAgent):
     def bid(self) -> None:
         """One exchange-ADMM step: best response to the community signal, bid out."""
         mean, u = self._signal()
-        profile = self._node.local_step(mean, u)
+        profile = self._exchange().local_step(mean, u)
         T = self._T
         self.send(self._eoa, EXCHANGE_BID,
                   {"electricity_kw": profile[:T], "heat_kw": profile[T:]})
@@ -145,8 +153,9 @@ class HouseholdAgent(MarketAgent):
     def commit(self) -> None:
         """Project onto its integer-feasible set at the final prices and commit."""
         _, u = self._signal()
-        self._x = self._node.commit(self._node.rho * u)
-        profile, T = self._node.profile, self._T
+        node = self._exchange()
+        self._x = node.commit(node.rho * u)
+        profile, T = node.profile, self._T
         self.send(self._eoa, COMMITMENT,
                   {"electricity_kw": profile[:T], "heat_kw": profile[T:]})
 
@@ -154,4 +163,4 @@ class HouseholdAgent(MarketAgent):
         """Its committed schedule by block (what it discloses for the study's results)."""
         if self._x is None:
             raise RuntimeError(f"household {self.name!r} has not committed yet")
-        return {b: self._x[s].copy() for b, s in self._program.blocks.items()}
+        return {b: self._x[s].copy() for b, s in self._exchange().program.blocks.items()}

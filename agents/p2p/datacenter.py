@@ -90,6 +90,7 @@ class DataCenterAgent(MarketAgent):
         self._backend = backend
         self._node: DualConsensusNode | None = None
         self._penalty: float | None = None
+        self._stale = True  # the ADMM QP must be (re)built before its next use
         self._previous_y: np.ndarray | None = None
         self._grid_box: tuple[np.ndarray, np.ndarray] | None = None
         self._demand: np.ndarray | None = None
@@ -153,15 +154,7 @@ class DataCenterAgent(MarketAgent):
         self._lmp = np.asarray(message.payload["lmp"], float)
         self._grid_box = box
         self._program = build_local_program(self._spec, self._lmp, self._limits, self._dt, box)
-        if self._node is not None:
-            old = self._node
-            self._join(old.penalty)
-            self._node.y, self._node.p = old.y, old.p
-            self._node.neighbour_sum = old.neighbour_sum
-
-    def clear_alone(self) -> None:
-        """No market: the best schedule alone at the posted LMPs (inside its box)."""
-        self.solve_alone()
+        self._stale = True
 
     def profit_given_up_in_box(self, schedule: DCSchedule,
                                link_prices: np.ndarray | None) -> float:
@@ -185,37 +178,42 @@ class DataCenterAgent(MarketAgent):
         self.send(MONITOR, MARKET_OFFER, {"marginal_cost": offer})
 
     def receive_penalty(self) -> None:
-        """Take the agreed ADMM penalty ``c`` and (re)build its local QP with it."""
+        """Take the agreed ADMM penalty ``c``; the QP is rebuilt if it changed."""
         (message,) = self.receive(PENALTY)
         c = float(message.payload["c"])
-        if self._node is None:
-            self._join(c)
-        elif c != self._node.penalty:
-            old = self._node
-            self._join(c)
-            self._node.y, self._node.p = old.y, old.p
-            self._node.neighbour_sum = old.neighbour_sum
+        if c != self._penalty:
+            self._penalty = c
+            self._stale = True
 
     # ----- dual-consensus ADMM (docs/p2p.md) ----------------------------------------
-    def _join(self, penalty: float) -> None:
-        """Set up the ADMM state on its current local problem."""
-        lp = self._program
-        self._node = DualConsensusNode(
-            name=self.name,
-            lp=lp,
-            trade_cols=np.arange(lp.n_cols)[lp.blocks["trades"]],
-            trade_rows=self._links.rows_of(self.name),
-            n_prices=self._links.n_rows,
-            shared_rows=self._shared,
-            penalty=penalty,
-            backend=self._backend,
-        )
+    def _admm(self) -> DualConsensusNode:
+        """The ADMM node on the current program and penalty, built once per change
+        of either (new LMPs, box or ``c``); the estimates ``y``, ``p`` and the
+        neighbours' sum carry over as a warm start."""
+        if self._stale or self._node is None:
+            lp, old = self._program, self._node
+            self._node = DualConsensusNode(
+                name=self.name,
+                lp=lp,
+                trade_cols=np.arange(lp.n_cols)[lp.blocks["trades"]],
+                trade_rows=self._links.rows_of(self.name),
+                n_prices=self._links.n_rows,
+                shared_rows=self._shared,
+                penalty=self._penalty,
+                backend=self._backend,
+            )
+            if old is not None:
+                self._node.y, self._node.p = old.y, old.p
+                self._node.neighbour_sum = old.neighbour_sum
+            self._stale = False
+        return self._node
 
     def admm_local_solve(self) -> None:
         """Steps 1–2: the local QP and the new estimate (pure computation, so
         the model may run the DCs' solves in parallel)."""
-        self._previous_y = self._node.y.copy()
-        self._node.primal_step()
+        node = self._admm()
+        self._previous_y = node.y.copy()
+        node.primal_step()
 
     def admm_send_estimate(self) -> None:
         """Step 3: send ``y_i`` (its shared rows) to every neighbour, the round's
@@ -248,11 +246,12 @@ class DataCenterAgent(MarketAgent):
         ``marginal_cost`` starts the DC's own links at its own marginal cost of
         work (private knowledge, a sensible opening offer); ``zero`` starts at 0.
         """
+        node = self._admm()
         if initial == "marginal_cost" and self.partners:
-            y0 = np.zeros(self._node.n_prices)
+            y0 = np.zeros(node.n_prices)
             mc = self.marginal_cost_of_work()
             y0[self._links.rows_of(self.name)] = np.tile(mc, len(self.partners))
-            self._node.start(y0=y0)
+            node.start(y0=y0)
         self.admm_send_estimate()
 
     def receive_start(self) -> None:

@@ -15,7 +15,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from agents.spec_base import NonNegative, Positive, Share, StrictSpec
-from sim.scenario import ScenarioError, read_yaml, validate_as
+from sim.scenario import read_yaml, validate_as
 
 
 class PriceSource(StrictSpec):
@@ -134,6 +134,4 @@ def load_dr_scenario(path: str | Path) -> DRScenario:
 
 
 def parse_dr_scenario(raw: object, source: str = "<scenario>") -> DRScenario:
-    if not isinstance(raw, dict):
-        raise ScenarioError(f"{source}: a scenario is a mapping of fields")
     return validate_as(DRScenario, raw, source)

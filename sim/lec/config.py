@@ -165,8 +165,6 @@ def load_lec_scenario(path: str | Path) -> LECScenario:
 
 
 def parse_lec_scenario(raw: object, source: str = "<scenario>") -> LECScenario:
-    if not isinstance(raw, dict):
-        raise ScenarioError(f"{source}: a scenario is a mapping of fields")
     scenario = validate_as(LECScenario, raw, source)
     try:
         scenario.household_specs()

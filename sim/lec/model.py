@@ -107,9 +107,6 @@ class LECModel(mesa.Model):
             self._oracle = (households, eoa, pairs)
         return self._oracle
 
-    def household_programs(self) -> dict[str, LinearProgram]:
-        return self._programs()[0]
-
     @property
     def pairs(self) -> np.ndarray:
         """The DC's pause pairs ``(t, t')`` of this block (the program's structure)."""

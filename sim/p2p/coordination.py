@@ -151,7 +151,7 @@ class CoordinationModel(P2PMarketModel):
 
     def _clear_market(self) -> tuple[int, bool]:
         if not self.trading:
-            self._dcs().do("clear_alone")
+            self._dcs().do("solve_alone")
             return 0, True
         result = self.run()
         self.last_market = result

@@ -272,10 +272,11 @@ class P2PMarketModel(mesa.Model):
     def settlement_prices(self) -> np.ndarray:
         """π per coupling row: the mean of the two trading partners' reported estimates."""
         T = self.links.hours
+        reported = {name: self.reported_prices(name) for name in self.dcs}
         prices = np.zeros(self.links.n_rows)
         for e, (a, b) in enumerate(self.links.links):
             rows = slice(e * T, (e + 1) * T)
-            prices[rows] = 0.5 * (self.reported_prices(a)[rows] + self.reported_prices(b)[rows])
+            prices[rows] = 0.5 * (reported[a][rows] + reported[b][rows])
         return prices
 
     def result(self) -> MarketResult:

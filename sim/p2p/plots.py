@@ -46,12 +46,14 @@ def case_study_figures(out: Path, without, with_, plain) -> None:
     # whose demand moved most (plain loop and bisection, with market)
     import numpy as np
 
-    history = np.array(with_.model.demand_history)  # iterations × DCs × hours
+    # iterations × DCs × hours, read once per run from its message log
+    histories = {id(run): np.array(run.model.demand_history) for run in (plain, with_)}
+    history = histories[id(with_)]
     hour = int(np.argmax(np.abs(np.diff(history, axis=0)).sum(axis=(0, 1))))
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
     for ax, run, title in ((axes[0], plain, "plain loop, no market"),
                            (axes[1], with_, "bisection, with market")):
-        traj = np.array(run.model.demand_history)[:, :, hour]
+        traj = histories[id(run)][:, :, hour]
         for i, name in enumerate(run.model.dcs):
             ax.plot(range(len(traj)), traj[:, i], "o-", ms=3, label=name)
         ax.set_title(f"{title}: Pg at hour {hour}")

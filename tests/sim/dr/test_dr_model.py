@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from importlib import resources
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,9 +12,9 @@ from market.auction import BidError
 from sim.dr.config import load_dr_scenario, parse_dr_scenario
 from sim.dr.model import DRModel, fleet_of, history_load, program_of
 from sim.dr.study import day_prices
-from sim.scenario import ScenarioError
+from sim.scenario import ScenarioError, scenario_path
 
-SHIPPED = str(resources.files("sim.scenarios") / "dr_2000hosts.yaml")
+SHIPPED = scenario_path("dr_2000hosts")
 
 
 @pytest.fixture(scope="module")

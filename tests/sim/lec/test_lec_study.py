@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from importlib import resources
 
 import numpy as np
 import pytest
@@ -18,9 +17,9 @@ from sim.lec.data import block_inputs
 from sim.lec.model import LECModel
 from sim.lec.study import balance_residuals, households_sweep, run_block, run_long
 from sim.manifest import verify_manifest
-from sim.scenario import ScenarioError
+from sim.scenario import ScenarioError, scenario_path
 
-SHIPPED = str(resources.files("sim.scenarios") / "lec_10households.yaml")
+SHIPPED = scenario_path("lec_10households")
 
 
 @pytest.fixture(scope="module")
