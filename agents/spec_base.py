@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 #: a share or probability, in [0, 1]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -27,3 +27,16 @@ class StrictSpec(BaseModel):
     """Frozen, no extra fields: the base of every spec and scenario section."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Interval(StrictSpec):
+    """``[low, high]``, ordered; subclasses narrow the bounds' types."""
+
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Interval:
+        if self.high < self.low:
+            raise ValueError(f"high ({self.high}) is below low ({self.low})")
+        return self

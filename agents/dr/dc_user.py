@@ -1,6 +1,6 @@
 """A DC user who bids in the reverse auction (paper 002, Sections 3.2 and 4.1.2).
 
-Private data: its task stream (:class:`~agents.task_streams.TaskStream`), its
+Private data: its task stream (:class:`~agents.dr.task_streams.TaskStream`), its
 cost of delay ``κ_u`` (€ per task per slot of postponement) and its
 willingness ``w_u`` (the share of eligible tasks it is ready to let go).
 What leaves the agent: its task submissions (``submit_tasks``) and, answering

@@ -1,6 +1,6 @@
 """A household of the energy community (paper 001, (2c)–(2l); docs/lec.md).
 
-Private data: the :class:`~agents.lec_specs.HouseholdSpec` (demand size and
+Private data: the :class:`~agents.lec.specs.HouseholdSpec` (demand size and
 flexibility, PV, EV, thermal model) and its profiles (base demand ``d^0``,
 PV output, outdoor temperature). Its program (:meth:`HouseholdAgent.program`)
 has the blocks

@@ -1,9 +1,17 @@
 """The data-centre agent of the P2P cloud-service market (paper ``000``).
 
-It holds its private :class:`~agents.dc_spec.DataCenterSpec` and the LMPs at
-its own bus, owns its local problem (docs/p2p.md, (1)–(23), plus trades
-(31), (33)) and takes part in the dual-consensus ADMM by sending only its
-price estimate ``y_i``.
+Private (underscore attributes, reachable only from inside the agent): its
+:class:`~agents.p2p.dc_spec.DataCenterSpec` (servers, power, cooling, workload,
+tariffs), the LMPs at its bus, its local problem (docs/p2p.md: (1)–(23) plus
+trades (31), (33)), its bisection box and its ADMM state ``y_i``, ``p_i``.
+
+What it sends (:data:`market.protocols.P2P_MARKET`, :data:`~market.protocols.BILEVEL`):
+its price estimates to its neighbours; its opening offer and, after each
+round, a report (its trades and prices on its own links, its own residual
+parts) to the market monitor; its demand bid to the grid operator.  It
+receives price estimates, the agreed penalty, LMPs and a bisection box.
+What it discloses for reports (its schedule, its profit) is returned by its
+public methods.
 """
 
 from __future__ import annotations

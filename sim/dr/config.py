@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 import pandas as pd
 from pydantic import Field, model_validator
 
-from agents.spec_base import NonNegative, Positive, Share, StrictSpec
+from agents.spec_base import Interval, NonNegative, Positive, Share, StrictSpec
 from sim.scenario import read_yaml, validate_as
 
 
@@ -36,15 +36,11 @@ class DCSettings(StrictSpec):
     penalty_eur_per_task_slot: NonNegative = 0.002
 
 
-class Range(StrictSpec):
+class Range(Interval):
+    """A non-negative interval (costs, shares) users' private terms are drawn from."""
+
     low: NonNegative
     high: NonNegative
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Range:
-        if self.high < self.low:
-            raise ValueError(f"high ({self.high}) is below low ({self.low})")
-        return self
 
 
 class UserSettings(StrictSpec):
@@ -95,6 +91,7 @@ class AuctionSettings(StrictSpec):
 class DRScenario(StrictSpec):
     """The whole DR study; ``day`` is the simulated day, trained on the days before it."""
 
+    study: Literal["dr"] = Field("dr", description="which study runs it")
     name: str = "dr"
     description: str = ""
     sources: dict[str, str] = Field(default_factory=dict)

@@ -1,8 +1,8 @@
 """One day of the DC demand-response model as a Mesa model (paper 002; docs/dr.md).
 
-Agents: the grid (:class:`~agents.dr_grid.DRGridAgent`), the DC
-(:class:`~agents.dr_datacenter.DRDataCenterAgent`) and the users
-(:class:`~agents.dc_user.DCUserAgent`), on a star graph around the DC plus
+Agents: the grid (:class:`~agents.dr.grid.DRGridAgent`), the DC
+(:class:`~agents.dr.datacenter.DRDataCenterAgent`) and the users
+(:class:`~agents.dr.dc_user.DCUserAgent`), on a star graph around the DC plus
 the DC–grid edge. Before the day, the DC sends its meter history to the grid, which computes
 the reference power from it, and the grid announces the DR program.  One
 :meth:`DRModel.step` is one slot (``model.steps`` counts slots; ``step()``

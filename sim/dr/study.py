@@ -2,7 +2,7 @@
 
 :func:`run_dr_study` trains every forecaster on the ``k`` days before the
 simulated day (timed apart: training is not part of a day's run), runs each
-strategy as a :class:`~sim.dr_model.DRModel`, and gathers tidy frames:
+strategy as a :class:`~sim.dr.model.DRModel`, and gathers tidy frames:
 
 - ``slots`` — one row per strategy × slot (tasks, power, price, event flags,
   cost terms of (7));

@@ -110,6 +110,9 @@ def _write(runs, frame: pd.DataFrame, scenario: LECScenario, out: Path, days: in
     if delays:
         folder.frame("delays.parquet", pd.concat(delays, ignore_index=True))
     folder.text("table_I.csv", frame.to_csv())
+    for label, r in runs.items():
+        if r.messages is not None:  # the MILP alone exchanges no message
+            folder.frame(f"messages_{label.replace('+', '_')}.parquet", r.messages)
     summary = {"scenario": scenario.model_dump(mode="json"), "days": days,
                "table_I": frame.to_dict(),
                "runs": {label: {"objective_eur": r.objective, "solve_s": r.solve_s,

@@ -25,22 +25,15 @@ from agents.lec.specs import (
     ThermalSpec,
     WindSpec,
 )
-from agents.spec_base import NonNegative, Positive, Share, StrictSpec
+from agents.spec_base import Interval, NonNegative, Positive, Share, StrictSpec
 from sim.scenario import ScenarioError, read_yaml, validate_as
 
 SCENARIOS = ("NC", "TC", "TC+JP", "TC+JP+aFRR")
 
 
 
-class Span(StrictSpec):
-    low: float
-    high: float
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Span:
-        if self.high < self.low:
-            raise ValueError(f"high ({self.high}) is below low ({self.low})")
-        return self
+class Span(Interval):
+    """An interval the households' private sizes are drawn from."""
 
     def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.uniform(self.low, self.high, n)
@@ -101,6 +94,7 @@ class TwinSettings(StrictSpec):
 
 
 class LECScenario(StrictSpec):
+    study: Literal["lec"] = Field("lec", description="which study runs it")
     name: str = "lec"
     description: str = ""
     sources: dict[str, str] = Field(default_factory=dict)

@@ -150,6 +150,7 @@ class ScenarioRun:
     twin_rounds: int | None = None
     twin_converged: bool | None = None
     twin_s: float | None = None
+    messages: pd.DataFrame | None = None  # the twin's message log (schema: market.messages)
 
     @property
     def twin_gap(self) -> float | None:
@@ -174,6 +175,7 @@ def run_scenario(scenario: LECScenario, inputs: BlockInputs, label: str,
         result = model.run_twin()
         run.twin_objective, run.twin_rounds = result.objective, result.rounds
         run.twin_converged, run.twin_s = result.converged, result.seconds
+        run.messages = model.bus.log_frame()
     return run
 
 

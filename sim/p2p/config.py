@@ -140,6 +140,7 @@ class BilevelSettings(StrictSpec):
 class P2PScenario(StrictSpec):
     """DCs, their bus LMPs (an input until a grid operator provides them) and the market."""
 
+    study: Literal["p2p"] = Field("p2p", description="which study runs it")
     name: str = "p2p"
     description: str = ""
     sources: dict[str, str] = Field(default_factory=dict, description="where each input came from")

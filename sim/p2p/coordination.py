@@ -1,6 +1,6 @@
 """Computation–electricity coordination: grid operator + DC market, bi-level.
 
-:class:`CoordinationModel` adds a :class:`~agents.grid_operator.GridOperatorAgent`
+:class:`CoordinationModel` adds a :class:`~agents.p2p.grid_operator.GridOperatorAgent`
 to the P2P market model.  One :meth:`outer_step` is one outer iteration of
 docs/p2p.md (49)–(54): DCs send demand bids, the operator answers with LMPs, the
 DCs clear their market (dual-consensus ADMM, or each alone when

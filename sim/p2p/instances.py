@@ -1,6 +1,6 @@
 """Seeded market instances: the 4-DC reference at fixed LMPs and random ones.
 
-DC parameters follow docs/p2p.md's calibration starting point for paper ``000``
+DC parameters follow the calibration starting point in docs/p2p.md for paper ``000``
 (servers 90k/60k/50k/75k, idle/peak 150/300 and 180/320 W, COP 4.0/2.8/2.6/3.8,
 μ = 0.036 M requests per server-hour, D_max = 333 ms, switches N/40 × 300 W,
 N/80 × 500 W, N/400 × 1 kW, α_aux = 0.08, k = 0.04 MW/°C, IW peaks

@@ -7,9 +7,11 @@ import json
 
 import numpy as np
 import pytest
+import yaml
 
 from agents.lec.community import Options
 from market.community_milp import EOA
+from market.messages import read_frame
 from market.solvers import SolveError
 from sim.cli import main
 from sim.lec.config import load_lec_scenario, parse_lec_scenario
@@ -187,6 +189,23 @@ def test_cli_block_and_year(tmp_path, capsys):
     for name in ("hourly.parquet", "table_I.csv", "summary.json", "fig04_balance_NC.png",
                  "fig05_dc_TC_JP_aFRR.png"):
         assert (out / name).exists(), name
+    assert verify_manifest(out) == []
+
+
+def test_a_day_with_the_twin_writes_its_message_log(scenario, tmp_path):
+    """The twin's exchanges land in the run folder: every household's bids and its
+    commitment to the EOA, the EOA's prices back, the residual reports."""
+    raw = {**scenario.model_dump(mode="json"), "scenarios": ["TC"]}
+    path = tmp_path / "tc.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    out = tmp_path / "day"
+    assert main(["lec", "--scenario", str(path), "--out", str(out)]) == 0
+    log = read_frame(out / "messages_TC.parquet")
+    houses = {spec.name for spec in scenario.household_specs()}
+    assert set(log.kind) == {"community_price", "exchange_bid", "commitment", "twin_report"}
+    assert set(log.loc[log.kind == "commitment", "sender"]) == houses
+    bids = log[log.kind == "exchange_bid"]
+    assert set(bids.sender) == houses and set(bids.receiver) == {EOA}
     assert verify_manifest(out) == []
 
 
