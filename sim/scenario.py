@@ -16,13 +16,23 @@ from importlib import resources
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
+
+from agents.spec_base import StrictSpec
 
 STUDIES = ("p2p", "lec", "dr")
 
 
 class ScenarioError(ValueError):
     """A scenario file that cannot be run; the message names file and field."""
+
+
+class ScenarioHeader(StrictSpec):
+    """What every scenario says of itself; a study's scenario adds its ``study``."""
+
+    name: str
+    description: str = ""
+    sources: dict[str, str] = Field(default_factory=dict, description="where each input came from")
 
 
 def shipped_dir() -> Path:

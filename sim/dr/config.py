@@ -15,7 +15,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from agents.spec_base import Interval, NonNegative, Positive, Share, StrictSpec
-from sim.scenario import read_yaml, validate_as
+from sim.scenario import ScenarioHeader, read_yaml, validate_as
 
 
 class PriceSource(StrictSpec):
@@ -88,13 +88,11 @@ class AuctionSettings(StrictSpec):
     ga: GASettingsSpec = GASettingsSpec()
 
 
-class DRScenario(StrictSpec):
+class DRScenario(ScenarioHeader):
     """The whole DR study; ``day`` is the simulated day, trained on the days before it."""
 
     study: Literal["dr"] = Field("dr", description="which study runs it")
     name: str = "dr"
-    description: str = ""
-    sources: dict[str, str] = Field(default_factory=dict)
     seed: int = 0
     day: str
     prices: PriceSource = PriceSource()

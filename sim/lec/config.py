@@ -26,7 +26,7 @@ from agents.lec.specs import (
     WindSpec,
 )
 from agents.spec_base import Interval, NonNegative, Positive, Share, StrictSpec
-from sim.scenario import ScenarioError, read_yaml, validate_as
+from sim.scenario import ScenarioError, ScenarioHeader, read_yaml, validate_as
 
 SCENARIOS = ("NC", "TC", "TC+JP", "TC+JP+aFRR")
 
@@ -93,11 +93,9 @@ class TwinSettings(StrictSpec):
     tol_kw: Positive = 0.05
 
 
-class LECScenario(StrictSpec):
+class LECScenario(ScenarioHeader):
     study: Literal["lec"] = Field("lec", description="which study runs it")
     name: str = "lec"
-    description: str = ""
-    sources: dict[str, str] = Field(default_factory=dict)
     seed: int = 0
     day: str = "2018-01-15"
     prices: PriceSettings = PriceSettings()

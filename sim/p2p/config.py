@@ -17,7 +17,7 @@ from pydantic import Field, model_validator
 from agents.p2p.dc_physics import iw_capacity
 from agents.p2p.dc_spec import DataCenterSpec
 from agents.spec_base import NonNegative, Positive, StrictSpec
-from sim.scenario import ScenarioError, read_yaml, validate_as
+from sim.scenario import ScenarioError, ScenarioHeader, read_yaml, validate_as
 
 
 class GraphSpec(StrictSpec):
@@ -137,13 +137,11 @@ class BilevelSettings(StrictSpec):
     stall: Annotated[int, Field(ge=1)] = 6
 
 
-class P2PScenario(StrictSpec):
+class P2PScenario(ScenarioHeader):
     """DCs, their bus LMPs (an input until a grid operator provides them) and the market."""
 
     study: Literal["p2p"] = Field("p2p", description="which study runs it")
     name: str = "p2p"
-    description: str = ""
-    sources: dict[str, str] = Field(default_factory=dict, description="where each input came from")
     hours: Annotated[int, Field(ge=1)]
     dt_h: Positive = 1.0
     datacenters: list[DataCenterSpec] = Field(min_length=2)
