@@ -15,7 +15,7 @@ Privacy holds by structure:
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -57,7 +57,7 @@ class MarketAgent(mesa.Agent):
     """A Mesa agent that talks to others only through its port on a :class:`MessageBus`.
 
     Subclasses keep their private data as underscore attributes; what leaves
-    the agent goes through :meth:`send`/:meth:`broadcast`, and what it makes
+    the agent goes through :meth:`send`, and what it makes
     public for reports is returned by its public methods.
     """
 
@@ -67,8 +67,11 @@ class MarketAgent(mesa.Agent):
         self.name = name
         self._port = bus.port(name)
 
-    def send(self, receiver: str, kind: str, payload: Mapping) -> None:
-        self._port.send(receiver, kind, payload)
+    def send(self, receiver: str, kind: str, payload: Mapping,
+             labels: Mapping[str, Sequence[str]] | None = None) -> None:
+        """Send through its port; ``labels`` name the link of each value of a
+        field with a link axis (see :class:`market.messages.Field`)."""
+        self._port.send(receiver, kind, payload, labels)
 
     def receive(self, kind: str | None = None) -> list[Message]:
         return self._port.receive(kind)

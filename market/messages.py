@@ -5,30 +5,44 @@ The only thing that crosses between agents is a :class:`Message`.  The
 it delivers only between neighbours and only kinds that the protocol
 declared, copies every payload at send time (so a sender mutating its own
 arrays afterwards changes nothing on the receiving side) and logs every
-message.
+message.  Each payload field is declared with its unit and the axes of its
+values (:class:`Field`), so the log can say what every number is.
 
-Log schema (:meth:`MessageBus.log_frame`, one row per message):
+Log schema (:meth:`MessageBus.log_frame`; stored as ``messages.parquet`` in a
+run folder; one row per value of each payload field, "long form")
+======================================================================
 
-==============  ========================================================
-column          meaning
-==============  ========================================================
-``round``       protocol round (e.g. ADMM iteration ``k``)
-``sender``      agent name
-``receiver``    agent name
-``kind``        declared message kind (``"price_estimate"``, ...)
-``payload.K``   one column per payload key ``K``: a float for a scalar
-                value, a list of floats for an array (nested, flattened
-                row-major; Parquet stores it as ``list<double>``)
-==============  ========================================================
+==============  ==========  ================================================
+column          type        meaning
+==============  ==========  ================================================
+``step``        int64       global step counter: 1 + the number of times the
+                            protocol position (outer, round, slot) changed
+                            before this message
+``msg``         int64       message number, 0, 1, … in sending order
+``outer``       Int64       outer iteration of a bi-level loop (null elsewhere)
+``round``       int64       protocol round (ADMM iteration, twin round, slot)
+``slot``        Int64       the DR day's hour slot (null elsewhere)
+``sender``      string      agent name
+``receiver``    string      agent name
+``kind``        string      declared message kind (``price_estimate``, ...)
+``field``       string      payload field (``y``, ``lmp``, ``fee_eur``, ...)
+``unit``        string      the field's unit (``$/M req``, ``MW``, ``tasks``)
+``i``           int64       position of the value in the field (0 for a scalar)
+``link``        string      trading link ``DC1–DC2`` where the field has one
+``hour``        Int64       hour of the horizon (0 = first) where it has one
+``value``       float64     the value
+``value_int``   Int64       the same value for integer fields (counts, slots)
+==============  ==========  ================================================
 
-Extra integer columns can be attached per message through ``tags`` (e.g. the
-outer iteration of a bi-level loop); they appear before the payload columns.
+String columns are Arrow-backed in memory (``string[pyarrow]``).  pandas
+(``pd.read_parquet``) and DuckDB (``SELECT * FROM 'messages.parquet'``) read
+it as is.  :func:`messages_of` turns it back into one row per message.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -39,6 +53,14 @@ import numpy as np
 import pandas as pd
 
 from market.atomic import atomic_path
+
+#: Axes a field's values may be labelled with (each a column of the log).
+AXES = ("link", "hour")
+#: The protocol-position tags a model may set on the bus (each a column of the log).
+TAGS = ("outer", "slot")
+LOG_COLUMNS = ("step", "msg", "outer", "round", "slot", "sender", "receiver", "kind",
+               "field", "unit", "i", "link", "hour", "value", "value_int")
+HEADER_COLUMNS = ("step", "msg", "outer", "round", "slot", "sender", "receiver", "kind")
 
 
 class ProtocolError(ValueError):
@@ -56,13 +78,43 @@ def _frozen_copy(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class MessageKind:
-    """One kind of message: its name, the public payload fields it may carry, who
-    sends it to whom and what it means (for the docs and the log's readers)."""
+class Field:
+    """One public payload field: its unit and the axes its values run along.
+
+    ``axes=("hour",)`` labels value ``k`` of a vector with hour ``k``;
+    ``("link", "hour")`` needs the sender to pass each value's link
+    (:meth:`Port.send`'s ``labels``); ``()`` is a scalar.  ``integer`` marks
+    counts and slot numbers (logged in ``value_int`` too).
+    """
 
     name: str
-    fields: tuple[str, ...]
+    unit: str = ""
+    axes: tuple[str, ...] = ()
+    integer: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = set(self.axes) - set(AXES)
+        if unknown:
+            raise ValueError(f"field {self.name!r}: unknown axes {sorted(unknown)} (known: {AXES})")
+
+
+@dataclass(frozen=True)
+class MessageKind:
+    """One kind of message: its name, the public payload fields it may carry, who
+    sends it to whom and what it means (for the docs and the log's readers).
+    A field given as a plain name is a unitless value without axes."""
+
+    name: str
+    fields: tuple[Field | str, ...]
     doc: str = ""
+
+    def __post_init__(self) -> None:
+        fields = tuple(f if isinstance(f, Field) else Field(str(f)) for f in self.fields)
+        object.__setattr__(self, "fields", fields)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
 
 
 @dataclass(frozen=True)
@@ -80,7 +132,12 @@ class Protocol:
 
 @dataclass(frozen=True, eq=False)
 class Message:
-    """``(round, sender, receiver, kind, payload)``; payload frozen at creation."""
+    """``(round, sender, receiver, kind, payload)``; payload frozen at creation.
+
+    ``tags`` carry the protocol position besides the round (``outer``,
+    ``slot``), ``labels`` the link of each value of a field that has a link
+    axis, and ``step`` the bus's global step counter.
+    """
 
     round: int
     sender: str
@@ -88,15 +145,20 @@ class Message:
     kind: str
     payload: Mapping[str, Any]
     tags: Mapping[str, int] = field(default_factory=dict)
+    labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    step: int = 0
 
     def __post_init__(self) -> None:
         frozen = {str(k): _frozen_copy(v) for k, v in self.payload.items()}
         object.__setattr__(self, "payload", MappingProxyType(frozen))
         object.__setattr__(self, "tags", MappingProxyType(dict(self.tags)))
+        object.__setattr__(self, "labels", MappingProxyType(
+            {str(k): tuple(str(x) for x in v) for k, v in self.labels.items()}))
 
     def copy(self) -> Message:
         """An independent copy (its own read-only arrays)."""
-        return Message(self.round, self.sender, self.receiver, self.kind, self.payload, self.tags)
+        return Message(self.round, self.sender, self.receiver, self.kind, self.payload,
+                       self.tags, self.labels, self.step)
 
 
 class Port:
@@ -114,13 +176,11 @@ class Port:
         self._send = send
         self._receive = receive
 
-    def send(self, receiver: str, kind: str, payload: Mapping) -> None:
-        self._send(receiver, kind, payload)
-
-    def broadcast(self, kind: str, payload: Mapping, to: Iterable[str]) -> None:
-        """Send the same payload to each of ``to`` (each must be a neighbour)."""
-        for receiver in to:
-            self._send(receiver, kind, payload)
+    def send(self, receiver: str, kind: str, payload: Mapping,
+             labels: Mapping[str, Sequence[str]] | None = None) -> None:
+        """Send ``payload`` to a neighbour; ``labels`` give the link of each value
+        of a field declared with a ``link`` axis."""
+        self._send(receiver, kind, payload, labels or {})
 
     def receive(self, kind: str | None = None) -> list[Message]:
         """Take (and remove) the messages waiting for this port's owner."""
@@ -134,12 +194,13 @@ class MessageBus:
     :meth:`declare` before the first message); once a message has been sent
     they are frozen.  Each agent gets one :class:`Port`.  A payload may carry
     only its kind's declared public fields; the receiver and the log each
-    get their own read-only copy.
+    get their own read-only copy.  The model sets :attr:`round` and
+    :attr:`tags` (``outer``, ``slot``) as the protocol moves on.
     """
 
     def __init__(self, graph: nx.Graph, protocols: Iterable[Protocol]) -> None:
         self.graph = graph
-        self._fields: dict[str, tuple[str, ...]] = {}
+        self._kinds: dict[str, MessageKind] = {}
         self.protocols: list[Protocol] = []
         self._started = False
         self.declare(*protocols)
@@ -148,10 +209,15 @@ class MessageBus:
         self._log: list[Message] = []
         self.round = 0
         self.tags: dict[str, int] = {}
+        self._step = 0
+        self._position: tuple | None = None
 
     @property
     def kinds(self) -> frozenset[str]:
-        return frozenset(self._fields)
+        return frozenset(self._kinds)
+
+    def kind(self, name: str) -> MessageKind:
+        return self._kinds[name]
 
     def declare(self, *protocols: Protocol) -> None:
         """Add protocols; refused once the first message has been sent."""
@@ -160,9 +226,9 @@ class MessageBus:
                                 f"cannot declare {[p.name for p in protocols]}")
         for protocol in protocols:
             for kind in protocol.kinds:
-                if kind.name in self._fields and self._fields[kind.name] != kind.fields:
+                if kind.name in self._kinds and self._kinds[kind.name] != kind:
                     raise ProtocolError(f"message kind {kind.name!r} declared twice, differently")
-                self._fields[kind.name] = kind.fields
+                self._kinds[kind.name] = kind
             self.protocols.append(protocol)
 
     def port(self, name: str) -> Port:
@@ -172,25 +238,34 @@ class MessageBus:
         if name in self._ports:
             raise ProtocolError(f"agent {name!r} already has a port")
         self._ports.add(name)
-        return Port(name, lambda receiver, kind, payload: self._send(name, receiver, kind, payload),
+        return Port(name, lambda receiver, kind, payload, labels:
+                    self._send(name, receiver, kind, payload, labels),
                     lambda kind=None: self._take(name, kind))
 
-    def _send(self, sender: str, receiver: str, kind: str, payload: Mapping) -> None:
+    def _send(self, sender: str, receiver: str, kind: str, payload: Mapping,
+              labels: Mapping[str, Sequence[str]]) -> None:
         if receiver not in self.graph:
             raise ProtocolError(f"unknown agent {receiver!r} (not in the communication graph)")
         if not self.graph.has_edge(sender, receiver):
             raise ProtocolError(f"{sender!r} may not send to {receiver!r}: they are not neighbours")
-        if kind not in self._fields:
+        if kind not in self._kinds:
             raise ProtocolError(
                 f"message kind {kind!r} from {sender!r} was not declared "
-                f"(declared: {sorted(self._fields)})"
+                f"(declared: {sorted(self._kinds)})"
             )
-        extra = set(payload) - set(self._fields[kind])
+        declared = self._kinds[kind]
+        extra = set(payload) - set(declared.field_names)
         if extra:
             raise ProtocolError(f"{sender!r} → {receiver!r}: {kind!r} carries undeclared fields "
-                                f"{sorted(extra)} (public fields: {list(self._fields[kind])})")
+                                f"{sorted(extra)} (public fields: {list(declared.field_names)})")
         self._started = True
-        message = Message(self.round, sender, receiver, kind, payload, tags=self.tags)
+        position = (self.round, tuple(sorted(self.tags.items())))
+        if position != self._position:
+            self._step += 1
+            self._position = position
+        message = Message(self.round, sender, receiver, kind, payload, tags=self.tags,
+                          labels=labels, step=self._step)
+        _check_labels(declared, message)
         self._inboxes[receiver].append(message)
         self._log.append(message.copy())
 
@@ -207,32 +282,135 @@ class MessageBus:
     def __len__(self) -> int:
         return len(self._log)
 
-    def log_frame(self, include_payload: bool = True) -> pd.DataFrame:
-        """The log as a tidy frame (schema in the module docstring)."""
-        return messages_frame(self._log, include_payload)
+    def log_frame(self) -> pd.DataFrame:
+        """The log in long form, one row per value (schema in the module docstring)."""
+        return log_frame(self._log, self._kinds)
+
+    def header_frame(self) -> pd.DataFrame:
+        """One row per message, without the payload (who sent what kind when)."""
+        return header_frame(self._log)
 
 
-def messages_frame(messages: Iterable[Message], include_payload: bool = True) -> pd.DataFrame:
-    rows = []
-    for m in messages:
-        row: dict[str, Any] = {"round": m.round, "sender": m.sender, "receiver": m.receiver,
-                               "kind": m.kind}
-        row.update(m.tags)
-        if include_payload:
-            for key, value in m.payload.items():
-                row[f"payload.{key}"] = value.ravel().tolist() if isinstance(value, np.ndarray) \
-                    else value
-        rows.append(row)
-    frame = pd.DataFrame(rows, columns=None if rows else ["round", "sender", "receiver", "kind"])
-    for column in ("sender", "receiver", "kind"):
-        frame[column] = frame[column].astype("string")
-    return frame
+def _check_labels(kind: MessageKind, message: Message) -> None:
+    for f in kind.fields:
+        if f.name not in message.payload:
+            continue
+        size = np.size(message.payload[f.name])
+        if "link" in f.axes:
+            links = message.labels.get(f.name)
+            if links is None or len(links) != size:
+                raise ProtocolError(
+                    f"{message.sender!r} → {message.receiver!r}: {kind.name}.{f.name} has "
+                    f"{size} values on a link axis but "
+                    f"{'no' if links is None else len(links)} link labels")
+        elif f.name in message.labels:
+            raise ProtocolError(f"{kind.name}.{f.name} has no link axis; labels are not allowed")
+
+
+def _category(codes: np.ndarray, names: Sequence[str]) -> pd.arrays.ArrowStringArray:
+    """Strings from dictionary codes (−1 = missing), Arrow-backed: compact, and
+    grouping by them works as on plain strings."""
+    import pyarrow as pa
+
+    codes = np.asarray(codes, dtype=np.int32)
+    indices = pa.array(codes, mask=codes < 0)
+    strings = pa.DictionaryArray.from_arrays(indices, pa.array(list(names), pa.string()))
+    return pd.arrays.ArrowStringArray(strings.cast(pa.string()))
+
+
+def _codes(values: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    names: dict[str, int] = {}
+    codes = np.fromiter((names.setdefault(v, len(names)) for v in values), dtype=np.int32,
+                        count=len(values))
+    return codes, list(names)
+
+
+def _position_columns(messages: Sequence[Message]) -> dict[str, Any]:
+    columns: dict[str, Any] = {
+        "step": np.array([m.step for m in messages], dtype=np.int64),
+        "msg": np.arange(len(messages), dtype=np.int64),
+        "outer": pd.array([m.tags.get("outer") for m in messages], dtype="Int64"),
+        "round": np.array([m.round for m in messages], dtype=np.int64),
+        "slot": pd.array([m.tags.get("slot") for m in messages], dtype="Int64"),
+    }
+    for name in ("sender", "receiver", "kind"):
+        columns[name] = _category(*_codes([getattr(m, name) for m in messages]))
+    return columns
+
+
+def header_frame(messages: Sequence[Message]) -> pd.DataFrame:
+    """One row per message: position, sender, receiver, kind."""
+    return pd.DataFrame(_position_columns(list(messages)), columns=list(HEADER_COLUMNS))
+
+
+def log_frame(messages: Sequence[Message], kinds: Mapping[str, MessageKind]) -> pd.DataFrame:
+    """Messages in long form, one row per value of each payload field."""
+    messages = list(messages)
+    fields: dict[tuple[str, str], int] = {}  # (field, unit) → code
+    links: dict[str, int] = {}
+    which, field_code, position, link_code, hours, values, integer = ([] for _ in range(7))
+    for number, m in enumerate(messages):
+        for f in kinds[m.kind].fields:
+            if f.name not in m.payload:
+                continue
+            v = np.ravel(m.payload[f.name])
+            n = v.size
+            which.append(np.full(n, number, dtype=np.int64))
+            field_code.append(np.full(n, fields.setdefault((f.name, f.unit), len(fields))))
+            position.append(np.arange(n))
+            values.append(v)
+            integer.append(np.full(n, f.integer))
+            if "link" in f.axes:
+                labels = m.labels[f.name]
+                link_code.append(np.array([links.setdefault(x, len(links)) for x in labels]))
+                hours.append(_hours_within_links(labels) if "hour" in f.axes
+                             else np.full(n, -1))
+            else:
+                link_code.append(np.full(n, -1))
+                hours.append(np.arange(n) if "hour" in f.axes else np.full(n, -1))
+    if not which:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in LOG_COLUMNS})
+    rows = np.concatenate(which)
+    frame = header_frame(messages).iloc[rows].reset_index(drop=True)
+    codes = np.concatenate(field_code)
+    frame["field"] = _category(codes, [name for name, _ in fields])
+    frame["unit"] = _category(codes, [unit for _, unit in fields])
+    frame["i"] = np.concatenate(position).astype(np.int64)
+    frame["link"] = _category(np.concatenate(link_code), list(links))
+    hour = np.concatenate(hours)
+    frame["hour"] = pd.arrays.IntegerArray(hour, hour < 0)
+    value = np.concatenate(values).astype(float)
+    frame["value"] = value
+    is_int = np.concatenate(integer) & np.isfinite(value)
+    frame["value_int"] = pd.arrays.IntegerArray(
+        np.where(is_int, np.round(np.where(is_int, value, 0.0)), 0).astype(np.int64), ~is_int)
+    return frame[list(LOG_COLUMNS)]
+
+
+def _hours_within_links(links: Sequence[str]) -> np.ndarray:
+    """Hour of each value of a link-major vector: counts up within each link's run."""
+    hours = np.zeros(len(links), dtype=np.int64)
+    for k in range(1, len(links)):
+        hours[k] = hours[k - 1] + 1 if links[k] == links[k - 1] else 0
+    return hours
+
+
+def messages_of(log: pd.DataFrame) -> pd.DataFrame:
+    """One row per message from a long-form log: the header columns and, per
+    field, a scalar or a list of its values (the log's wide view)."""
+    if log.empty:
+        return pd.DataFrame(columns=list(HEADER_COLUMNS))
+    header = log.drop_duplicates("msg")[list(HEADER_COLUMNS)].set_index("msg", drop=False)
+    for name, rows in log.groupby("field", sort=False):
+        per = rows.groupby("msg")["value"].agg(list)
+        header[str(name)] = per.map(lambda v: v[0] if len(v) == 1 else v)
+    return header.reset_index(drop=True)
 
 
 def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write a frame to ``.parquet`` or ``.csv`` atomically (temp file, then rename).
 
-    In CSV, list-valued payload columns are written as JSON arrays.
+    In CSV, list-valued columns are written as JSON arrays.
     """
     path = Path(path)
     if path.suffix not in (".parquet", ".csv"):
@@ -246,27 +424,17 @@ def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
 
 
 def read_frame(path: str | Path) -> pd.DataFrame:
-    """Read a frame written by :func:`write_frame` (lists restored from CSV)."""
-    import json
-
+    """Read a message log written by :func:`write_frame` (types restored from CSV)."""
     path = Path(path)
-    if path.suffix == ".parquet":
-        frame = pd.read_parquet(path)
-        for column in frame.columns:
-            if column.startswith("payload.") and frame[column].dtype == object:
-                frame[column] = frame[column].map(
-                    lambda v: v.tolist() if isinstance(v, np.ndarray) else v
-                )
-    else:
-        frame = pd.read_csv(path)
-        for column in frame.columns:
-            if column.startswith("payload.") and frame[column].dtype != float:
-                frame[column] = frame[column].map(
-                    lambda v: json.loads(v) if isinstance(v, str) else v
-                )
-    for column in ("sender", "receiver", "kind"):
-        if column in frame:
-            frame[column] = frame[column].astype("string")
+    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    for column in frame.columns:
+        if column in ("sender", "receiver", "kind", "field", "unit", "link"):
+            strings = frame[column].astype("string")
+            if column == "unit":  # CSV reads an empty unit back as missing
+                strings = strings.fillna("")
+            frame[column] = strings.astype("string[pyarrow]")
+        elif column in ("outer", "slot", "hour", "value_int"):
+            frame[column] = frame[column].astype("Int64")
     return frame
 
 
@@ -275,6 +443,6 @@ def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
 
     out = frame.copy()
     for column in out.columns:
-        if out[column].map(lambda v: isinstance(v, list)).any():
+        if out[column].dtype == object and out[column].map(lambda v: isinstance(v, list)).any():
             out[column] = out[column].map(json.dumps)
     return out

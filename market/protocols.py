@@ -8,7 +8,10 @@ names or the docs.
 
 from __future__ import annotations
 
-from market.messages import MessageKind, Protocol
+from market.messages import Field, MessageKind, Protocol
+
+H = ("hour",)
+LH = ("link", "hour")
 
 # ----------------------------------------------------------------- paper 000
 PRICE_ESTIMATE = "price_estimate"
@@ -18,16 +21,18 @@ ROUND_REPORT = "round_report"
 
 #: Dual-consensus ADMM of the P2P cloud-service market (paper 000, (41)–(48)).
 P2P_MARKET = Protocol("p2p_market", (
-    MessageKind(PRICE_ESTIMATE, ("y",),
+    MessageKind(PRICE_ESTIMATE, (Field("y", "$/M req", LH),),
                 "DC → neighbour: its estimate y_i of the shared link prices, "
                 "$ per M requests, one per shared link and hour (ADMM step 3)"),
-    MessageKind(MARKET_OFFER, ("marginal_cost",),
+    MessageKind(MARKET_OFFER, (Field("marginal_cost", "$/M req"),),
                 "DC → monitor: its opening offer, depreciation plus the IT-side energy "
                 "cost of interactive work at its mean LMP, $ per M requests (what a "
                 "seller quotes), from which the penalty c is agreed"),
-    MessageKind(PENALTY, ("c",),
+    MessageKind(PENALTY, (Field("c", "M req²/($·h)"),),
                 "monitor → DC: the agreed ADMM penalty c (M requests² per $ per h)"),
-    MessageKind(ROUND_REPORT, ("trades", "prices", "estimate_change", "disagreement"),
+    MessageKind(ROUND_REPORT, (Field("trades", "M req/h", LH), Field("prices", "$/M req", LH),
+                              Field("estimate_change", "$/M req"),
+                              Field("disagreement", "$/M req")),
                 "DC → monitor after each round: its trades on its own links (q_ij,t, "
                 "M requests/h, the volumes its partners see anyway), its price estimates "
                 "on those links, max |y_i^k − y_i^(k−1)| and max |y_i − y_j| over its "
@@ -41,12 +46,16 @@ OUTER_REPORT = "outer_report"
 
 #: The bi-level loop between the DCs and the grid operator (paper 000, (49)–(54)).
 BILEVEL = Protocol("bilevel", (
-    MessageKind(DEMAND_BID, ("pg",), "DC → grid operator: hourly grid import, MW"),
-    MessageKind(LMP, ("lmp",), "grid operator → DC: the LMP series at the DC's bus, $/MWh (29)"),
-    MessageKind(BISECTION_BOX, ("lo", "hi"),
+    MessageKind(DEMAND_BID, (Field("pg", "MW", H),),
+                "DC → grid operator: hourly grid import, MW"),
+    MessageKind(LMP, (Field("lmp", "$/MWh", H),),
+                "grid operator → DC: the LMP series at the DC's bus, $/MWh (29)"),
+    MessageKind(BISECTION_BOX, (Field("lo", "MW", H), Field("hi", "MW", H)),
                 "grid operator → DC: the bisection interval [lo, hi] of its grid import per "
                 "hour, MW (NaN where the hour is free) (51)–(54)"),
-    MessageKind(OUTER_REPORT, ("power_residual", "boxed", "widest_box_mw", "oscillating"),
+    MessageKind(OUTER_REPORT, (Field("power_residual", "MW"), Field("boxed", "pairs", integer=True),
+                              Field("widest_box_mw", "MW"),
+                              Field("oscillating", "pairs", integer=True)),
                 "grid operator → monitor: max |Pg^k − Pg^(k−1)| (MW) (49), boxed pairs, "
                 "widest box and pairs seen oscillating (50)"),
 ))
@@ -59,14 +68,16 @@ TWIN_REPORT = "twin_report"
 
 #: Exchange ADMM of the energy community's decentralised twin (paper 001, (2b), (2p)).
 COMMUNITY_EXCHANGE = Protocol("community_exchange", (
-    MessageKind(EXCHANGE_BID, ("electricity_kw", "heat_kw"),
+    MessageKind(EXCHANGE_BID, (Field("electricity_kw", "kW", H), Field("heat_kw", "kW", H)),
                 "household → EOA: what it takes from the community per hour (imp − exp, heat)"),
     MessageKind(COMMUNITY_PRICE,
-                ("mean_electricity_kw", "mean_heat_kw", "u_electricity", "u_heat"),
+                (Field("mean_electricity_kw", "kW", H), Field("mean_heat_kw", "kW", H),
+                 Field("u_electricity", "kW (price/ρ)", H), Field("u_heat", "kW (price/ρ)", H)),
                 "EOA → household: mean imbalance ā and scaled price u (price = ρ·u, €/kWh)"),
-    MessageKind(COMMITMENT, ("electricity_kw", "heat_kw"),
+    MessageKind(COMMITMENT, (Field("electricity_kw", "kW", H), Field("heat_kw", "kW", H)),
                 "household → EOA: the integer-feasible exchange profile it commits to"),
-    MessageKind(TWIN_REPORT, ("primal_kw", "dual_kw", "mean_price_eur_per_kwh"),
+    MessageKind(TWIN_REPORT, (Field("primal_kw", "kW"), Field("dual_kw", "kW"),
+                             Field("mean_price_eur_per_kwh", "€/kWh")),
                 "EOA → monitor after each round: residuals of the balance, mean price"),
 ))
 
@@ -82,25 +93,37 @@ DR_CALL = "dr_call"
 BID = "bid"
 AWARD = "award"
 
+SLOT = Field("slot", "slot", integer=True)
+
 #: The grid's DR program and the DC's reverse auction with its users (paper 002).
 DEMAND_RESPONSE = Protocol("demand_response", (
-    MessageKind(DR_PROGRAM, ("theta0_eur_per_mwh", "requested_share", "n_events", "er_floor",
-                             "er_cap"), "grid → DC: the DR program's public terms"),
-    MessageKind(METER_HISTORY, ("day", "power_mw_by_slot"),
+    MessageKind(DR_PROGRAM, (Field("theta0_eur_per_mwh", "€/MWh"), Field("requested_share", "1"),
+                             Field("n_events", "hours", integer=True), Field("er_floor", "1"),
+                             Field("er_cap", "1")), "grid → DC: the DR program's public terms"),
+    MessageKind(METER_HISTORY, (Field("day", "day", integer=True),
+                                Field("power_mw_by_slot", "MW", H)),
                 "DC → grid: a past day's metered power per slot, MW (reference power)"),
-    MessageKind(DR_EVENT, ("slot", "requested_mw", "reference_mw"),
+    MessageKind(DR_EVENT, (SLOT, Field("requested_mw", "MW"), Field("reference_mw", "MW")),
                 "grid → DC: a DR event starts now; reduction requested against the reference"),
-    MessageKind(METERED_POWER, ("slot", "power_mw"), "DC → grid: the slot's meter reading"),
-    MessageKind(BILL, ("slot", "price_eur_per_mwh", "energy_cost_eur"),
+    MessageKind(METERED_POWER, (SLOT, Field("power_mw", "MW")),
+                "DC → grid: the slot's meter reading"),
+    MessageKind(BILL, (SLOT, Field("price_eur_per_mwh", "€/MWh"),
+                      Field("energy_cost_eur", "€")),
                 "grid → DC: the slot's energy bill at the real-time price"),
-    MessageKind(DR_REWARD, ("slot", "reduction_mw", "execution_rate", "reward_eur"),
+    MessageKind(DR_REWARD, (SLOT, Field("reduction_mw", "MW"), Field("execution_rate", "1"),
+                           Field("reward_eur", "€")),
                 "grid → DC: reward (1) of an event slot"),
-    MessageKind(SUBMIT_TASKS, ("slot", "interactive", "sensitive", "insensitive"),
+    MessageKind(SUBMIT_TASKS, (SLOT, *(Field(k, "tasks", integer=True)
+                                     for k in ("interactive", "sensitive", "insensitive"))),
                 "user → DC: the slot's tasks by type"),
-    MessageKind(DR_CALL, ("slot", "resume_slot"), "DC → user: call for bids"),
-    MessageKind(BID, ("slot", "n_sensitive", "n_insensitive", "fee_eur"),
+    MessageKind(DR_CALL, (SLOT, Field("resume_slot", "slot", integer=True)),
+                "DC → user: call for bids"),
+    MessageKind(BID, (SLOT, Field("n_sensitive", "tasks", integer=True),
+                     Field("n_insensitive", "tasks", integer=True), Field("fee_eur", "€")),
                 "user → DC: ⟨n_u(t), c_u(t)⟩, tasks it lets the DC postpone and its fee"),
-    MessageKind(AWARD, ("slot", "won", "n_tasks", "payment_eur", "resume_slot"),
+    MessageKind(AWARD, (SLOT, Field("won", "yes=1", integer=True),
+                       Field("n_tasks", "tasks", integer=True), Field("payment_eur", "€"),
+                       Field("resume_slot", "slot", integer=True)),
                 "DC → user: the auction's outcome for this bidder"),
 ))
 

@@ -227,7 +227,9 @@ class DataCenterAgent(MarketAgent):
         """Step 3: send ``y_i`` (its shared rows) to every neighbour, the round's
         only message between DCs."""
         for neighbour in self._node.shared_rows:
-            self.send(neighbour, PRICE_ESTIMATE, {"y": self._node.estimate_for(neighbour)})
+            rows = self._node.shared_rows[neighbour]
+            self.send(neighbour, PRICE_ESTIMATE, {"y": self._node.estimate_for(neighbour)},
+                      labels={"y": self._links.link_labels(rows)})
 
     def admm_dual_step(self) -> None:
         """Step 4 with the estimates just received, then the round report to the monitor."""
@@ -240,7 +242,8 @@ class DataCenterAgent(MarketAgent):
         self.send(MONITOR, ROUND_REPORT, {
             "trades": node.own_trades_vector()[own], "prices": node.y[own],
             "estimate_change": float(np.max(np.abs(node.y - self._previous_y), initial=0.0)),
-            "disagreement": disagreement})
+            "disagreement": disagreement},
+            labels=dict.fromkeys(("trades", "prices"), self._links.link_labels(own)))
 
     def marginal_cost_of_work(self) -> np.ndarray:
         """$ per M requests of IW served here in each hour, from private data only:

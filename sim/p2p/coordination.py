@@ -80,7 +80,6 @@ class CoordinationModel(P2PMarketModel):
             scenario.bilevel.tol_mw, scenario.bilevel.stall, self.bisection,
         )
         # opening bids: each DC alone at the scenario's LMP guess
-        self.bus.tags["outer"] = 0
         self._dcs().do("send_demand_bid", OPERATOR)
         self.operator.take_first_bids()
         self.outer: list[OuterRecord] = []
@@ -99,6 +98,9 @@ class CoordinationModel(P2PMarketModel):
 
     def _protocols(self) -> tuple[Protocol, ...]:
         return (P2P_MARKET, BILEVEL)
+
+    def _opening_tags(self) -> dict[str, int]:
+        return {"outer": 0}
 
     def _bus_graph(self) -> nx.Graph:
         graph = super()._bus_graph()

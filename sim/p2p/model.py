@@ -122,6 +122,7 @@ class P2PMarketModel(mesa.Model):
         self.communication = scenario.communication_graph()
         self.links = LinkIndex.of(scenario.trading_graph(), scenario.hours)
         self.bus = MessageBus(self._bus_graph(), self._protocols())
+        self.bus.tags = self._opening_tags()
         self._port = self.bus.port(MONITOR)
         self.backend = backend or scenario.market.backend
         self.estimates = scenario.market.estimates
@@ -155,6 +156,10 @@ class P2PMarketModel(mesa.Model):
             "dual_change": lambda m: m._last("dual_change"),
         })
         self._start()
+
+    def _opening_tags(self) -> dict[str, int]:
+        """The bus's protocol position before the first message (subclasses add theirs)."""
+        return {}
 
     def _protocols(self) -> tuple[Protocol, ...]:
         """The protocols this model's bus carries (subclasses add theirs)."""

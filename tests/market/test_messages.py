@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 
 from market.messages import (
+    LOG_COLUMNS,
+    Field,
     Message,
     MessageBus,
     MessageKind,
     Protocol,
     ProtocolError,
+    messages_of,
     read_frame,
     write_frame,
 )
@@ -98,9 +102,53 @@ def test_message_is_frozen():
         m.round = 2  # type: ignore[misc]
 
 
-def test_broadcast_reaches_the_given_neighbours(bus):
-    bus.port("B").broadcast("price_estimate", {"y": [0.5]}, ["A", "C"])
-    assert [m.receiver for m in bus.log] == ["A", "C"]
+LABELLED = Protocol("labelled", (MessageKind("quote", (
+    Field("y", "$/M req", ("link", "hour")), Field("n", "tasks", integer=True),
+    Field("lmp", "$/MWh", ("hour",)))),))
+
+
+@pytest.fixture
+def labelled() -> MessageBus:
+    return MessageBus(nx.path_graph(["A", "B", "C"]), (LABELLED,))
+
+
+def test_log_is_long_form_with_units_links_hours_and_integers(labelled):
+    a = labelled.port("A")
+    labelled.tags["outer"] = 2
+    labelled.round = 1
+    a.send("B", "quote", {"y": [1.0, 2.5, 7.0], "n": 3, "lmp": [30.0, 31.0]},
+           labels={"y": ["A–B", "A–B", "A–C"]})
+    log = labelled.log_frame()
+    assert tuple(log.columns) == LOG_COLUMNS
+    y = log[log.field == "y"]
+    assert y.link.tolist() == ["A–B", "A–B", "A–C"]
+    assert y.hour.tolist() == [0, 1, 0]  # hours count within each link
+    assert y.value.tolist() == [1.0, 2.5, 7.0] and set(y.unit) == {"$/M req"}
+    n = log[log.field == "n"]
+    assert n.value_int.tolist() == [3] and n.hour.isna().all() and n.link.isna().all()
+    assert log[log.field == "lmp"].hour.tolist() == [0, 1]
+    assert set(log.outer) == {2} and log.slot.isna().all()
+    wide = messages_of(log)
+    assert wide.y.iloc[0] == [1.0, 2.5, 7.0] and wide.n.iloc[0] == 3.0
+
+
+def test_link_axis_needs_one_label_per_value(labelled):
+    a = labelled.port("A")
+    with pytest.raises(ProtocolError, match="link labels"):
+        a.send("B", "quote", {"y": [1.0, 2.0]})
+    with pytest.raises(ProtocolError, match="link labels"):
+        a.send("B", "quote", {"y": [1.0, 2.0]}, labels={"y": ["A–B"]})
+    with pytest.raises(ProtocolError, match="no link axis"):
+        a.send("B", "quote", {"lmp": [1.0]}, labels={"lmp": ["A–B"]})
+
+
+def test_step_counts_every_change_of_protocol_position(bus):
+    a, b = bus.port("A"), bus.port("B")
+    for outer, rnd in [(0, 0), (0, 0), (0, 1), (1, 0), (1, 0), (1, 1)]:
+        bus.tags["outer"], bus.round = outer, rnd
+        a.send("B", "price_estimate", {"y": 1.0})
+    b.receive()
+    assert bus.header_frame().step.tolist() == [1, 1, 2, 3, 3, 4]
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
@@ -112,14 +160,27 @@ def test_log_round_trips_through_files(bus, tmp_path, suffix):
     bus.round = 2
     b.send("C", "price_estimate", {"y": [4.0, 5.0], "scalar": -1.0})
     frame = bus.log_frame()
-    assert list(frame.columns[:5]) == ["round", "sender", "receiver", "kind", "outer"]
-    assert frame["round"].tolist() == [1, 2]
     path = write_frame(frame, tmp_path / f"log{suffix}")
     back = read_frame(path)
-    assert back["payload.y"].tolist() == [[1.0, 2.5], [4.0, 5.0]]
-    assert back["payload.scalar"].tolist() == [3.0, -1.0]
-    assert back["sender"].tolist() == ["A", "B"]
+    pd.testing.assert_frame_equal(back, frame, check_dtype=suffix == ".parquet",
+                                  )
+    wide = messages_of(back)
+    assert wide["y"].tolist() == [[1.0, 2.5], [4.0, 5.0]]
+    assert wide["scalar"].tolist() == [3.0, -1.0]
+    assert wide["sender"].tolist() == ["A", "B"] and wide["round"].tolist() == [1, 2]
     assert not list(tmp_path.glob(".*tmp"))  # atomic write leaves no temp file
+
+
+def test_duckdb_free_reader_sees_plain_types(bus, tmp_path):
+    """The Parquet schema is plain (int64, string, double): what DuckDB or
+    Arrow read as is."""
+    import pyarrow.parquet as pq
+
+    bus.port("A").send("B", "price_estimate", {"y": [1.0, 2.0]})
+    schema = pq.read_schema(write_frame(bus.log_frame(), tmp_path / "log.parquet"))
+    types = {name: str(schema.field(name).type) for name in schema.names}
+    assert types["step"] == "int64" and types["value"] == "double"
+    assert "string" in types["sender"] and types["hour"] == "int64"
 
 
 def test_unsupported_log_format(bus, tmp_path):

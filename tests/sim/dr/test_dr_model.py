@@ -9,6 +9,7 @@ import pytest
 from agents.dr.task_streams import TASK_TYPES, TOLERANCE_SLOTS
 from grid.dr_program import DRProgram
 from market.auction import BidError
+from market.messages import messages_of
 from sim.dr.config import load_dr_scenario, parse_dr_scenario
 from sim.dr.model import DRModel, fleet_of, history_load, program_of
 from sim.dr.study import day_prices
@@ -141,7 +142,7 @@ def test_same_seed_same_day(scenario, prices):
 
 
 def test_users_send_only_submissions_and_bids(days):
-    log = days["OP"].bus.log_frame(include_payload=False)
+    log = days["OP"].bus.header_frame()
     from_users = log[log["sender"].str.startswith("user")]
     assert set(from_users["kind"]) == {"submit_tasks", "bid"}
     assert set(from_users["receiver"]) == {"DC"}
@@ -156,12 +157,12 @@ def test_the_grid_derives_the_reference_from_meter_messages(days, scenario):
     history = fleet_of(scenario).power_mw(history_load(scenario))
     expected = np.asarray(history, float)[-scenario.program.reference_days:].mean(axis=0)
     np.testing.assert_allclose(model.grid.reference_mw, expected, rtol=1e-12)
-    log = model.bus.log_frame()
+    log = messages_of(model.bus.log_frame())
     meters = log[log["kind"] == "meter_history"]
     assert len(meters) == scenario.program.reference_days
     events = log[log["kind"] == "dr_event"]
     for _, event in events.iterrows():
-        assert event["payload.reference_mw"] == pytest.approx(expected[int(event["round"])])
+        assert event["reference_mw"] == pytest.approx(expected[int(event["round"])])
 
 
 def test_a_bid_above_the_submitted_tasks_is_refused(scenario, prices):

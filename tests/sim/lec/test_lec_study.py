@@ -149,7 +149,7 @@ def test_decentralised_twin_within_one_percent_of_the_milp(scenario, inputs, sol
         optimum = solved[label][1].objective
         assert result.converged, label
         assert optimum - 1e-6 <= result.objective <= optimum + 0.01 * abs(optimum), label
-        log = model.bus.log_frame(include_payload=False)
+        log = model.bus.header_frame()
         from_houses = log[log.sender != EOA]
         assert set(from_houses.kind) == {"exchange_bid", "commitment"}
         assert set(from_houses.receiver) == {EOA}

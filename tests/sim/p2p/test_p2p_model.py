@@ -57,7 +57,7 @@ def test_four_dcs_full_mesh_matches_twin(reference):
     _check_nobody_loses(model, result)
     # every round is one estimate per direction of every communication edge, and
     # one report per DC to the monitor; round 0 agrees c and announces the estimates
-    messages = model.bus.log_frame(include_payload=False)
+    messages = model.bus.header_frame()
     estimates = messages[messages.kind == PRICE_ESTIMATE]
     per_round = estimates.groupby("round").size()
     assert (per_round == 2 * model.communication.number_of_edges()).all()
@@ -74,9 +74,9 @@ def test_paper_global_estimates_match_twin(reference_raw):
     raw = {**reference_raw, "market": {**reference_raw["market"], "estimates": "global"}}
     model, result, _ = _check_against_twin(parse_scenario(raw))
     _check_nobody_loses(model, result)
-    log = model.bus.log_frame()
-    sizes = log.loc[log.kind == PRICE_ESTIMATE, "payload.y"].map(len)
-    assert (sizes == model.links.n_rows).all()  # the whole price vector travels
+    sizes = [m.payload["y"].size for m in model.bus.log if m.kind == PRICE_ESTIMATE]
+    # the whole price vector travels
+    assert sizes and all(size == model.links.n_rows for size in sizes)
     last = _last_estimates(model)
     for a, b in model.communication.edges:
         gap = np.max(np.abs(last[a] - last[b]))
@@ -115,9 +115,8 @@ def test_random_instances_match_twin(seed):
 
 def _last_estimates(model) -> dict[str, np.ndarray]:
     """Each DC's last price estimate as its neighbours received it (the public log)."""
-    log = model.bus.log_frame()
-    sent = log[(log.kind == "price_estimate") & (log["round"] == model.round)]
-    return {name: np.asarray(rows["payload.y"].iloc[0]) for name, rows in sent.groupby("sender")}
+    sent = [m for m in model.bus.log if m.kind == "price_estimate" and m.round == model.round]
+    return {m.sender: np.asarray(m.payload["y"]) for m in sent}
 
 
 def test_twin_link_prices_leave_no_dc_wanting_to_deviate(reference):
@@ -187,5 +186,5 @@ def test_numeric_penalty_in_the_scenario_is_used(reference_raw):
     model = P2PMarketModel(parse_scenario({**reference_raw, "market": market}), workers=1)
     assert model.penalty == 123.0
     announced = model.bus.log_frame()
-    assert (announced.loc[announced.kind == "penalty", "payload.c"] == 123.0).all()
+    assert (announced.loc[announced.kind == "penalty", "value"] == 123.0).all()
     assert not (announced.kind == "market_offer").any()  # no offers needed
