@@ -93,7 +93,7 @@ DR_CALL = "dr_call"
 BID = "bid"
 AWARD = "award"
 
-SLOT = Field("slot", "slot", integer=True)
+SLOT = Field("slot", "", integer=True)
 
 #: The grid's DR program and the DC's reverse auction with its users (paper 002).
 DEMAND_RESPONSE = Protocol("demand_response", (

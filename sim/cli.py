@@ -1,88 +1,436 @@
-"""The ``dcmarket`` command: one entry point, one part per study.
+"""The ``dcmarket`` command: every study, one set of verbs.
 
-``dcmarket run [SCENARIO]`` runs any scenario, by shipped name or by path;
-the study comes from the scenario: a P2P market without a grid clears at
-fixed LMPs, a P2P scenario with a grid runs the bi-level case study, an
-energy-community scenario runs a day of Table I with its decentralised twin,
-a demand-response scenario runs its day under OP / BS / ST.  The study
-commands (``case-study``, ``lec``, ``dr``, ``messages``) take the options
-of their study.  Exit codes: 0 done, 2 bad input (one line naming the field),
-3 not converged.
+Exit codes: 0 done (and converged), 2 bad input (one line naming the file,
+field or option), 3 not converged (the run says so first).  Heavy modules
+(solvers, pandapower, torch) are imported only by the verb that needs them,
+so ``--help`` answers at once.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-from sim.scenario import ScenarioError, read_yaml, scenario_path, study_of
+import click
 
+EXIT_OK, EXIT_BAD_INPUT, EXIT_NOT_CONVERGED = 0, 2, 3
 DEFAULT_SCENARIO = "p2p_4dc_fixed_lmp"
 
+#: Exceptions that mean "bad input": (module, class); checked only if loaded.
+INPUT_ERRORS = (
+    ("sim.scenario", "ScenarioError"), ("market.solvers", "SolveError"),
+    ("grid.dcopf", "OPFError"), ("grid.forecast", "ForecastError"),
+    ("grid.prices", "PriceDataError"), ("market.auction", "BidError"),
+    ("sim.transcript", "LogError"), ("sim.report", "ReportError"),
+)
 
-def run_any(args: argparse.Namespace) -> int:
-    """``dcmarket run``: dispatch on the scenario's study."""
-    args.scenario = args.scenario_name or args.scenario
-    path = scenario_path(args.scenario, DEFAULT_SCENARIO)
-    args.scenario = str(path)
-    raw = read_yaml(path)
-    study = study_of(raw, str(path))
-    if study == "p2p" and isinstance(raw, dict) and raw.get("grid") is None:
-        from sim.p2p.cli import run_market
+SET_HELP = ("override a scenario field before validation, e.g. market.penalty=200 or "
+            "datacenters.DC1.servers=80000 (repeatable)")
 
-        return run_market(args)
-    if study == "p2p":
+
+def _is_input_error(exc: BaseException) -> bool:
+    for module, name in INPUT_ERRORS:
+        cls = getattr(sys.modules.get(module), name, None)
+        if cls is not None and isinstance(exc, cls):
+            return True
+    return False
+
+
+def _guarded(fn: Callable[..., int]) -> Callable[..., int]:
+    """Run a verb; bad input ends in one line on stderr and exit code 2."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> int:
+        try:
+            code = fn(*args, **kwargs)
+        except Exception as exc:
+            if not _is_input_error(exc):
+                raise
+            click.echo(f"dcmarket: {exc}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        sys.exit(code or EXIT_OK)
+    return wrapper
+
+
+def _one_line(text: str, width: int = 90) -> str:
+    """The first sentence of a description, on one line."""
+    text = " ".join(text.split())
+    first = text.split(". ")[0].rstrip(".")
+    return first if len(first) <= width else first[:width - 1].rstrip() + "…"
+
+
+_ARGV: list[str] = []
+
+
+def _command() -> str:
+    """The command line as typed (for the run folder's manifest)."""
+    import shlex
+
+    return shlex.join(["dcmarket", *_ARGV])
+
+
+def _load(scenario: str | None, settings: tuple[str, ...], default: str | None = None,
+          study: str | None = None):
+    from sim.scenario import load_any
+
+    return load_any(scenario, settings, default, study)
+
+
+class Order(click.Group):
+    """List the verbs in the order a newcomer would use them."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
+
+
+@click.group(cls=Order, context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """dcmarket: data-centre and grid markets as agents exchanging messages.
+
+    \b
+    Three studies: the P2P cloud-service market with its grid (p2p), the
+    energy community with a data centre (lec), data-centre demand response
+    (dr).  Start with `dcmarket scenarios`, then `dcmarket step NAME`.
+    Exit codes: 0 done, 2 bad input, 3 not converged.
+    """
+
+
+@cli.command()
+def scenarios() -> None:
+    """List the shipped scenarios: name, study, description."""
+    @_guarded
+    def body() -> int:
+        from sim.scenario import read_yaml, shipped_scenarios, study_of
+
+        rows = []
+        for name, path in shipped_scenarios().items():
+            raw = read_yaml(path)
+            rows.append((name, study_of(raw, str(path)),
+                         _one_line(str(raw.get("description", "")))))
+        width = max(len(r[0]) for r in rows)
+        click.echo(f"{'scenario':<{width}}  study  description")
+        for name, study, text in rows:
+            click.echo(f"{name:<{width}}  {study:<5}  {text}")
+        return EXIT_OK
+    body()
+
+
+@cli.command()
+@click.argument("scenario")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+def validate(scenario: str, settings: tuple[str, ...]) -> None:
+    """Check a scenario (shipped name or YAML path) without solving anything."""
+    @_guarded
+    def body() -> int:
+        study, parsed, path = _load(scenario, settings)
+        click.echo(f"ok: {parsed.name} ({path}) is a valid {study} scenario"
+                   f"{' with ' + ', '.join(settings) if settings else ''}")
+        return EXIT_OK
+    body()
+
+
+@cli.command()
+@click.argument("scenario", required=False)
+@click.option("--out", type=click.Path(path_type=Path), help="write a run folder here")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@click.option("--max-rounds", type=click.IntRange(min=1), help="P2P market: ADMM round cap")
+@click.option("--backend", type=click.Choice(["clarabel", "osqp", "cvxpy"]),
+              help="P2P market: the ADMM local solver")
+def run(scenario: str | None, out: Path | None, settings: tuple[str, ...],
+        max_rounds: int | None, backend: str | None) -> None:
+    """Run any scenario; the study comes from the scenario.
+
+    \b
+    A P2P market without a grid clears at fixed LMPs; with a grid, the
+    bi-level case study runs; an energy community runs a day of Table I with
+    its decentralised twin; a demand-response scenario runs OP / BS / ST.
+    Default scenario: p2p_4dc_fixed_lmp.
+    """
+    @_guarded
+    def body() -> int:
+        study, parsed, path = _load(scenario, settings, DEFAULT_SCENARIO)
+        command = _command()
+        if study == "p2p" and parsed.grid is None:
+            from sim.p2p.cli import run_market
+
+            return run_market(parsed, path, out, backend, max_rounds, command)
+        if study == "p2p":
+            from sim.p2p.cli import run_case_study_cli
+
+            return run_case_study_cli(parsed, out, command)
+        if study == "lec":
+            from sim.lec.cli import run_lec
+
+            return run_lec(parsed, "day", None, 24, 15, "5,10,20,50,100", None, out, command)
+        from sim.dr.cli import run_dr
+
+        return run_dr(parsed, out, None, True, command)
+    body()
+
+
+@cli.command()
+@click.argument("scenario")
+@click.option("--until", type=click.IntRange(min=1), metavar="N",
+              help="run N steps without asking, then ask (or stop, with --batch)")
+@click.option("--batch/--interactive", default=None,
+              help="--batch never asks: it runs to the end (or to --until); --interactive "
+                   "asks even when standard input is not a terminal (default: ask on a terminal)")
+@click.option("--full", is_flag=True, help="print every message and every value")
+@click.option("--quiet-messages", is_flag=True, help="print the residuals only")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="keep what ran (log, residuals, summary) as a run folder")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@click.option("--max-rounds", type=click.IntRange(min=1),
+              help="cap on rounds (market) or outer iterations (bi-level)")
+@click.option("--strategy", type=click.Choice(["OP", "BS", "ST"]), default="OP",
+              show_default=True, help="DR day: the DC's strategy")
+@click.option("--option", "option", metavar="LABEL",
+              help="energy community: which case of Table I (default: the last)")
+def step(scenario: str, until: int | None, batch: bool | None, full: bool, quiet_messages: bool,
+         out: Path | None, settings: tuple[str, ...], max_rounds: int | None,
+         strategy: str, option: str | None) -> None:
+    """Step through a protocol: Enter = one step, c = to the end, q = stop.
+
+    \b
+    One step is an ADMM round (P2P market), an outer iteration (market with
+    grid), an hour slot (DR day) or an exchange round (energy community's
+    twin, then its commitment).  Each step prints the messages every agent
+    sent, in readable form, and the residuals against the stopping rule.
+    A number N at the prompt runs N steps; q (or the end of input) stops and
+    keeps what ran (--out writes it).  Without a terminal on standard input,
+    --batch is implied unless --interactive is given.
+    """
+    @_guarded
+    def body() -> int:
+        from sim.stepping import stepper_for, write_steps
+        from sim.transcript import transcript
+
+        study, parsed, _ = _load(scenario, settings)
+        click.echo(f"{parsed.name} ({study}): loading agents ...", err=True)
+        stepper = stepper_for(study, parsed, max_rounds=max_rounds, strategy=strategy,
+                              option=option)
+        interactive = sys.stdin.isatty() if batch is None else not batch
+        seen = len(stepper.bus)
+        click.echo(f"{parsed.name}: one step = one {stepper.unit}. "
+                   + ("Enter: step · N: N steps · c: continue to the end · q: quit"
+                      if interactive else "batch mode"))
+        if seen:
+            _echo_messages(stepper, 0, full, quiet_messages, transcript, "before the first step")
+        ahead = until or 0
+        stopped = False
+        while not stepper.done:
+            if ahead <= 0:
+                if not interactive:
+                    if until is not None:
+                        stopped = True
+                        break
+                    ahead = 10**9
+                else:
+                    try:
+                        answer = click.prompt(f"[{stepper.unit} {stepper.steps + 1}]",
+                                              default="", show_default=False,
+                                              prompt_suffix=" ").strip().lower()
+                    except click.exceptions.Abort:  # end of input: stop, keep what ran
+                        answer = "q"
+                    if answer in ("q", "quit"):
+                        stopped = True
+                        break
+                    ahead = 10**9 if answer in ("c", "continue") else (
+                        int(answer) if answer.isdigit() and int(answer) > 0 else 1)
+            stepper.step()
+            ahead -= 1
+            _echo_messages(stepper, seen, full, quiet_messages, transcript, None)
+            seen = len(stepper.bus)
+            click.echo(stepper.status())
+        verdict = ("converged" if stepper.converged else
+                   "stopped before the end" if stopped else "finished, NOT CONVERGED")
+        click.echo(f"{verdict} after {stepper.steps} {stepper.unit}(s); "
+                   f"{len(stepper.bus)} messages in the log")
+        if out is not None:
+            write_steps(stepper, out, _command())
+            click.echo(f"run folder: {out} (read it with: dcmarket messages {out})")
+        if stopped:
+            return EXIT_OK
+        return EXIT_OK if stepper.converged else EXIT_NOT_CONVERGED
+    body()
+
+
+def _echo_messages(stepper: Any, since: int, full: bool, quiet: bool, transcript: Any,
+                   title: str | None) -> None:
+    if quiet:
+        return
+    from market.messages import log_frame
+
+    new = stepper.bus.log[since:]
+    if not new:
+        return
+    frame = log_frame(new, {k: stepper.bus.kind(k) for k in {m.kind for m in new}})
+    if title:
+        click.echo(f"-- {title}")
+    for line in transcript(frame, full=full, summarise=stepper.summarised):
+        click.echo(line)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--log", "log_name", metavar="FILE",
+              help="which log of the folder (e.g. messages_with.parquet; default: all)")
+@click.option("--agent", help="messages sent or received by this agent")
+@click.option("--kind", help="only this message kind (e.g. price_estimate, lmp, bid)")
+@click.option("--round", "rounds", metavar="A:B", help="round N or range A:B")
+@click.option("--outer", metavar="A:B", help="outer iteration N or range A:B")
+@click.option("--slot", metavar="A:B", help="DR slot N or range A:B")
+@click.option("--step", "steps", metavar="A:B", help="global step N or range A:B")
+@click.option("--format", "fmt", type=click.Choice(["transcript", "table", "csv", "json"]),
+              default="transcript", show_default=True)
+@click.option("--full", is_flag=True, help="transcript: every message and value")
+@click.option("--limit", type=click.IntRange(min=1), help="print at most this many lines/rows")
+def messages(run_dir: Path, log_name: str | None, agent: str | None, kind: str | None,
+             rounds: str | None, outer: str | None, slot: str | None, steps: str | None,
+             fmt: str, full: bool, limit: int | None) -> None:
+    """Read a run's message log: as a conversation, a table, CSV or JSON."""
+    @_guarded
+    def body() -> int:
+        from sim.transcript import LogError, filter_log, find_logs, log_table, read_log, transcript
+
+        logs = find_logs(run_dir)
+        if log_name is not None:
+            logs = [p for p in logs if p.name == log_name]
+            if not logs:
+                raise LogError(f"--log {log_name}: not in {run_dir} (logs: "
+                               f"{', '.join(p.name for p in find_logs(run_dir))})")
+        printed = 0
+        for path in logs:
+            log = filter_log(read_log(path), agent, kind, rounds, outer, slot, steps)
+            if fmt == "transcript":
+                if len(logs) > 1:
+                    click.echo(f"== {path.name}")
+                for line in transcript(log, full=full):
+                    if limit is not None and printed >= limit:
+                        return EXIT_OK
+                    click.echo(line)
+                    printed += 1
+                continue
+            frame = log if fmt in ("csv", "json") else log_table(log)
+            if len(logs) > 1:
+                frame = frame.assign(log=path.name)
+            if limit is not None:
+                frame = frame.head(limit)
+            if fmt == "table":
+                click.echo(frame.to_string(index=False))
+            elif fmt == "csv":
+                click.echo(frame.to_csv(index=False), nl=False)
+            else:
+                click.echo(frame.to_json(orient="records", lines=True, force_ascii=False), nl=False)
+        return EXIT_OK
+    body()
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path),
+              help="where to write the report (default: RUN_DIR/report.html)")
+def report(run_dir: Path, out: Path | None) -> None:
+    """Write a self-contained HTML report of a run folder, without solving again."""
+    @_guarded
+    def body() -> int:
+        from sim.report import write_report
+
+        path = write_report(run_dir, out)
+        click.echo(f"report: {path}")
+        return EXIT_OK
+    body()
+
+
+# ---------------------------------------------------------------- study verbs
+@cli.command("case-study")
+@click.option("--scenario", help="scenario name or YAML (default: p2p_ieee30)")
+@click.option("--out", type=click.Path(path_type=Path), help="write a run folder here")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+def case_study(scenario: str | None, out: Path | None, settings: tuple[str, ...]) -> None:
+    """Paper 000's case study: grid + market without and with trading (Table I)."""
+    @_guarded
+    def body() -> int:
         from sim.p2p.cli import run_case_study_cli
 
-        return run_case_study_cli(args)
-    if study == "lec":
-        from sim.lec.cli import run as run_lec
-
-        args.mode, args.days, args.twin = "day", None, None
-        return run_lec(args)
-    from sim.dr.cli import run as run_dr
-
-    args.selector, args.no_quality = None, False
-    return run_dr(args)
+        _, parsed, _ = _load(scenario, settings, "p2p_ieee30", "p2p")
+        return run_case_study_cli(parsed, out, _command())
+    body()
 
 
-def parser() -> argparse.ArgumentParser:
-    from sim.dr.cli import add_parsers as add_dr
-    from sim.lec.cli import add_parsers as add_lec
-    from sim.p2p.cli import add_parsers as add_p2p
+@cli.command()
+@click.option("--scenario", help="scenario name or YAML (default: dr_2000hosts)")
+@click.option("--out", type=click.Path(path_type=Path), help="write a run folder here")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@click.option("--selector", type=click.Choice(["ga", "exact"]),
+              help="winner selection (default: the scenario's)")
+@click.option("--no-quality", is_flag=True, help="skip the forecast-quality runs")
+def dr(scenario: str | None, out: Path | None, settings: tuple[str, ...],
+       selector: str | None, no_quality: bool) -> None:
+    """Paper 002: DC demand response, OP / BS / ST on one day."""
+    @_guarded
+    def body() -> int:
+        from sim.dr.cli import run_dr
 
-    top = argparse.ArgumentParser(prog="dcmarket", description=__doc__.splitlines()[0])
-    sub = top.add_subparsers(dest="command", required=True)
-    p_run = sub.add_parser("run", help="run any scenario (shipped name or YAML path)")
-    p_run.add_argument("scenario_name", nargs="?", metavar="SCENARIO",
-                       help=f"shipped name or YAML path (default: {DEFAULT_SCENARIO})")
-    p_run.add_argument("--scenario", help=argparse.SUPPRESS)
-    p_run.add_argument("--out", help="write a run folder here")
-    p_run.add_argument("--backend", choices=["clarabel", "osqp", "cvxpy"], default=None,
-                       help="P2P market: the ADMM local solver")
-    p_run.add_argument("--max-rounds", type=int, default=None, help="P2P market: round cap")
-    p_run.set_defaults(func=run_any)
-    add_p2p(sub)
-    add_dr(sub)
-    add_lec(sub)
-    return top
+        _, parsed, _ = _load(scenario, settings, "dr_2000hosts", "dr")
+        return run_dr(parsed, out, selector, not no_quality,
+                      _command())
+    body()
+
+
+@cli.command()
+@click.option("--scenario", help="scenario name or YAML (default: lec_10households)")
+@click.option("--mode", type=click.Choice(["day", "block", "year", "sweep"]), default="day",
+              show_default=True)
+@click.option("--days", type=click.IntRange(min=1),
+              help="days of the block (block: 15) or of each sweep run (sweep: 10)")
+@click.option("--blocks", type=click.IntRange(min=1), default=24, show_default=True,
+              help="year: number of blocks")
+@click.option("--block-days", type=click.IntRange(min=1), default=15, show_default=True,
+              help="year: days per block")
+@click.option("--counts", default="5,10,20,50,100", show_default=True,
+              help="sweep: numbers of households")
+@click.option("--twin/--no-twin", default=None,
+              help="also run the decentralised twin (default: on for a day)")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="write a run folder here (year: required, resumable)")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+def lec(scenario: str | None, mode: str, days: int | None, blocks: int, block_days: int,
+        counts: str, twin: bool | None, out: Path | None, settings: tuple[str, ...]) -> None:
+    """Paper 001: energy community + DC MILP (Table I, Figs. 4-6)."""
+    @_guarded
+    def body() -> int:
+        from sim.lec.cli import run_lec
+
+        _, parsed, _ = _load(scenario, settings, "lec_10households", "lec")
+        return run_lec(parsed, mode, days, blocks, block_days, counts, twin, out,
+                       _command())
+    body()
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    from grid.dcopf import OPFError
-    from grid.forecast import ForecastError
-    from grid.prices import PriceDataError
-    from market.auction import BidError
-    from market.solvers import SolveError
-
+    """Entry point; returns the exit code (for tests) instead of exiting."""
+    _ARGV[:] = list(sys.argv[1:] if argv is None else argv)
     try:
-        return args.func(args)
-    except (ScenarioError, SolveError, OPFError, ForecastError, PriceDataError,
-            BidError) as exc:
-        print(f"dcmarket: {exc}", file=sys.stderr)
-        return 2
+        cli.main(args=argv, prog_name="dcmarket", standalone_mode=False)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+def entry() -> None:
+    """The console script."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()

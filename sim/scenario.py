@@ -114,3 +114,93 @@ def _field_path(raw: object, loc: tuple) -> str:
         with contextlib.suppress(KeyError, IndexError, TypeError):
             parts[1] = f"{raw[loc[0]][loc[1]]['name']}"  # type: ignore[index]
     return ".".join(parts)
+
+
+def apply_settings(raw: object, settings: list[str] | tuple[str, ...],
+                   source: str = "<scenario>") -> object:
+    """``--set key=value`` overrides on a raw scenario, before validation.
+
+    ``key`` is a dotted path (``market.penalty``, ``grid.line_ratings.10-17``);
+    inside a list, an item is picked by its ``name`` or by its index
+    (``datacenters.DC1.servers``).  ``value`` is read as YAML (``12``,
+    ``0.5``, ``auto``, ``[1, 2]``).  The path's last key may be new (an
+    unknown field is then refused by validation, naming it); every key
+    before it must exist.
+    """
+    import copy
+
+    raw = copy.deepcopy(raw)
+    for setting in settings:
+        key, sep, text = setting.partition("=")
+        if not sep or not key.strip():
+            raise ScenarioError(f"--set {setting!r}: expected key=value")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ScenarioError(f"{source}: --set {key}: {text!r} is not a YAML value") from exc
+        parts = key.strip().split(".")
+        node = raw
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            where = ".".join(parts[:depth + 1])
+            if isinstance(node, list):
+                index = _list_index(node, part, f"{source}: --set {where}")
+                if last:
+                    node[index] = value
+                else:
+                    node = node[index]
+            elif isinstance(node, dict):
+                if last:
+                    node[part] = value
+                elif part not in node:
+                    raise ScenarioError(f"{source}: --set {where}: no such field")
+                else:
+                    node = node[part]
+            else:
+                raise ScenarioError(f"{source}: --set {where}: "
+                                    f"{'.'.join(parts[:depth]) or 'scenario'} has no fields")
+    return raw
+
+
+def _list_index(items: list, part: str, where: str) -> int:
+    names = [item.get("name") for item in items if isinstance(item, dict)]
+    if part in names:
+        return names.index(part)
+    if part.lstrip("-").isdigit() and -len(items) <= int(part) < len(items):
+        return int(part)
+    raise ScenarioError(f"{where}: no item named {part!r} (names: {names}) "
+                        f"and no index {part} in a list of {len(items)}")
+
+
+def load_any(given: str | Path | None, settings: list[str] | tuple[str, ...] = (),
+             default: str | None = None, study: str | None = None
+             ) -> tuple[str, BaseModel, Path]:
+    """``(study, validated scenario, path)`` for any study's scenario, by name or
+    path, with ``--set`` overrides applied before validation.  ``study``, when
+    given (a study's own command), is what the file must be, or is taken to be
+    when the file does not say."""
+    path = scenario_path(given, default)
+    raw = read_yaml(path)
+    if study is None:
+        study = study_of(raw, str(path))
+    elif isinstance(raw, dict) and raw.get("study", study) != study:
+        raise ScenarioError(f"{path}: a {raw['study']} scenario, not a {study} one "
+                            "(dcmarket run takes any study)")
+    raw = apply_settings(raw, settings, str(path))
+    source = str(path) + (" (with --set)" if settings else "")
+    if study == "p2p":
+        from sim.p2p.config import parse_scenario
+        from sim.p2p.resolve import resolve_sources
+
+        try:
+            raw = resolve_sources(raw)
+        except (KeyError, ValueError, FileNotFoundError) as exc:
+            raise ScenarioError(f"{source}: {exc}") from exc
+        return study, parse_scenario(raw, source), path
+    if study == "lec":
+        from sim.lec.config import parse_lec_scenario
+
+        return study, parse_lec_scenario(raw, source), path
+    from sim.dr.config import parse_dr_scenario
+
+    return study, parse_dr_scenario(raw, source), path

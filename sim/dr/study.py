@@ -198,7 +198,8 @@ def study_text(study: DRStudy) -> str:
     return "\n".join(lines)
 
 
-def write_dr_run(study: DRStudy, scenario: DRScenario, out: Path, figures: bool = True) -> None:
+def write_dr_run(study: DRStudy, scenario: DRScenario, out: Path, figures: bool = True,
+                 command: str = "dcmarket dr") -> None:
     """Run folder: frames (Parquet), summary.json, the message logs and the figures."""
     folder = RunFolder(out)
     folder.frame("slots.parquet", study.slots())
@@ -211,6 +212,10 @@ def write_dr_run(study: DRStudy, scenario: DRScenario, out: Path, figures: bool 
     for name, model in study.models.items():
         folder.messages(model.bus, f"messages_{name}.parquet")
     manifest = {
+        "study": "dr",
+        "kind": "dr_day",
+        "scenario_name": scenario.name,
+        "converged": True,  # a day has no stopping rule: every slot ran
         "scenario": scenario.model_dump(mode="json"),
         "event_hours": study.event_hours,
         "summary": study.summary().to_dict(orient="records"),
@@ -222,4 +227,4 @@ def write_dr_run(study: DRStudy, scenario: DRScenario, out: Path, figures: bool 
         from sim.dr.plots import write_figures
 
         write_figures(study, out)
-    folder.finish("dcmarket dr", scenario, {"day_all_strategies_s": study.day_s})
+    folder.finish(command, scenario, {"day_all_strategies_s": study.day_s})

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
 import pandas as pd
 
-from sim.lec.config import LECScenario, load_lec_scenario
+from sim.lec.config import LECScenario
 from sim.lec.study import (
     PAPER_SIZE_PER_DAY,
     balance_residuals,
@@ -18,46 +17,40 @@ from sim.lec.study import (
     table,
     table_text,
 )
+from sim.progress import bar
 from sim.run_folder import RunFolder
-from sim.scenario import scenario_path
-
-DEFAULT = "lec_10households"
+from sim.scenario import ScenarioError
 
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("lec", help="paper 001: energy community + DC MILP (Table I, Figs. 4-6)")
-    p.add_argument("--scenario", help=f"scenario name or YAML (default: {DEFAULT})")
-    p.add_argument("--mode", choices=["day", "block", "year", "sweep"], default="day")
-    p.add_argument("--days", type=int, default=None,
-                   help="days of the block (block: 15) or of each sweep run (sweep: 10)")
-    p.add_argument("--blocks", type=int, default=24, help="year: number of blocks")
-    p.add_argument("--block-days", type=int, default=15, help="year: days per block")
-    p.add_argument("--counts", default="5,10,20,50,100", help="sweep: numbers of households")
-    p.add_argument("--twin", action=argparse.BooleanOptionalAction, default=None,
-                   help="also run the decentralised twin (default: on for a day)")
-    p.add_argument("--out", help="write a run folder here (year: required, resumable)")
-    p.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace) -> int:
+def run_lec(scenario: LECScenario, mode: str, days: int | None, blocks: int, block_days: int,
+            counts: str, twin: bool | None, out: Path | None,
+            command: str = "dcmarket lec") -> int:
     """``dcmarket lec``: a day (with the twin), a block, the year or the sweep."""
-    scenario = load_lec_scenario(scenario_path(args.scenario, DEFAULT))
-    out = Path(args.out) if args.out else None
-    if args.mode == "year":
+    if mode == "year":
         if out is None:
-            raise SystemExit("dcmarket lec --mode year needs --out DIR (finished blocks are kept "
-                             "there, so a stopped run resumes)")
-        frame = run_long(scenario, out, args.blocks, args.block_days,
-                         progress=lambda s: print(s, flush=True))
+            raise ScenarioError("dcmarket lec --mode year needs --out DIR (finished blocks are "
+                                "kept there, so a stopped run resumes)")
+        with bar(total=blocks, desc="LEC year", unit="block") as progress:
+            frame = run_long(scenario, out, blocks, block_days,
+                             progress=lambda s: (progress.update(), progress.write(s)))
         print(table_text(frame))
         folder = RunFolder(out)
         folder.text("table_I.csv", frame.to_csv())
-        folder.finish("dcmarket lec --mode year", scenario)
+        folder.json("summary.json", {"study": "lec", "kind": "year", "converged": True,
+                                     "scenario_name": scenario.name,
+                                     "table_I": frame.to_dict()})
+        folder.finish(command, scenario)
         return 0
-    if args.mode == "sweep":
-        counts = [int(c) for c in args.counts.split(",")]
-        sweep = households_sweep(scenario, counts, args.days or 10,
-                                 progress=lambda s: print(s, flush=True))
+    if mode == "sweep":
+        try:
+            sizes = [int(c) for c in counts.split(",")]
+        except ValueError as exc:
+            raise ScenarioError(f"--counts {counts!r}: expected numbers like 5,10,20") from exc
+        if any(n < 1 for n in sizes):
+            raise ScenarioError(f"--counts {counts!r}: every count must be at least 1")
+        with bar(total=len(sizes), desc="households sweep", unit="run") as progress:
+            sweep = households_sweep(scenario, sizes, days or 10,
+                                     progress=lambda s: (progress.update(), progress.write(s)))
         print(sweep.to_string(index=False, float_format="%.3f"))
         if out:
             from sim.lec.plots import households_sensitivity
@@ -65,20 +58,27 @@ def run(args: argparse.Namespace) -> int:
             folder = RunFolder(out)
             folder.frame("households_sweep.parquet", sweep)
             households_sensitivity(sweep, folder.path("fig06_households.png"))
-            folder.finish("dcmarket lec --mode sweep", scenario)
+            folder.json("summary.json", {"study": "lec", "kind": "sweep", "converged": True,
+                                         "scenario_name": scenario.name})
+            folder.finish(command, scenario)
         return 0
-    days = 1 if args.mode == "day" else (args.days or 15)
-    twin = args.twin if args.twin is not None else args.mode == "day"
-    return _block(scenario, days, twin, out)
+    n_days = 1 if mode == "day" else (days or 15)
+    with_twin = twin if twin is not None else mode == "day"
+    return _block(scenario, n_days, with_twin, out, command)
 
 
-def _block(scenario: LECScenario, days: int, twin: bool, out: Path | None) -> int:
+def _block(scenario: LECScenario, days: int, twin: bool, out: Path | None, command: str) -> int:
     print(f"{scenario.name}: {len(scenario.household_specs())} households, {days} day(s) from "
           f"{scenario.day}, scenarios {', '.join(scenario.scenarios)}"
           f"{' + decentralised twin' if twin else ''} ...", flush=True)
     tic = time.perf_counter()
     runs = run_block(scenario, 0, days, twin=twin)
     frame = table(runs)
+    unconverged = [label for label, r in runs.items() if twin and not r.twin_converged]
+    if unconverged:
+        print(f"NOT CONVERGED: the decentralised twin of {', '.join(unconverged)} stopped at "
+              f"its cap of {scenario.twin.max_iterations} rounds; its cost and gap below are "
+              "those of its last iterate, committed.\n")
     print(table_text(frame))
     print()
     print(f"{'scenario':<12}{'constraints':>12}{'variables':>11}{'binaries':>10}"
@@ -89,19 +89,21 @@ def _block(scenario: LECScenario, days: int, twin: bool, out: Path | None) -> in
         line = (f"{label:<12}{r.size['constraints']:>12,}{r.size['variables']:>11,}"
                 f"{r.size['binaries']:>10,}{r.solve_s:>9.2f}{r.mip_gap:>9.1e}{worst:>18.1e}")
         if twin:
-            line += f"{r.twin_objective:>11,.2f}{100 * r.twin_gap:>9.2f}%{r.twin_rounds:>8}"
+            line += (f"{r.twin_objective:>11,.2f}{100 * r.twin_gap:>9.2f}%{r.twin_rounds:>8}"
+                     + ("" if r.twin_converged else "  NOT CONVERGED"))
         print(line)
     p = PAPER_SIZE_PER_DAY
     print(f"{'paper / day':<12}{p['constraints']:>12,}{p['variables']:>11,}{p['binaries']:>10,}"
           "  (Pyomo + Gurobi; here bounds are not counted as constraints)")
     print(f"wall {time.perf_counter() - tic:.1f} s")
     if out:
-        _write(runs, frame, scenario, out, days)
+        _write(runs, frame, scenario, out, days, command)
         print(f"run folder: {out}")
-    return 0
+    return 3 if unconverged else 0
 
 
-def _write(runs, frame: pd.DataFrame, scenario: LECScenario, out: Path, days: int) -> None:
+def _write(runs, frame: pd.DataFrame, scenario: LECScenario, out: Path, days: int,
+           command: str) -> None:
     from sim.lec.plots import dc_operation, energy_and_heat_balance
 
     folder = RunFolder(out)
@@ -113,12 +115,15 @@ def _write(runs, frame: pd.DataFrame, scenario: LECScenario, out: Path, days: in
     for label, r in runs.items():
         if r.messages is not None:  # the MILP alone exchanges no message
             folder.frame(f"messages_{label.replace('+', '_')}.parquet", r.messages)
-    summary = {"scenario": scenario.model_dump(mode="json"), "days": days,
+    summary = {"study": "lec", "kind": "block", "scenario_name": scenario.name,
+               "converged": all(r.twin_converged is not False for r in runs.values()),
+               "scenario": scenario.model_dump(mode="json"), "days": days,
                "table_I": frame.to_dict(),
                "runs": {label: {"objective_eur": r.objective, "solve_s": r.solve_s,
                                 "mip_gap": r.mip_gap, "size": r.size,
                                 "twin_objective_eur": r.twin_objective,
                                 "twin_gap": r.twin_gap, "twin_rounds": r.twin_rounds,
+                                "twin_converged": r.twin_converged,
                                 "balances_kw": balance_residuals(r.hourly)}
                         for label, r in runs.items()}}
     folder.json("summary.json", summary)
@@ -127,5 +132,5 @@ def _write(runs, frame: pd.DataFrame, scenario: LECScenario, out: Path, days: in
         energy_and_heat_balance(r.hourly, folder.path(f"fig04_balance_{slug}.png"))
         if len(r.delays) or label == "TC+JP+aFRR":
             dc_operation(r.hourly, r.delays, folder.path(f"fig05_dc_{slug}.png"))
-    folder.finish(f"dcmarket lec ({days} day(s))", scenario,
+    folder.finish(command, scenario,
                   {f"solve_s_{label}": r.solve_s for label, r in runs.items()})

@@ -19,11 +19,10 @@ from agents.p2p.datacenter import DCSchedule
 from sim.p2p.config import P2PScenario
 from sim.p2p.coordination import CoordinationModel
 from sim.p2p.results import schedules_frame
+from sim.papers import P2P_TABLE_I
 from sim.run_folder import RunFolder
 
 PEAK_HOURS = slice(11, 19)  # hours 11–18, where the paper's grid congests
-PAPER_TABLE_I = {"DC1": (77_750, 90_623), "DC2": (24_503, 32_435), "DC3": (16_508, 28_165),
-                 "DC4": (55_564, 62_904)}
 
 
 @dataclass
@@ -56,8 +55,21 @@ class RunOutcome:
 def run_one(scenario: P2PScenario, trading: bool, bisection: bool = True,
             max_outer: int | None = None) -> RunOutcome:
     tic = time.perf_counter()
+    from sim.progress import bar
+
     model = CoordinationModel(scenario, trading=trading, bisection=bisection)
-    outer = model.run_bilevel(max_outer)
+    cap = max_outer or scenario.bilevel.max_outer
+    desc = f"{'bisection' if bisection else 'plain'} {'with' if trading else 'without'} market"
+    with bar(total=cap, desc=desc, unit="outer") as progress:
+        while not model.bilevel_converged and len(model.outer) < cap:
+            record = model.outer_step()
+            lmps = np.array(list(model.dc_lmps().values()))
+            progress.update()
+            progress.set_postfix_str(
+                f"ΔPg {record.power_residual:.2g} MW, LMP spread "
+                f"{np.max(lmps.max(axis=0) - lmps.min(axis=0)):.1f} $/MWh, "
+                f"{record.inner_rounds} ADMM rounds")
+    outer = pd.DataFrame([r.__dict__ for r in model.outer])
     if trading and model.last_market is not None:
         schedules = model.last_market.schedules
     else:
@@ -70,7 +82,7 @@ def table_one(without: RunOutcome, with_: RunOutcome) -> pd.DataFrame:
     rows = []
     for name in without.profit:
         a, b = without.profit[name], with_.profit[name]
-        paper = PAPER_TABLE_I.get(name, (np.nan, np.nan))
+        paper = P2P_TABLE_I.get(name, (np.nan, np.nan))
         rows.append({"dc": name, "profit_without": a, "profit_with": b,
                      "change_pct": 100 * (b / a - 1), "paper_without": paper[0],
                      "paper_with": paper[1], "paper_change_pct": 100 * (paper[1] / paper[0] - 1)})
@@ -145,7 +157,7 @@ def write_run_folder(out: Path, scenario: P2PScenario, runs: dict[str, RunOutcom
 
 
 def run_case_study(scenario: P2PScenario, out: Path | None = None,
-                   plain_cap: int = 12) -> tuple[str, dict]:
+                   plain_cap: int = 12, command: str = "dcmarket case-study") -> tuple[str, dict]:
     tic = time.perf_counter()
     plain = run_one(scenario, trading=False, bisection=False, max_outer=plain_cap)
     without = run_one(scenario, trading=False)
@@ -157,6 +169,9 @@ def run_case_study(scenario: P2PScenario, out: Path | None = None,
     table = table_one(without, with_)
     inner_ok = bool(with_.outer.inner_converged.all())
     summary = {
+        "study": "p2p",
+        "kind": "case_study",
+        "scenario_name": scenario.name,
         "profit_without": without.profit,
         "profit_with": with_.profit,
         "energy_mwh_without": without.energy_mwh,
@@ -167,6 +182,9 @@ def run_case_study(scenario: P2PScenario, out: Path | None = None,
         "plain_loop_oscillated": bool(plain.model.oscillation_seen
                                       and not plain.model.bilevel_converged),
         "admm_converged_all": inner_ok,
+        "converged": bool(without.model.bilevel_converged and with_.model.bilevel_converged
+                          and inner_ok),
+        "table_I": table.to_dict(orient="records"),
         "lmp_spread_peak_without": without.peak_spread(),
         "lmp_spread_peak_with": with_.peak_spread(),
         "load_shed_mwh": {"without": float(without.model.operator.last.shed.sum()),
@@ -189,12 +207,9 @@ def run_case_study(scenario: P2PScenario, out: Path | None = None,
     if out is not None:
         folder = write_run_folder(out, scenario, {"without": without, "with": with_}, plain,
                                   summary)
-        try:
-            from sim.p2p.plots import case_study_figures
+        from sim.p2p.plots import case_study_figures
 
-            case_study_figures(out, without, with_, plain)
-        except ImportError:  # matplotlib is optional for the numbers
-            pass
-        folder.finish("dcmarket case-study", scenario,
+        case_study_figures(out, without, with_, plain)
+        folder.finish(command, scenario,
                       {key: summary[key] for key in ("wall_s", "grid_s", "market_s", "other_s")})
     return text, summary

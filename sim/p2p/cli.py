@@ -1,38 +1,21 @@
-"""The P2P study's commands: ``dcmarket run`` (market at fixed LMPs),
-``dcmarket messages`` and ``dcmarket case-study`` (paper 000's grid + market).
+"""The P2P study's commands: ``dcmarket run`` on a market at fixed LMPs and
+``dcmarket case-study`` (paper 000's grid + market).
 
 ``run`` prints each DC's profit without and with trading beside the
 centralised twin and, with ``--out DIR``, writes a run folder (resolved
-scenario, tidy results, the message log, summary, manifest).
+scenario, tidy results, the message log, figures, summary, manifest).
+An unconverged market says so first and reports no welfare gap.
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
-from market.messages import write_frame
-from sim.p2p.config import P2PScenario, load_scenario
+from sim.p2p.config import P2PScenario
 from sim.p2p.model import MarketResult, P2PMarketModel, centralised_twin, standalone_schedules
 from sim.p2p.results import schedules_frame
 from sim.run_folder import RunFolder
-from sim.scenario import scenario_path
-
-DEFAULT_SCENARIO = "p2p_4dc_fixed_lmp"
-CASE_SCENARIO = "p2p_ieee30"
-
-
-def add_parsers(sub: argparse._SubParsersAction) -> None:
-    p_msg = sub.add_parser("messages", help="clear the P2P market and write its message log")
-    p_msg.add_argument("--scenario", help=f"scenario name or YAML (default: {DEFAULT_SCENARIO})")
-    p_msg.add_argument("--out", required=True, help=".parquet or .csv")
-    p_msg.add_argument("--max-rounds", type=int, default=None)
-    p_msg.set_defaults(func=run_messages)
-    p_case = sub.add_parser("case-study", help="paper 000 case study: grid + market, Table I")
-    p_case.add_argument("--scenario", help=f"scenario name or YAML (default: {CASE_SCENARIO})")
-    p_case.add_argument("--out", help="write a run folder here")
-    p_case.set_defaults(func=run_case_study_cli)
 
 
 def profit_table(scenario: P2PScenario, alone: dict, result: MarketResult) -> str:
@@ -52,38 +35,63 @@ def profit_table(scenario: P2PScenario, alone: dict, result: MarketResult) -> st
     return "\n".join(lines)
 
 
-def run_market(args: argparse.Namespace) -> int:
+def run_market(scenario: P2PScenario, source: Path, out: Path | None, backend: str | None,
+               max_rounds: int | None, command: str = "dcmarket run") -> int:
     """``dcmarket run`` on a P2P scenario without a grid: the market at fixed LMPs."""
-    path = scenario_path(args.scenario, DEFAULT_SCENARIO)
-    scenario = load_scenario(path)
     tic = time.perf_counter()
-    model = P2PMarketModel(scenario, backend=args.backend)
-    result = model.run(max_rounds=args.max_rounds)
+    model = P2PMarketModel(scenario, backend=backend)
+    result = run_with_progress(model, max_rounds)
     alone = standalone_schedules(model)
     twin, total_revenue = centralised_twin(scenario)
     wall = time.perf_counter() - tic
     welfare_twin = total_revenue - twin.total_cost
     gap = (welfare_twin - result.welfare) / abs(welfare_twin)
-    status = "converged" if result.converged else "NOT CONVERGED (round cap)"
-    print(f"scenario {scenario.name} ({path.name}): {len(scenario.names)} DCs x "
+    last = result.history.iloc[-1]
+    residuals = (f"primal {last.primal_residual:.3g} M req/h (tol {scenario.market.tol_primal:g}), "
+                 f"disagreement {last.dual_disagreement:.3g} $/M req, change "
+                 f"{last.dual_change:.3g} (tol {scenario.market.tol_dual:g})")
+    if not result.converged:
+        print(f"NOT CONVERGED: the ADMM stopped at its cap of {result.rounds} rounds with "
+              f"residuals {residuals}.\nThe numbers below are its last iterate, not a market "
+              "equilibrium; no welfare gap to the optimum is reported.\n")
+    print(f"scenario {scenario.name} ({source.name}): {len(scenario.names)} DCs x "
           f"{scenario.hours} h at fixed LMPs")
+    status = "converged" if result.converged else "NOT CONVERGED (round cap)"
     print(f"dual-consensus ADMM: {status} in {result.rounds} rounds, "
           f"{result.clearing_s:.2f} s, c = {model.penalty:.1f}, backend {model.backend}")
-    last = result.history.iloc[-1]
-    print(f"residuals: primal {last.primal_residual:.3g} M req/h, "
-          f"disagreement {last.dual_disagreement:.3g} $/M req, change {last.dual_change:.3g}")
-    print(f"welfare {result.welfare:,.0f} $ vs centralised twin {welfare_twin:,.0f} $ "
-          f"(gap {100 * gap:.4f} %)\n")
+    print(f"residuals: {residuals}")
+    if result.converged:
+        print(f"welfare {result.welfare:,.0f} $ vs centralised twin {welfare_twin:,.0f} $ "
+              f"(gap {100 * gap:.4f} %)\n")
+    title = "profit by DC" if result.converged else \
+        "profit by DC — NOT CONVERGED, last iterate"
+    print(title)
     print(profit_table(scenario, alone, result))
-    if args.out:
-        write_run(Path(args.out), path, scenario, alone, result, model, gap, wall)
-        print(f"\nrun folder: {args.out}")
+    if out:
+        write_run(out, source, scenario, alone, result, model, gap, wall, command)
+        print(f"\nrun folder: {out}")
     return 0 if result.converged else 3
 
 
+def run_with_progress(model: P2PMarketModel, max_rounds: int | None) -> MarketResult:
+    """``model.run`` with a progress bar of rounds and residuals (on a terminal)."""
+    from sim.progress import bar
+
+    cap = max_rounds or model.scenario.market.max_rounds
+    with bar(total=cap, desc="ADMM", unit="round") as progress:
+        while model.running and model.round < cap:
+            model.step()
+            r = model.history[-1]
+            progress.update()
+            progress.set_postfix_str(f"primal {r.primal_residual:.2g} "
+                                     f"dual {max(r.dual_disagreement, r.dual_change):.2g}")
+    return model.result()
+
+
 def write_run(out: Path, source: Path, scenario: P2PScenario, alone: dict,
-              result: MarketResult, model: P2PMarketModel, gap: float, wall: float) -> None:
-    """Scenario, schedules, trades, residuals, the message log and a summary."""
+              result: MarketResult, model: P2PMarketModel, gap: float, wall: float,
+              command: str) -> None:
+    """Scenario, schedules, trades, residuals, the message log, figures and a summary."""
     folder = RunFolder(out)
     folder.text("scenario.json", scenario.model_dump_json(indent=1))
     folder.frame("schedules_with_market.csv", schedules_frame(result.schedules))
@@ -92,41 +100,41 @@ def write_run(out: Path, source: Path, scenario: P2PScenario, alone: dict,
     folder.frame("admm_residuals.csv", result.history)
     folder.messages(model.bus)
     summary = {
+        "study": "p2p",
+        "kind": "market",
         "scenario": str(source),
+        "scenario_name": scenario.name,
         "converged": result.converged,
         "rounds": result.rounds,
         "clearing_s": result.clearing_s,
         "wall_s": wall,
-        "welfare_gap_rel": gap,
+        "welfare_gap_rel": gap if result.converged else None,
         "profit_without": {n: s.profit for n, s in alone.items()},
         "profit_with": {n: s.profit for n, s in result.schedules.items()},
         "energy_mwh_without": sum(s.energy_mwh for s in alone.values()),
         "energy_mwh_with": sum(s.energy_mwh for s in result.schedules.values()),
+        "tolerances": {"primal": scenario.market.tol_primal, "dual": scenario.market.tol_dual},
     }
     folder.json("summary.json", summary)
-    folder.finish("dcmarket run", scenario, {"wall_s": wall, "clearing_s": result.clearing_s})
+    from sim.p2p.plots import market_figures
+
+    market_figures(out, scenario, result)
+    folder.finish(command, scenario, {"wall_s": wall, "clearing_s": result.clearing_s})
 
 
-def run_messages(args: argparse.Namespace) -> int:
-    """``dcmarket messages``: clear the market and write its message log."""
-    path = scenario_path(args.scenario, DEFAULT_SCENARIO)
-    model = P2PMarketModel(load_scenario(path))
-    model.run(max_rounds=args.max_rounds)
-    write_frame(model.bus.log_frame(), Path(args.out))
-    print(f"{len(model.bus)} messages written to {args.out}")
-    return 0
-
-
-def run_case_study_cli(args: argparse.Namespace) -> int:
+def run_case_study_cli(scenario: P2PScenario, out: Path | None,
+                       command: str = "dcmarket case-study") -> int:
     """``dcmarket case-study``: paper 000's grid + market case study."""
     from sim.p2p.case_study import run_case_study
 
-    path = scenario_path(args.scenario, CASE_SCENARIO)
-    scenario = load_scenario(path)
-    out = Path(args.out) if args.out else None
     print(f"case study {scenario.name}: {len(scenario.names)} DCs on {scenario.grid.network}, "
           "bi-level loop without and with the P2P market ...", flush=True)
-    text, summary = run_case_study(scenario, out)
+    text, summary = run_case_study(scenario, out, command=command)
+    converged = summary["bilevel_converged"] and summary["admm_converged_all"]
+    if not converged:
+        print("NOT CONVERGED: " + ("the bi-level loop hit its outer cap" if not
+              summary["bilevel_converged"] else "the market did not converge in every outer "
+              "iteration") + "; the table below is the last iterate, not an equilibrium.")
     print(text)
     print(f"outer iterations: without {summary['outer_iterations']['without']}, with "
           f"{summary['outer_iterations']['with']}; bi-level converged: "
@@ -135,4 +143,4 @@ def run_case_study_cli(args: argparse.Namespace) -> int:
           f"{summary['admm_converged_all']}; wall {summary['wall_s']:.1f} s")
     if out:
         print(f"run folder: {out}")
-    return 0 if summary["bilevel_converged"] else 3
+    return 0 if converged else 3

@@ -1,4 +1,4 @@
-"""The command line: default run, run folder, message log, bad scenario."""
+"""The command line: every verb, its run folders, its exit codes."""
 
 from __future__ import annotations
 
@@ -20,21 +20,28 @@ def test_run_writes_a_complete_run_folder(tmp_path, capsys):
                  "schedules_with_market.csv", "schedules_alone.csv"):
         assert (tmp_path / "run" / name).exists()
     manifest = json.loads((tmp_path / "run" / MANIFEST).read_text())
-    assert manifest["command"] == "dcmarket run" and "trades.csv" in manifest["files"]
+    assert manifest["command"] == f"dcmarket run --out {tmp_path / 'run'}"
+    assert "trades.csv" in manifest["files"] and "messages.parquet" in manifest["files"]
+    for figure in ("fig_admm_residual.png", "fig_market_prices_trades.png"):
+        assert figure in manifest["files"]
     assert verify_manifest(tmp_path / "run") == []
+    log = read_frame(tmp_path / "run" / "messages.parquet")
+    assert set(log["round"]) == set(range(summary["rounds"] + 1))
 
 
-def test_messages_command(tmp_path):
-    out = tmp_path / "log.parquet"
-    assert main(["messages", "--out", str(out), "--max-rounds", "2"]) == 0
-    log = read_frame(out)
-    assert set(log["round"]) == {0, 1, 2}
+def test_an_unconverged_run_says_so_first_and_reports_no_gap(tmp_path, capsys):
+    assert main(["run", "--max-rounds", "3", "--out", str(tmp_path / "run")]) == 3
+    printed = capsys.readouterr().out
+    assert printed.startswith("NOT CONVERGED")
+    assert "centralised twin" not in printed and "(gap" not in printed
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["converged"] is False and summary["welfare_gap_rel"] is None
 
 
 def test_bad_scenario_is_a_clear_error(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("hours: 24\ndatacenters: []\nlmp: {}\n")
-    assert main(["run", "--scenario", str(bad)]) == 2
+    assert main(["run", str(bad)]) == 2
     assert "bad.yaml" in capsys.readouterr().err
 
 

@@ -1,0 +1,228 @@
+"""The message log as a conversation: filters and a readable rendering.
+
+A log (long form, :mod:`market.messages`) is read back per message and
+printed the way a teacher would read it out::
+
+    step 5 · outer 1 · round 3
+      DC2 → DC1  price_estimate  y $/M req DC1–DC2 h0–23: 1.31 1.31 1.29 … 1.25 (min 1.22, max 1.34)
+
+Long runs of one kind in a step (a thousand users submitting tasks) are cut
+to the first few messages and a count, unless ``full`` is asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from market.messages import read_frame
+
+SHOWN_VALUES = 4  # values of a vector printed before "…"
+SHOWN_PER_KIND = 6  # messages of one kind printed per step before "… and N more"
+
+
+class LogError(ValueError):
+    """A run folder or log file that cannot be read, or a bad filter."""
+
+
+def find_logs(run: str | Path) -> list[Path]:
+    """The message logs of a run folder (``messages*.parquet``), or the file itself."""
+    run = Path(run)
+    if run.is_file():
+        return [run]
+    if not run.is_dir():
+        raise LogError(f"{run}: no such run folder or log file")
+    logs = sorted(run.glob("messages*.parquet")) + sorted(run.glob("messages*.csv"))
+    if not logs:
+        raise LogError(f"{run}: no message log (messages*.parquet) in this folder")
+    return logs
+
+
+def parse_range(text: str | None, what: str) -> tuple[int | None, int | None]:
+    """``"3"`` → (3, 3), ``"3:9"`` → (3, 9), ``":9"`` / ``"3:"`` open-ended."""
+    if text is None:
+        return None, None
+    lo, sep, hi = text.partition(":")
+    try:
+        a = int(lo) if lo.strip() else None
+        b = int(hi) if hi.strip() else None
+    except ValueError as exc:
+        raise LogError(f"--{what} {text!r}: expected N or A:B with integers") from exc
+    return (a, a) if not sep else (a, b)
+
+
+def filter_log(log: pd.DataFrame, agent: str | None = None, kind: str | None = None,
+               rounds: str | None = None, outer: str | None = None,
+               slot: str | None = None, step: str | None = None) -> pd.DataFrame:
+    """Rows of messages sent or received by ``agent``, of ``kind``, within the
+    ranges given for round, outer iteration, slot and step."""
+    keep = pd.Series(True, index=log.index)
+    if agent is not None:
+        agents = set(log.sender.dropna()) | set(log.receiver.dropna())
+        if agent not in agents:
+            raise LogError(f"--agent {agent!r}: no such agent in this log "
+                           f"(agents: {', '.join(sorted(agents)[:12])}"
+                           f"{', …' if len(agents) > 12 else ''})")
+        keep &= (log.sender == agent) | (log.receiver == agent)
+    if kind is not None:
+        kinds = set(log.kind.dropna())
+        if kind not in kinds:
+            raise LogError(f"--kind {kind!r}: no such kind in this log "
+                           f"(kinds: {', '.join(sorted(kinds))})")
+        keep &= log.kind == kind
+    for column, text in (("round", rounds), ("outer", outer), ("slot", slot), ("step", step)):
+        lo, hi = parse_range(text, column)
+        values = log[column].astype("Float64")
+        if lo is not None:
+            keep &= (values >= lo).fillna(False)
+        if hi is not None:
+            keep &= (values <= hi).fillna(False)
+    return log[keep.astype(bool)]
+
+
+def read_log(path: str | Path) -> pd.DataFrame:
+    try:
+        return read_frame(path)
+    except (OSError, ValueError) as exc:
+        raise LogError(f"{path}: cannot read the message log: {exc}") from exc
+
+
+def _number(value: float, integer: bool) -> str:
+    if np.isnan(value):
+        return "free"  # NaN marks an unset entry (e.g. an hour without a box)
+    if integer:
+        return f"{round(value)}"
+    if value != 0 and (abs(value) >= 1e7 or abs(value) < 1e-3):
+        return f"{value:.3g}"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def _series(values: np.ndarray, hours: pd.Series, integer: bool, full: bool) -> str:
+    shown = values if full or values.size <= SHOWN_VALUES + 1 else values[:SHOWN_VALUES]
+    text = " ".join(_number(v, integer) for v in shown)
+    if shown.size < values.size:
+        text += f" … {_number(values[-1], integer)}"
+    span = ""
+    if hours.notna().all() and len(hours):
+        first, last = int(hours.iloc[0]), int(hours.iloc[-1])
+        span = f"h{first}–{last}: " if last != first else f"h{first}: "
+    finite = values[np.isfinite(values)]
+    extremes = (f" (min {_number(finite.min(), integer)}, max {_number(finite.max(), integer)})"
+                if finite.size > 2 and not full and shown.size < values.size else "")
+    return span + text + extremes
+
+
+def _field_parts(rows: pd.DataFrame, full: bool) -> tuple[str | None, list[str]]:
+    """A field as ``(scalar text, [])`` or ``(None, one line per link or series)``."""
+    name, unit = rows.field.iloc[0], rows.unit.iloc[0]
+    integer = bool(rows.value_int.notna().any())
+    unit_text = f" {unit}" if unit and unit != "1" else ""
+    if len(rows) == 1 and pd.isna(rows.hour.iloc[0]) and pd.isna(rows.link.iloc[0]):
+        return f"{name} = {_number(float(rows.value.iloc[0]), integer)}{unit_text}", []
+    if rows.link.notna().any():
+        return None, [f"{name}{unit_text} {link} "
+                      f"{_series(g.value.to_numpy(float), g.hour, integer, full)}"
+                      for link, g in rows.groupby("link", sort=False)]
+    return None, [f"{name}{unit_text} "
+                  f"{_series(rows.value.to_numpy(float), rows.hour, integer, full)}"]
+
+
+def message_lines(rows: pd.DataFrame, full: bool = False) -> list[str]:
+    """One message (its rows of the long-form log): a line, and one more line
+    per vector when it carries more than one."""
+    head = rows.iloc[0]
+    scalars, vectors = [], []
+    for _, g in rows.groupby("field", sort=False):
+        scalar, lines = _field_parts(g, full)
+        if scalar is not None:
+            scalars.append(scalar)
+        vectors += lines
+    first = f"{head.sender} → {head.receiver}  {head.kind}"
+    if len(vectors) <= 1:
+        return [first + "  " + " · ".join(vectors + scalars)]
+    return [first + ("  " + " · ".join(scalars) if scalars else "")] + \
+        ["    " + line for line in vectors]
+
+
+def _payload_text(rows: pd.DataFrame) -> str:
+    parts = [_field_parts(g, False) for _, g in rows.groupby("field", sort=False)]
+    return " · ".join(scalar if scalar is not None else "; ".join(lines)
+                      for scalar, lines in parts)
+
+
+def position_line(row: pd.Series) -> str:
+    parts = [f"step {int(row.step)}"]
+    for column in ("outer", "round", "slot"):
+        value = row[column]
+        if pd.notna(value) and not (column == "round" and pd.notna(row.slot)):
+            parts.append(f"{column} {int(value)}")
+    return " · ".join(parts)
+
+
+def summary_lines(log: pd.DataFrame) -> Iterator[str]:
+    """One line per kind: how many messages, between whom, over which rounds."""
+    for kind, rows in log.groupby("kind", sort=False):
+        heads = rows.drop_duplicates("msg")
+        senders = sorted(set(heads.sender))
+        rounds = heads["round"]
+        span = f"round {rounds.min()}" if rounds.min() == rounds.max() else \
+            f"rounds {rounds.min()}–{rounds.max()}"
+        who = ", ".join(senders[:6]) + (", …" if len(senders) > 6 else "")
+        yield f"  {len(heads):,} {kind} messages from {who}, {span}"
+
+
+def transcript(log: pd.DataFrame, full: bool = False,
+               summarise: frozenset[str] = frozenset()) -> Iterator[str]:
+    """The log as a conversation, step by step (see the module docstring).
+
+    Kinds in ``summarise`` (e.g. the ADMM rounds inside an outer iteration)
+    are counted in one line per kind instead of printed, unless ``full``.
+    """
+    if log.empty:
+        return
+    hidden = log.kind.isin(list(summarise)) if summarise and not full else \
+        pd.Series(False, index=log.index)
+    counted = False
+    for _, step in log.groupby("step", sort=True):
+        inside = hidden.loc[step.index]
+        if inside.any() and not counted:  # where the inner protocol starts
+            counted = True
+            yield from _step_lines(step[~inside], full)
+            yield "inner protocol (counted here; dcmarket messages shows each message):"
+            yield from summary_lines(log[hidden])
+            continue
+        yield from _step_lines(step[~inside], full)
+
+
+def _step_lines(step: pd.DataFrame, full: bool) -> Iterator[str]:
+    """The messages of one step (cut per kind unless ``full``)."""
+    if step.empty:
+        return
+    yield position_line(step.iloc[0])
+    shown: dict[str, int] = {}
+    skipped: dict[str, int] = {}
+    for _, rows in step.groupby("msg", sort=True):
+        kind = str(rows.kind.iloc[0])
+        shown[kind] = shown.get(kind, 0) + 1
+        if not full and shown[kind] > SHOWN_PER_KIND:
+            skipped[kind] = skipped.get(kind, 0) + 1
+            continue
+        for line in message_lines(rows, full):
+            yield "  " + line
+    for kind, more in skipped.items():
+        yield f"  … and {more} more {kind} messages (--full shows all)"
+
+
+def log_table(log: pd.DataFrame) -> pd.DataFrame:
+    """One row per message with its fields as compact text (``--format table``)."""
+    rows = []
+    for _, message in log.groupby("msg", sort=True):
+        head = message.iloc[0]
+        rows.append({"step": head.step, "outer": head.outer, "round": head["round"],
+                     "slot": head.slot, "sender": head.sender, "receiver": head.receiver,
+                     "kind": head.kind,
+                     "payload": _payload_text(message)})
+    return pd.DataFrame(rows)

@@ -1,0 +1,206 @@
+"""The teaching verbs: scenarios, validate, --set, step (every protocol),
+messages (filters, formats), report; exit codes 0 / 2 / 3; a fast --help."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from market.messages import read_frame
+from sim.cli import cli, main
+from sim.scenario import shipped_scenarios
+
+
+@pytest.fixture(scope="module")
+def market_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("cli") / "market"
+    assert main(["run", "p2p_4dc_fixed_lmp", "--out", str(out)]) == 0
+    return out
+
+
+def test_help_answers_fast_because_solvers_load_lazily():
+    code = ("import sys, time; t = time.perf_counter(); from sim.cli import main; "
+            "main(['--help']); heavy = [m for m in ('cvxpy', 'pandapower', 'torch', "
+            "'highspy', 'mesa') if m in sys.modules]; "
+            "print('HEAVY', heavy, time.perf_counter() - t)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    line = done.stdout.strip().splitlines()[-1]
+    assert line.startswith("HEAVY []"), line  # nothing heavy imported for --help
+    tic = time.perf_counter()
+    for verb in ("run", "step", "messages", "report", "validate", "scenarios", "lec"):
+        assert main([verb, "--help"]) == 0
+    assert time.perf_counter() - tic < 5
+
+
+def test_scenarios_lists_every_shipped_scenario_with_its_study(capsys):
+    assert main(["scenarios"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    listed = {line.split()[0]: line.split()[1] for line in lines[1:]}
+    assert set(listed) == set(shipped_scenarios())
+    assert listed["p2p_ieee30"] == "p2p" and listed["dr_2000hosts"] == "dr"
+    assert listed["lec_10households"] == "lec"
+
+
+def test_validate_solves_nothing_and_names_a_bad_field(capsys):
+    assert main(["validate", "p2p_ieee30"]) == 0
+    assert "valid p2p scenario" in capsys.readouterr().out
+    assert main(["validate", "dr_2000hosts", "--set", "auction.bogus=1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "auction.bogus" in err
+
+
+@pytest.mark.parametrize("setting, named", [
+    ("market.nope.x=1", "market.nope: no such field"),
+    ("datacenters.DC9.servers=3", "no item named 'DC9'"),
+    ("no_equals_sign", "expected key=value"),
+    ("hours.x=1", "hours has no fields"),
+])
+def test_bad_settings_are_named(setting, named, capsys):
+    assert main(["validate", "p2p_4dc_fixed_lmp", "--set", setting]) == 2
+    assert named in capsys.readouterr().err
+
+
+def test_set_changes_the_run(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", "p2p_4dc_fixed_lmp", "--set", "market.penalty=300",
+                 "--set", "datacenters.DC1.servers=95000", "--out", str(out)]) in (0, 3)
+    scenario = json.loads((out / "scenario.json").read_text())
+    assert scenario["market"]["penalty"] == 300
+    assert scenario["datacenters"][0]["servers"] == 95000
+    penalties = read_frame(out / "messages.parquet").query("kind == 'penalty'")
+    assert set(penalties.value) == {300.0}
+
+
+def test_bad_flags_exit_2(capsys):
+    assert main(["run", "--max-rounds", "0"]) == 2
+    assert main(["step", "p2p_4dc_fixed_lmp", "--until", "-1"]) == 2
+    assert main(["messages", "/no/such/run"]) == 2
+
+
+def test_step_batch_prints_the_conversation_and_keeps_what_ran(tmp_path):
+    out = tmp_path / "steps"
+    result = CliRunner().invoke(cli, ["step", "p2p_4dc_fixed_lmp", "--until", "2", "--batch",
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "step 2 · round 1" in text and "step 3 · round 2" in text
+    assert "DC1 → DC2  price_estimate  y $/M req DC1–DC2 h0–23:" in text
+    assert "round 2: primal residual" in text and "stopped before the end" in text
+    log = read_frame(out / "messages.parquet")
+    assert log["round"].max() == 2  # exactly what ran, nothing more
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["steps"] == 2 and summary["finished"] is False
+
+
+def test_step_interactive_enter_number_and_quit():
+    keys = "\n3\nq\n"  # one step, three steps, quit
+    result = CliRunner().invoke(cli, ["step", "p2p_4dc_fixed_lmp", "--interactive",
+                                      "--quiet-messages"], input=keys)
+    assert result.exit_code == 0, result.output
+    rounds = [line for line in result.output.splitlines() if "primal residual" in line]
+    assert len(rounds) == 4 and "round 4:" in rounds[-1]
+
+
+def test_step_continue_runs_to_convergence_with_exit_0():
+    result = CliRunner().invoke(cli, ["step", "p2p_4dc_fixed_lmp", "--interactive",
+                                      "--quiet-messages"], input="c\n")
+    assert result.exit_code == 0, result.output
+    assert "converged after" in result.output.splitlines()[-1]
+
+
+def test_step_to_the_cap_without_converging_exits_3():
+    result = CliRunner().invoke(cli, ["step", "p2p_4dc_fixed_lmp", "--batch", "--max-rounds",
+                                      "3", "--quiet-messages"])
+    assert result.exit_code == 3
+    assert "NOT CONVERGED" in result.output
+
+
+def test_step_through_the_bilevel_loop_one_outer_iteration():
+    result = CliRunner().invoke(cli, ["step", "p2p_ieee30", "--until", "1", "--batch"])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "one step = one outer iteration" in text
+    assert "GridOperator → DC3  lmp  lmp $/MWh h0–23:" in text
+    assert "price_estimate messages from DC1, DC2, DC3, DC4, rounds 1–" in text
+    assert "GridOperator → market  outer_report" in text
+    assert "outer 1: power residual" in text
+
+
+def test_step_through_the_dr_day_slot_by_slot():
+    result = CliRunner().invoke(cli, ["step", "dr_2000hosts", "--until", "2", "--batch"])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "one step = one slot" in text and "step 2 · slot 0" in text
+    assert "user01 → DC  submit_tasks  slot = 0 · interactive =" in text
+    assert "slot 1 (OP): power" in text
+
+
+def test_step_through_the_community_twin_to_its_commitment():
+    result = CliRunner().invoke(cli, ["step", "lec_10households", "--option", "NC", "--batch",
+                                      "--quiet-messages"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(line.startswith("committed after") for line in lines)
+    assert "converged after" in lines[-1]
+    bad = CliRunner().invoke(cli, ["step", "lec_10households", "--option", "XX", "--batch"])
+    assert bad.exit_code != 0
+
+
+def test_messages_filters_and_formats(market_run, capsys):
+    assert main(["messages", str(market_run), "--agent", "DC2", "--kind", "price_estimate",
+                 "--round", "3:4"]) == 0
+    text = capsys.readouterr().out
+    assert "step 4 · round 3" in text and "step 5 · round 4" in text and "round 5" not in text
+    assert all("DC2" in line for line in text.splitlines() if "→" in line)
+    assert main(["messages", str(market_run), "--kind", "penalty", "--format", "csv"]) == 0
+    csv = capsys.readouterr().out.splitlines()
+    assert csv[0].startswith("step,msg,outer,round,slot,sender,receiver,kind,field,unit")
+    assert len(csv) == 1 + 4  # one value to each of four DCs
+    assert main(["messages", str(market_run), "--kind", "penalty", "--format", "json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {r["receiver"] for r in rows} == {"DC1", "DC2", "DC3", "DC4"}
+    assert main(["messages", str(market_run), "--round", "1", "--format", "table"]) == 0
+    table = capsys.readouterr().out
+    assert "price_estimate" in table and "round_report" in table
+
+
+@pytest.mark.parametrize("flags, named", [
+    (["--agent", "DC9"], "no such agent"), (["--kind", "gossip"], "no such kind"),
+    (["--round", "x:y"], "expected N or A:B"), (["--log", "nope.parquet"], "not in"),
+])
+def test_messages_bad_filters_exit_2(market_run, flags, named, capsys):
+    assert main(["messages", str(market_run), *flags]) == 2
+    assert named in capsys.readouterr().err
+
+
+def test_report_is_self_contained_html_with_the_figures(market_run, tmp_path):
+    target = tmp_path / "report.html"
+    assert main(["report", str(market_run), "--out", str(target)]) == 0
+    page = target.read_text()
+    assert page.startswith("<!doctype html>") and "Converged." in page
+    figures = sorted(p.name for p in market_run.glob("*.png"))
+    assert figures and page.count("data:image/png;base64,") == len(figures)
+    assert "price_estimate" in page  # the message traffic table
+    assert "src=\"http" not in page  # nothing fetched from elsewhere
+
+
+def test_report_of_an_unconverged_run_says_so_first(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", "--max-rounds", "2", "--out", str(out)]) == 3
+    assert main(["report", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    body = page.split("<body>", 1)[1]
+    assert body.index("NOT CONVERGED") < body.index("<h2>Summary")
+    assert "Welfare gap" not in page
+
+
+def test_report_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    assert "not a finished run folder" in capsys.readouterr().err
