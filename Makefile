@@ -4,21 +4,29 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench dashboard notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[dev,lstm]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,lstm,dashboard]"
 	touch $(STAMP)
 
+NB_STAMP := $(VENV)/.notebooks
+
+$(NB_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,lstm,dashboard,notebooks]"
+	touch $(NB_STAMP)
+
 run: $(STAMP)
-	$(BIN)/dcmarket run
+	$(BIN)/dcmarket run --out runs/p2p_4dc_fixed_lmp
 	$(BIN)/dcmarket case-study --out runs/p2p_ieee30
 	$(BIN)/dcmarket dr --out runs/dr_2000hosts
 	$(BIN)/dcmarket lec --out runs/lec_10households
+	for r in p2p_4dc_fixed_lmp p2p_ieee30 dr_2000hosts lec_10households; do \
+	  $(BIN)/dcmarket report runs/$$r || exit $$?; done
 
 test: $(STAMP)
 	$(BIN)/ruff check agents market grid sim tests benchmarks
@@ -29,6 +37,14 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/admm_clearing.py
+
+# The live dashboard on http://localhost:8765 (step / play / reset, scenario picker).
+dashboard: $(STAMP)
+	$(BIN)/solara run sim/dashboard/app.py --production
+
+# The teaching notebooks in JupyterLab.
+notebooks: $(NB_STAMP)
+	$(BIN)/jupyter lab notebooks/
 
 clean:
 	rm -rf $(VENV) build *.egg-info

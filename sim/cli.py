@@ -74,7 +74,7 @@ def _command() -> str:
 
 def _load(scenario: str | None, settings: tuple[str, ...], default: str | None = None,
           study: str | None = None):
-    from sim.scenario import load_any
+    from sim.studies import load_any
 
     return load_any(scenario, settings, default, study)
 

@@ -170,37 +170,3 @@ def _list_index(items: list, part: str, where: str) -> int:
         return int(part)
     raise ScenarioError(f"{where}: no item named {part!r} (names: {names}) "
                         f"and no index {part} in a list of {len(items)}")
-
-
-def load_any(given: str | Path | None, settings: list[str] | tuple[str, ...] = (),
-             default: str | None = None, study: str | None = None
-             ) -> tuple[str, BaseModel, Path]:
-    """``(study, validated scenario, path)`` for any study's scenario, by name or
-    path, with ``--set`` overrides applied before validation.  ``study``, when
-    given (a study's own command), is what the file must be, or is taken to be
-    when the file does not say."""
-    path = scenario_path(given, default)
-    raw = read_yaml(path)
-    if study is None:
-        study = study_of(raw, str(path))
-    elif isinstance(raw, dict) and raw.get("study", study) != study:
-        raise ScenarioError(f"{path}: a {raw['study']} scenario, not a {study} one "
-                            "(dcmarket run takes any study)")
-    raw = apply_settings(raw, settings, str(path))
-    source = str(path) + (" (with --set)" if settings else "")
-    if study == "p2p":
-        from sim.p2p.config import parse_scenario
-        from sim.p2p.resolve import resolve_sources
-
-        try:
-            raw = resolve_sources(raw)
-        except (KeyError, ValueError, FileNotFoundError) as exc:
-            raise ScenarioError(f"{source}: {exc}") from exc
-        return study, parse_scenario(raw, source), path
-    if study == "lec":
-        from sim.lec.config import parse_lec_scenario
-
-        return study, parse_lec_scenario(raw, source), path
-    from sim.dr.config import parse_dr_scenario
-
-    return study, parse_dr_scenario(raw, source), path

@@ -98,14 +98,15 @@ class MarketStepper(Stepper):
 class BilevelStepper(Stepper):
     """The grid + market loop: one step = one outer iteration (paper 000, (49)–(54))."""
 
-    def __init__(self, scenario: BaseModel, max_outer: int | None = None) -> None:
+    def __init__(self, scenario: BaseModel, max_outer: int | None = None,
+                 bisection: bool | None = None) -> None:
         from market.protocols import MARKET_OFFER, PENALTY, PRICE_ESTIMATE, ROUND_REPORT
         from sim.p2p.coordination import CoordinationModel
 
         super().__init__("p2p", "outer iteration", scenario,
                          summarised=frozenset({PRICE_ESTIMATE, ROUND_REPORT, MARKET_OFFER,
                                                PENALTY}))
-        self.model = CoordinationModel(scenario, trading=True)
+        self.model = CoordinationModel(scenario, trading=True, bisection=bisection)
         self.bus = self.model.bus
         self.cap = max_outer or scenario.bilevel.max_outer
 
@@ -232,13 +233,14 @@ class TwinStepper(Stepper):
 
 
 def stepper_for(study: str, scenario: BaseModel, *, max_rounds: int | None = None,
-                strategy: str = "OP", option: str | None = None) -> Stepper:
-    """The stepper of a scenario's protocol: the market alone or with its grid,
-    the DR day, the community's twin."""
+                strategy: str = "OP", option: str | None = None,
+                bisection: bool | None = None) -> Stepper:
+    """The stepper of a scenario's protocol: the market alone or with its grid
+    (``bisection`` False runs the plain loop), the DR day, the community's twin."""
     if study == "p2p":
         if scenario.grid is None:
             return MarketStepper(scenario, max_rounds)
-        return BilevelStepper(scenario, max_rounds)
+        return BilevelStepper(scenario, max_rounds, bisection)
     if study == "dr":
         return DRStepper(scenario, strategy)
     return TwinStepper(scenario, option)

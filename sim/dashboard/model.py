@@ -1,0 +1,43 @@
+"""The Mesa model the dashboard drives: one shipped scenario's protocol,
+stepped by the same :mod:`sim.stepping` steppers as ``dcmarket step``.
+
+SolaraViz rebuilds the model from keyword parameters on Reset, so the
+scenario is picked by name; everything the panels draw comes from the
+stepper's public record (residual history, the message log, the grid
+operator's posted prices), never from an agent's private state.
+"""
+
+from __future__ import annotations
+
+import mesa
+
+from sim.scenario import shipped_scenarios
+from sim.stepping import Stepper, stepper_for
+from sim.studies import load_any
+
+DEFAULT = "p2p_4dc_fixed_lmp"
+
+
+class DashboardModel(mesa.Model):
+    """One scenario's protocol; ``step()`` = one step of its stepper."""
+
+    def __init__(self, scenario: str = DEFAULT, bisection: bool = True, strategy: str = "OP",
+                 seed: int | None = None) -> None:
+        super().__init__(seed=seed)
+        if scenario not in shipped_scenarios():
+            raise ValueError(f"unknown scenario {scenario!r} (shipped: "
+                             f"{', '.join(shipped_scenarios())})")
+        study, parsed, _ = load_any(scenario)
+        self.scenario_name = scenario
+        self.study = study
+        self.stepper: Stepper = stepper_for(study, parsed, strategy=strategy,
+                                            bisection=bisection)
+        self.status = f"ready: press Step for the first {self.stepper.unit}"
+
+    def step(self) -> None:
+        if self.stepper.done:
+            self.running = False
+            return
+        self.stepper.step()
+        self.status = self.stepper.status()
+        self.running = not self.stepper.done

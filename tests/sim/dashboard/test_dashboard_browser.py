@@ -1,0 +1,170 @@
+"""The live dashboard, end to end in a real headless Chromium.
+
+It starts ``solara run sim/dashboard/app.py`` on a free local port, loads the
+page, presses Step, plays and pauses, switches scenario and resets, and keeps
+a screenshot in ``test-artifacts/``.  Without a browser (Debian's
+``chromium`` and ``chromium-driver``) the test is skipped with one line,
+except where ``DCMARKET_REQUIRE_BROWSER=1`` (CI sets it): there it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+def _browser_or_skip() -> None:
+    missing = [p for p in (CHROMIUM, DRIVER) if not Path(p).exists()]
+    if not missing:
+        return
+    reason = f"no headless browser ({', '.join(missing)} missing: apt-get install chromium " \
+             "chromium-driver)"
+    if os.environ.get("DCMARKET_REQUIRE_BROWSER") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    _browser_or_skip()
+    pytest.importorskip("solara", reason="the dashboard extra is not installed")
+    port = _free_port()
+    solara = Path(sys.executable).with_name("solara")
+    log = open(ARTIFACTS.mkdir(exist_ok=True) or ARTIFACTS / "dashboard_server.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [str(solara), "run", str(ROOT / "sim" / "dashboard" / "app.py"), "--port", str(port),
+         "--host", "127.0.0.1", "--production", "--no-open"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        process.kill()
+        pytest.fail(f"the dashboard did not start; see {ARTIFACTS / 'dashboard_server.log'}")
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--window-size=1400,1100"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def _text(driver) -> str:
+    from selenium.webdriver.common.by import By
+
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
+def _wait_for(driver, pattern: str, timeout: float = 90) -> re.Match:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        found = re.search(pattern, _text(driver))
+        if found:
+            return found
+        time.sleep(0.3)
+    raise AssertionError(f"page never showed {pattern!r}; it shows:\n{_text(driver)[:1500]}")
+
+
+def _button(driver, label: str):
+    from selenium.webdriver.common.by import By
+
+    for button in driver.find_elements(By.TAG_NAME, "button"):
+        if button.text.strip().lower() == label.lower():
+            return button
+    raise AssertionError(f"no {label!r} button")
+
+
+def _images(driver) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    return [img.get_attribute("src") for img in driver.find_elements(By.TAG_NAME, "img")
+            if (img.get_attribute("src") or "").startswith(("blob:", "data:image"))]
+
+
+def test_step_play_and_reset_in_a_real_browser(server, browser):
+    browser.get(server)
+    _wait_for(browser, r"Step counter: 0 ADMM round")
+    before = _images(browser)
+    assert before, "no figure on the page"
+    for k in (1, 2, 3):
+        _button(browser, "Step").click()
+        _wait_for(browser, rf"Step counter: {k} ADMM round")
+    _wait_for(browser, r"round 3: primal residual")
+    after = _images(browser)
+    assert after and after[0] != before[0], "the residual plot did not change"
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "dashboard_after_3_steps.png"))
+
+    _button(browser, "▶").click()
+    time.sleep(3)
+    _button(browser, "❚❚").click()
+    played = int(_wait_for(browser, r"Step counter: (\d+) ADMM round").group(1))
+    assert played > 3, "play did not advance the market"
+
+    _button(browser, "Reset").click()
+    _wait_for(browser, r"Step counter: 0 ADMM round")
+    browser.save_screenshot(str(ARTIFACTS / "dashboard_after_reset.png"))
+
+
+def test_scenario_picker_loads_the_dr_day_and_its_auction(server, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(server)
+    _wait_for(browser, r"Step counter: 0 ADMM round")
+    picker = next(e for e in browser.find_elements(By.CSS_SELECTOR, ".v-select")
+                  if "p2p_4dc_fixed_lmp" in e.text)
+    picker.click()
+    _wait_for(browser, r"dr_2000hosts")
+    option = next(e for e in browser.find_elements(
+        By.XPATH, "//*[normalize-space(text())='dr_2000hosts']") if e.is_displayed())
+    option.click()
+    _button(browser, "Reset").click()
+    _wait_for(browser, r"dr_2000hosts \(dr\)")
+    _wait_for(browser, r"Step counter: 0 slot")
+    auctions = 0
+    for k in range(1, 13):
+        _button(browser, "Step").click()
+        _wait_for(browser, rf"Step counter: {k} slot")
+        auctions += "the reverse auction" in _text(browser)
+    assert auctions, "no slot of the morning held a reverse auction"
+    browser.save_screenshot(str(ARTIFACTS / "dashboard_dr_day.png"))
