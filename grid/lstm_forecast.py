@@ -19,6 +19,7 @@ CPU build 2.13.0).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -68,6 +69,8 @@ class LSTMForecaster:
     batch_size: int = 32
     name: str = "lstm"
     losses: list[float] = field(default_factory=list)
+    #: called after each epoch with (epoch, mean training loss), e.g. a progress bar
+    on_epoch: Callable[[int, float], None] | None = None
     _model: object | None = None
     _scale: tuple[float, float] = (0.0, 1.0)
     _last_day: np.ndarray | None = None
@@ -93,7 +96,7 @@ class LSTMForecaster:
         loss_fn = nn.MSELoss()
         order = torch.Generator().manual_seed(self.seed)
         self.losses = []
-        for _ in range(self.epochs):
+        for epoch in range(self.epochs):
             epoch_loss = 0.0
             for batch in torch.randperm(len(inputs), generator=order).split(self.batch_size):
                 optimiser.zero_grad()
@@ -102,6 +105,8 @@ class LSTMForecaster:
                 optimiser.step()
                 epoch_loss += float(loss.detach()) * len(batch)
             self.losses.append(epoch_loss / len(inputs))
+            if self.on_epoch is not None:
+                self.on_epoch(epoch + 1, self.losses[-1])
         self._model = model
         self._last_day = features[-HOURS:].copy()
         return self

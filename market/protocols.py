@@ -116,14 +116,14 @@ DEMAND_RESPONSE = Protocol("demand_response", (
     MessageKind(SUBMIT_TASKS, (SLOT, *(Field(k, "tasks", integer=True)
                                      for k in ("interactive", "sensitive", "insensitive"))),
                 "user → DC: the slot's tasks by type"),
-    MessageKind(DR_CALL, (SLOT, Field("resume_slot", "slot", integer=True)),
+    MessageKind(DR_CALL, (SLOT, Field("resume_slot", "", integer=True)),
                 "DC → user: call for bids"),
     MessageKind(BID, (SLOT, Field("n_sensitive", "tasks", integer=True),
                      Field("n_insensitive", "tasks", integer=True), Field("fee_eur", "€")),
                 "user → DC: ⟨n_u(t), c_u(t)⟩, tasks it lets the DC postpone and its fee"),
-    MessageKind(AWARD, (SLOT, Field("won", "yes=1", integer=True),
+    MessageKind(AWARD, (SLOT, Field("won", "", integer=True),
                        Field("n_tasks", "tasks", integer=True), Field("payment_eur", "€"),
-                       Field("resume_slot", "slot", integer=True)),
+                       Field("resume_slot", "", integer=True)),
                 "DC → user: the auction's outcome for this bidder"),
 ))
 

@@ -129,10 +129,20 @@ def summarise(models: dict[str, DRModel], event_hours: list[int]) -> pd.DataFram
 def train_forecast(scenario: DRScenario, method: str, training_days: int,
                    history: np.ndarray, actual: np.ndarray) -> ForecastRun:
     """Fit ``method`` on the last ``training_days`` days of ``history``; predict the day."""
+    from sim.progress import bar
+
     start = time.perf_counter()
     forecaster = make_forecaster(method, seed=scenario.seed, epochs=scenario.forecast.lstm_epochs,
                                  actual=actual)
-    forecast = forecaster.fit(history[-training_days:]).predict()
+    with bar(total=getattr(forecaster, "epochs", None), desc=f"{method} k={training_days}",
+             unit="epoch") as progress:
+        if hasattr(forecaster, "on_epoch"):
+            def show(epoch: int, loss: float) -> None:
+                progress.update()
+                progress.set_postfix_str(f"loss {loss:.4f}")
+
+            forecaster.on_epoch = show
+        forecast = forecaster.fit(history[-training_days:]).predict()
     seconds = time.perf_counter() - start
     return ForecastRun(method, training_days, forecast, mape(forecast, actual),
                        peak_hours(forecast, scenario.program.n_events).tolist(), seconds)
