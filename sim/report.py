@@ -79,8 +79,11 @@ def _case_study(summary: dict[str, Any], folder: Path) -> list[str]:
     parts = []
     if rows:
         frame = pd.DataFrame(rows)
-        parts.append("<h3>Table I, ours beside the paper's</h3>")
-        parts.append(_table(frame))
+        formatters = {c: ("{:.1f}" if "pct" in c else "{:,.0f}").format
+                      for c in frame.columns if c != "dc"}
+        parts.append("<h3>Table I, ours beside the paper's (profit $, change %)</h3>")
+        parts.append(frame.to_html(index=False, border=0, classes="t", na_rep="—",
+                                   formatters=formatters))
     before, after = summary["energy_mwh_without"], summary["energy_mwh_with"]
     parts.append(f"<p>Outer iterations: without the market {summary['outer_iterations']['without']}"
                  f", with it {summary['outer_iterations']['with']} (paper: "

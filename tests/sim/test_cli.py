@@ -60,6 +60,9 @@ def test_dr_command_writes_frames_messages_and_figures(tmp_path, capsys):
     assert manifest["seeds"]["seed"] == summary["scenario"]["seed"]
     assert "fig05_tasks_per_slot.png" in manifest["files"] and verify_manifest(out) == []
     assert {"dr_call", "bid", "award", "metered_power", "dr_reward"} <= set(log["kind"])
+    assert main(["report", str(out), "--out", str(tmp_path / "report.html")]) == 0
+    page = (tmp_path / "report.html").read_text()
+    assert "Actual DR event hours" in page and "lowest operating cost" in page
 
 
 def test_dr_bad_scenario_is_a_clear_error(tmp_path, capsys):

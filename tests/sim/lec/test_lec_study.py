@@ -207,6 +207,10 @@ def test_a_day_with_the_twin_writes_its_message_log(scenario, tmp_path):
     bids = log[log.kind == "exchange_bid"]
     assert set(bids.sender) == houses and set(bids.receiver) == {EOA}
     assert verify_manifest(out) == []
+    assert main(["report", str(out), "--out", str(tmp_path / "report.html")]) == 0
+    page = (tmp_path / "report.html").read_text()
+    assert "Centralised MILP and decentralised twin" in page and "Converged." in page
+    assert "data:image/png;base64," in page
 
 
 def test_bad_households_are_named_before_solving(scenario):

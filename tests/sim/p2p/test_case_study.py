@@ -58,6 +58,19 @@ def test_run_folder_is_complete(case):
                  "fig_lmp_dc_buses.png", "fig_bilevel_residual.png",
                  "fig_grid_power_trajectory.png", "fig_admm_residual.png"):
         assert (out / name).exists(), name
+
+
+def test_report_shows_table_I_beside_the_papers_without_solving(case, tmp_path):
+    from sim.papers import P2P_TABLE_I
+    from sim.report import write_report
+
+    _, _, summary, out = case
+    page = write_report(out, tmp_path / "report.html").read_text()
+    assert "Converged." in page and page.count("data:image/png;base64,") == len(
+        list(out.glob("*.png")))
+    assert f"{P2P_TABLE_I['DC3'][1]:,}" in page  # the paper's number, beside ours
+    assert f"{summary['profit_with']['DC3']:,.0f}" in page
+    assert "messages_with.parquet" in page
     resolved = json.loads((out / "scenario_resolved.json").read_text())
     assert "TMY3" in resolved["sources"]["weather"]
     assert len(resolved["grid"]["renewables"][0]["available_mw"]) == scenario.hours
