@@ -58,9 +58,12 @@ def test_run_folder_is_complete(case):
                  "fig_lmp_dc_buses.png", "fig_bilevel_residual.png",
                  "fig_grid_power_trajectory.png", "fig_admm_residual.png"):
         assert (out / name).exists(), name
+    resolved = json.loads((out / "scenario_resolved.json").read_text())
+    assert "TMY3" in resolved["sources"]["weather"]
+    assert len(resolved["grid"]["renewables"][0]["available_mw"]) == scenario.hours
 
 
-def test_report_shows_table_I_beside_the_papers_without_solving(case, tmp_path):
+def test_report_shows_table_one_beside_the_papers_without_solving(case, tmp_path):
     from sim.papers import P2P_TABLE_I
     from sim.report import write_report
 
@@ -71,6 +74,3 @@ def test_report_shows_table_I_beside_the_papers_without_solving(case, tmp_path):
     assert f"{P2P_TABLE_I['DC3'][1]:,}" in page  # the paper's number, beside ours
     assert f"{summary['profit_with']['DC3']:,.0f}" in page
     assert "messages_with.parquet" in page
-    resolved = json.loads((out / "scenario_resolved.json").read_text())
-    assert "TMY3" in resolved["sources"]["weather"]
-    assert len(resolved["grid"]["renewables"][0]["available_mw"]) == scenario.hours
