@@ -47,6 +47,10 @@ def Residuals(model: DashboardModel):  # noqa: N802
         ax.step(history.slot, history.power_mw, where="post", label="DC power (MW)")
         ax.step(history.slot, history.reference_mw, where="post", ls="--",
                 label="reference (MW)")
+        share = model.stepper.scenario.program.requested_share
+        events = history[history.dr_event > 0]
+        ax.hlines(events.reference_mw * (1 - share), events.slot, events.slot + 1,
+                  colors="red", label="requested in an event (MW)")
         for t in history.slot[history.dr_event > 0]:
             ax.axvspan(t, t + 1, color="orange", alpha=0.25)
         ax.set_xlabel("slot (orange: DR event)")
