@@ -9,7 +9,8 @@ field's constraint is read from its type.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -21,12 +22,27 @@ Efficiency = Annotated[float, Field(gt=0.0, le=1.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 #: a quantity that may be zero but not negative (a cost, an energy)
 NonNegative = Annotated[float, Field(ge=0.0)]
+#: an outdoor air temperature, °C: the range of recorded weather on Earth
+OutdoorC = Annotated[float, Field(ge=-90.0, le=60.0)]
+#: a room temperature (a data hall, a home), °C: what people or servers can stand
+IndoorC = Annotated[float, Field(ge=0.0, le=50.0)]
 
 
 class StrictSpec(BaseModel):
-    """Frozen, no extra fields: the base of every spec and scenario section."""
+    """Frozen, no extra fields, finite numbers only: the base of every spec and
+    scenario section.  A copy with changes is validated again (``model_copy``
+    re-runs every check), so no path leads around validation."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
+                              revalidate_instances="always")
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None,
+                   deep: bool = False) -> Self:
+        """A validated copy: ``update`` goes through every field check and validator."""
+        if not update:
+            return super().model_copy(deep=deep)
+        data = {name: getattr(self, name) for name in type(self).model_fields}
+        return type(self).model_validate({**data, **update})
 
 
 class Interval(StrictSpec):

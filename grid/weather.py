@@ -16,6 +16,7 @@ Greensboro NC).  From one day of it:
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 
@@ -39,6 +40,28 @@ class WeatherDay:
         return self.frame["temp_air"].to_numpy(float)
 
 
+def tmy3_files() -> list[str]:
+    """The TMY3 files pvlib ships (what a scenario's weather file may name)."""
+    import pvlib
+
+    folder = os.path.join(os.path.dirname(pvlib.__file__), "data")
+    return sorted(f for f in os.listdir(folder) if f.endswith("TYA.CSV"))
+
+
+def turbine_types() -> list[str]:
+    """The turbine types with a power curve in windpowerlib's data."""
+    return sorted(_power_curves().index)
+
+
+def _power_curves() -> pd.DataFrame:
+    import windpowerlib
+
+    path = os.path.join(os.path.dirname(windpowerlib.__file__), "data",
+                        "default_turbine_data", "power_curves.csv")
+    return pd.read_csv(path, index_col=0)
+
+
+@functools.lru_cache(maxsize=4)
 def _read_tmy3(file: str) -> tuple[pd.DataFrame, dict]:
     import pvlib
 
@@ -108,13 +131,10 @@ def wind_output_mw(
     weather: WeatherDay, rating_mw: float, turbine: str = "E-126/4200", hub_height_m: float = 135.0
 ) -> np.ndarray:
     """Wind farm output (MW): Hellman law to hub height, windpowerlib power curve."""
-    import windpowerlib
     from windpowerlib.power_output import power_curve
     from windpowerlib.wind_speed import hellman
 
-    path = os.path.join(os.path.dirname(windpowerlib.__file__), "data",
-                        "default_turbine_data", "power_curves.csv")
-    curves = pd.read_csv(path, index_col=0)
+    curves = _power_curves()
     if turbine not in curves.index:
         raise ValueError(f"turbine {turbine!r} has no power curve in windpowerlib's data")
     curve = curves.loc[turbine].dropna()

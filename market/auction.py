@@ -121,6 +121,13 @@ class WinnerSelection:
     """``S(x)`` and its constraints for a set of bids; evaluates whole populations at once."""
 
     def __init__(self, context: AuctionContext, bids: list[Bid]) -> None:
+        for bid in bids:  # what the API is handed is checked as the users' messages are
+            if not np.isfinite(bid.fee_eur) or bid.fee_eur < 0:
+                raise BidError(f"bid of user {bid.user!r}: fee_eur must be a finite number "
+                               f"≥ 0, got {bid.fee_eur}")
+            if bid.n_sensitive < 0 or bid.n_insensitive < 0:
+                raise BidError(f"bid of user {bid.user!r}: task counts must be ≥ 0, got "
+                               f"{bid.n_sensitive}, {bid.n_insensitive}")
         self.context = context
         self.bids = bids
         self.n = np.array([b.n_tasks for b in bids], dtype=np.int64)

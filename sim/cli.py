@@ -1,7 +1,8 @@
 """The ``dcmarket`` command: every study, one set of verbs.
 
 Exit codes: 0 done (and converged), 2 bad input (one line naming the file,
-field or option), 3 not converged (the run says so first).  Heavy modules
+field or option), 3 not converged (the run says so first), 4 a run folder
+that ``verify`` finds incomplete or changed.  Heavy modules
 (solvers, pandapower, torch) are imported only by the verb that needs them,
 so ``--help`` answers at once.
 """
@@ -15,7 +16,7 @@ from typing import Any
 
 import click
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_NOT_CONVERGED = 0, 2, 3
+EXIT_OK, EXIT_BAD_INPUT, EXIT_NOT_CONVERGED, EXIT_TAMPERED = 0, 2, 3, 4
 DEFAULT_SCENARIO = "p2p_4dc_fixed_lmp"
 
 #: Exceptions that mean "bad input": (module, class); checked only if loaded.
@@ -72,6 +73,12 @@ def _command() -> str:
     return shlex.join(["dcmarket", *_ARGV])
 
 
+def _prepare_out(out: Path | None, force: bool = False, resume: bool = False) -> None:
+    from sim.run_folder import prepare_out
+
+    prepare_out(out, force, resume)
+
+
 def _load(scenario: str | None, settings: tuple[str, ...], default: str | None = None,
           study: str | None = None):
     from sim.studies import load_any
@@ -94,7 +101,7 @@ def cli() -> None:
     Three studies: the P2P cloud-service market with its grid (p2p), the
     energy community with a data centre (lec), data-centre demand response
     (dr).  Start with `dcmarket scenarios`, then `dcmarket step NAME`.
-    Exit codes: 0 done, 2 bad input, 3 not converged.
+    Exit codes: 0 done, 2 bad input, 3 not converged, 4 verify found a problem.
     """
 
 
@@ -135,11 +142,12 @@ def validate(scenario: str, settings: tuple[str, ...]) -> None:
 @cli.command()
 @click.argument("scenario", required=False)
 @click.option("--out", type=click.Path(path_type=Path), help="write a run folder here")
+@click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--max-rounds", type=click.IntRange(min=1), help="P2P market: ADMM round cap")
 @click.option("--backend", type=click.Choice(["clarabel", "osqp", "cvxpy"]),
               help="P2P market: the ADMM local solver")
-def run(scenario: str | None, out: Path | None, settings: tuple[str, ...],
+def run(scenario: str | None, out: Path | None, force: bool, settings: tuple[str, ...],
         max_rounds: int | None, backend: str | None) -> None:
     """Run any scenario; the study comes from the scenario.
 
@@ -152,6 +160,7 @@ def run(scenario: str | None, out: Path | None, settings: tuple[str, ...],
     @_guarded
     def body() -> int:
         study, parsed, path = _load(scenario, settings, DEFAULT_SCENARIO)
+        _prepare_out(out, force)
         command = _command()
         if study == "p2p" and parsed.grid is None:
             from sim.p2p.cli import run_market
@@ -182,6 +191,7 @@ def run(scenario: str | None, out: Path | None, settings: tuple[str, ...],
 @click.option("--quiet-messages", is_flag=True, help="print the residuals only")
 @click.option("--out", type=click.Path(path_type=Path),
               help="keep what ran (log, residuals, summary) as a run folder")
+@click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--max-rounds", type=click.IntRange(min=1),
               help="cap on rounds (market) or outer iterations (bi-level)")
@@ -190,7 +200,7 @@ def run(scenario: str | None, out: Path | None, settings: tuple[str, ...],
 @click.option("--option", "option", metavar="LABEL",
               help="energy community: which case of Table I (default: the last)")
 def step(scenario: str, until: int | None, batch: bool | None, full: bool, quiet_messages: bool,
-         out: Path | None, settings: tuple[str, ...], max_rounds: int | None,
+         out: Path | None, force: bool, settings: tuple[str, ...], max_rounds: int | None,
          strategy: str, option: str | None) -> None:
     """Step through a protocol: Enter = one step, c = to the end, q = stop.
 
@@ -209,6 +219,7 @@ def step(scenario: str, until: int | None, batch: bool | None, full: bool, quiet
         from sim.transcript import transcript
 
         study, parsed, _ = _load(scenario, settings)
+        _prepare_out(out, force)
         click.echo(f"{parsed.name} ({study}): loading agents ...", err=True)
         stepper = stepper_for(study, parsed, max_rounds=max_rounds, strategy=strategy,
                               option=option)
@@ -294,8 +305,18 @@ def messages(run_dir: Path, log_name: str | None, agent: str | None, kind: str |
     """Read a run's message log: as a conversation, a table, CSV or JSON."""
     @_guarded
     def body() -> int:
-        from sim.transcript import LogError, filter_log, find_logs, log_table, read_log, transcript
+        from sim.transcript import (
+            LogError,
+            filter_log,
+            find_logs,
+            log_table,
+            parse_range,
+            read_log,
+            transcript,
+        )
 
+        for text, what in ((rounds, "round"), (outer, "outer"), (slot, "slot"), (steps, "step")):
+            parse_range(text, what)  # a bad range is named before any log is read
         logs = find_logs(run_dir)
         if log_name is not None:
             logs = [p for p in logs if p.name == log_name]
@@ -345,18 +366,43 @@ def report(run_dir: Path, out: Path | None) -> None:
     body()
 
 
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+def verify(run_dir: Path) -> None:
+    """Check a run folder against its manifest: complete, nothing missing,
+    changed or added since the run (exit 0), or each problem on a line (exit 4)."""
+    @_guarded
+    def body() -> int:
+        from sim.manifest import verify_manifest
+
+        if not run_dir.is_dir():
+            from sim.report import ReportError
+
+            raise ReportError(f"{run_dir}: no such run folder")
+        problems = verify_manifest(run_dir)
+        for line in problems:
+            click.echo(f"{run_dir}: {line}")
+        if not problems:
+            click.echo(f"{run_dir}: complete and intact")
+        return EXIT_TAMPERED if problems else EXIT_OK
+    body()
+
+
 # ---------------------------------------------------------------- study verbs
 @cli.command("case-study")
 @click.option("--scenario", help="scenario name or YAML (default: p2p_ieee30)")
 @click.option("--out", type=click.Path(path_type=Path), help="write a run folder here")
+@click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
-def case_study(scenario: str | None, out: Path | None, settings: tuple[str, ...]) -> None:
+def case_study(scenario: str | None, out: Path | None, force: bool,
+               settings: tuple[str, ...]) -> None:
     """Paper 000's case study: grid + market without and with trading (Table I)."""
     @_guarded
     def body() -> int:
         from sim.p2p.cli import run_case_study_cli
 
         _, parsed, _ = _load(scenario, settings, "p2p_ieee30", "p2p")
+        _prepare_out(out, force)
         return run_case_study_cli(parsed, out, _command())
     body()
 
@@ -364,11 +410,12 @@ def case_study(scenario: str | None, out: Path | None, settings: tuple[str, ...]
 @cli.command()
 @click.option("--scenario", help="scenario name or YAML (default: dr_2000hosts)")
 @click.option("--out", type=click.Path(path_type=Path), help="write a run folder here")
+@click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--selector", type=click.Choice(["ga", "exact"]),
               help="winner selection (default: the scenario's)")
 @click.option("--no-quality", is_flag=True, help="skip the forecast-quality runs")
-def dr(scenario: str | None, out: Path | None, settings: tuple[str, ...],
+def dr(scenario: str | None, out: Path | None, force: bool, settings: tuple[str, ...],
        selector: str | None, no_quality: bool) -> None:
     """Paper 002: DC demand response, OP / BS / ST on one day."""
     @_guarded
@@ -376,6 +423,7 @@ def dr(scenario: str | None, out: Path | None, settings: tuple[str, ...],
         from sim.dr.cli import run_dr
 
         _, parsed, _ = _load(scenario, settings, "dr_2000hosts", "dr")
+        _prepare_out(out, force)
         return run_dr(parsed, out, selector, not no_quality,
                       _command())
     body()
@@ -396,16 +444,26 @@ def dr(scenario: str | None, out: Path | None, settings: tuple[str, ...],
 @click.option("--twin/--no-twin", default=None,
               help="also run the decentralised twin (default: on for a day)")
 @click.option("--out", type=click.Path(path_type=Path),
-              help="write a run folder here (year: required, resumable)")
+              help="write a run folder here (year: required)")
+@click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
+@click.option("--resume", is_flag=True,
+              help="year: go on with an unfinished run at --out (blocks of another "
+                   "scenario, or unreadable ones, are computed again)")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 def lec(scenario: str | None, mode: str, days: int | None, blocks: int, block_days: int,
-        counts: str, twin: bool | None, out: Path | None, settings: tuple[str, ...]) -> None:
+        counts: str, twin: bool | None, out: Path | None, force: bool, resume: bool,
+        settings: tuple[str, ...]) -> None:
     """Paper 001: energy community + DC MILP (Table I, Figs. 4-6)."""
     @_guarded
     def body() -> int:
         from sim.lec.cli import run_lec
 
         _, parsed, _ = _load(scenario, settings, "lec_10households", "lec")
+        if resume and mode != "year":
+            from sim.scenario import ScenarioError
+
+            raise ScenarioError("--resume: only --mode year can go on with an unfinished run")
+        _prepare_out(out, force, resume)
         return run_lec(parsed, mode, days, blocks, block_days, counts, twin, out,
                        _command())
     body()

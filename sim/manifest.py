@@ -1,11 +1,18 @@
 """The run folder's manifest: what was run, on what, and which files it wrote.
 
 Every ``--out DIR`` run ends by writing ``DIR/manifest.json`` (atomically,
-last): the command, the validated scenario (its seed included), the
-versions of Python, dcmarket and the solvers and data packages it used, the
-source commit when the code runs from a git checkout, the timings, and every
-file in the folder with its size and SHA-256, so that a reader can check that
-nothing is missing or was changed afterwards (:func:`verify_manifest`).
+last): the command, the validated scenario (its seed and digest included),
+whether every protocol of the run converged, the versions of Python,
+dcmarket and the solvers and data packages it used, the source commit when
+the code runs from a git checkout, the timings, and every file the run
+wrote with its size and SHA-256.  The manifest carries its own digest
+(``manifest_sha256``, over the rest of it), so an edited manifest shows.
+
+While a run is writing, the folder holds a ``RUNNING`` marker; it is removed
+only after the manifest.  :func:`verify_manifest` reports a marker left by a
+killed run, files missing, changed or added since, symbolic links, and a
+manifest whose digest does not match.  ``report.html`` (written by
+``dcmarket report`` from the finished folder) is derived and not checked.
 """
 
 from __future__ import annotations
@@ -25,6 +32,9 @@ from pydantic import BaseModel
 from market.atomic import atomic_write_text
 
 MANIFEST = "manifest.json"
+RUNNING = "RUNNING"
+#: Files made from a finished folder afterwards (not part of the run, not checked).
+DERIVED = ("report.html",)
 
 #: Distributions whose version can change a result (solvers, data, models).
 PACKAGES = ("dcmarket", "numpy", "scipy", "pandas", "mesa", "networkx", "pydantic", "cvxpy",
@@ -77,10 +87,31 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _own_files(out: Path) -> list[Path]:
+    """Every regular file under ``out`` but the manifest, the marker and derived files."""
+    skip = {out / MANIFEST, out / RUNNING, *(out / name for name in DERIVED)}
+    return [p for p in sorted(out.rglob("*"))
+            if p.is_file() and not p.is_symlink() and p not in skip]
+
+
 def folder_files(out: Path) -> dict[str, dict[str, Any]]:
-    """Every file under ``out`` except the manifest: relative path → size and SHA-256."""
+    """Every file of the run under ``out``: relative path → size and SHA-256."""
     return {p.relative_to(out).as_posix(): {"bytes": p.stat().st_size, "sha256": file_digest(p)}
-            for p in sorted(out.rglob("*")) if p.is_file() and p != out / MANIFEST}
+            for p in _own_files(out)}
+
+
+def scenario_digest(scenario: BaseModel | dict[str, Any]) -> str:
+    """SHA-256 of the validated scenario's canonical JSON (what a block or run was made of)."""
+    if isinstance(scenario, BaseModel):
+        scenario = scenario.model_dump(mode="json")
+    text = json.dumps(scenario, sort_keys=True, separators=(",", ":"), default=float)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _self_digest(manifest: dict[str, Any]) -> str:
+    rest = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    text = json.dumps(rest, sort_keys=True, separators=(",", ":"), default=float)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def seeds_in(config: Any, path: str = "") -> dict[str, int]:
@@ -100,13 +131,21 @@ def seeds_in(config: Any, path: str = "") -> dict[str, int]:
 
 
 def write_manifest(out: Path, command: str, scenario: BaseModel | dict[str, Any],
-                   timings_s: dict[str, float] | None = None) -> Path:
-    """Write ``out/manifest.json`` describing the finished run folder; call it last."""
+                   timings_s: dict[str, float] | None = None,
+                   converged: bool | None = None) -> Path:
+    """Write ``out/manifest.json`` describing the finished run folder; call it last.
+
+    ``converged``: whether every protocol of the run met its stopping rule
+    (``None`` when the run has none, or read from ``summary.json`` if there)."""
     out = Path(out)
     if isinstance(scenario, BaseModel):
         scenario = scenario.model_dump(mode="json")
+    if converged is None and (out / "summary.json").is_file():
+        converged = json.loads((out / "summary.json").read_text()).get("converged")
     manifest = {
         "command": command,
+        "converged": converged,
+        "scenario_sha256": scenario_digest(scenario),
         "argv": sys.argv,
         "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "seeds": seeds_in(scenario),
@@ -118,18 +157,41 @@ def write_manifest(out: Path, command: str, scenario: BaseModel | dict[str, Any]
         "source_commit": source_commit(),
         "files": folder_files(out),
     }
-    return atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=1, default=float))
+    manifest = json.loads(json.dumps(manifest, default=float))
+    manifest["manifest_sha256"] = _self_digest(manifest)
+    return atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=1))
 
 
 def verify_manifest(out: Path) -> list[str]:
-    """Names of files the manifest lists that are missing or changed (empty: all intact)."""
+    """What is wrong with a run folder, one line each (empty: complete and intact).
+
+    A ``RUNNING`` marker (a run killed or still writing), no or an unreadable
+    manifest, a manifest whose own digest does not match, and files missing,
+    changed, added or symbolic links since the run wrote them."""
     out = Path(out)
-    listed = json.loads((out / MANIFEST).read_text())["files"]
     problems = []
+    if (out / RUNNING).exists():
+        problems.append(f"{RUNNING}: the run did not finish (killed, failed or still running)")
+    try:
+        manifest = json.loads((out / MANIFEST).read_text())
+        listed = manifest["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return [*problems, f"{MANIFEST}: missing or unreadable"]
+    if manifest.get("manifest_sha256") != _self_digest(manifest):
+        problems.append(f"{MANIFEST}: edited after the run (its own digest does not match)")
     for name, entry in listed.items():
         path = out / name
-        if not path.is_file():
+        if path.is_symlink():
+            problems.append(f"{name}: a link, not the file the run wrote")
+        elif not path.is_file():
             problems.append(f"{name}: missing")
         elif path.stat().st_size != entry["bytes"] or file_digest(path) != entry["sha256"]:
             problems.append(f"{name}: changed")
+    for path in sorted(out.rglob("*")):
+        name = path.relative_to(out).as_posix()
+        if name in listed or name in (MANIFEST, RUNNING, *DERIVED) or (
+                path.is_dir() and not path.is_symlink()):
+            continue
+        problems.append(f"{name}: {'a link' if path.is_symlink() else 'added'} "
+                        "(not written by the run)")
     return problems

@@ -203,6 +203,11 @@ def render(folder: Path) -> str:
     """The report of ``folder`` as one HTML page."""
     if not folder.is_dir():
         raise ReportError(f"{folder}: no such run folder")
+    from sim.manifest import RUNNING
+
+    if (folder / RUNNING).exists():
+        raise ReportError(f"{folder}: the run did not finish ({RUNNING} marker); no report "
+                          "of a partial run")
     summary_path = folder / "summary.json"
     if not summary_path.exists():
         raise ReportError(f"{folder}: not a finished run folder (no summary.json)")

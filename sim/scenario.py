@@ -12,19 +12,53 @@ say, the sections it has.
 from __future__ import annotations
 
 import contextlib
+from datetime import date
 from importlib import resources
 from pathlib import Path
+from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from agents.spec_base import StrictSpec
 
 STUDIES = ("p2p", "lec", "dr")
+#: a convergence tolerance above this share of the quantity it bounds is refused
+TOLERANCE_SHARE = 0.05
+
+
+def check_zone(zone: str, year: int) -> None:
+    """``prices.zone`` must have prices in the shipped history of ``year``."""
+    from grid.prices import smard_zones
+
+    zones = smard_zones(year)
+    if zone not in zones:
+        raise ValueError(f"prices.zone: {zone!r} has no prices in {year} (zones: "
+                         f"{', '.join(zones)})")
 
 
 class ScenarioError(ValueError):
-    """A scenario file that cannot be run; the message names file and field."""
+    """A scenario file that cannot be run; the message names file and field.
+
+    Always one line: a line break inside (a field name or value that holds
+    one) is shown escaped."""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(str(message).replace("\r", "\\r").replace("\n", "\\n"))
+
+
+def _iso_day(text: object) -> str:
+    value = text.isoformat() if isinstance(text, date) else text
+    if not isinstance(value, str):
+        raise ValueError(f"expected a date like 2018-02-01, got {value!r}")
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+#: a calendar day, written ``YYYY-MM-DD`` (checked: 2018-13-01 and 2018-02-30 are refused)
+IsoDay = Annotated[str, BeforeValidator(_iso_day)]
 
 
 class ScenarioHeader(StrictSpec):
@@ -83,13 +117,41 @@ def study_of(raw: object, source: str = "<scenario>") -> str:
     raise ScenarioError(f"{source}: cannot tell the study: give study: p2p, lec or dr")
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, keeping dates as the text they were written as (the
+    scenario checks them; YAML's own date reading fails on 2018-13-01 with a
+    bare ValueError)."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp",
+                        lambda loader, node: loader.construct_scalar(node))
+
+
+def _load_yaml(text: str) -> object:
+    return yaml.load(text, Loader=_Loader)
+
+
 def read_yaml(path: str | Path) -> object:
     """A scenario file's raw content; a missing or malformed file is a :class:`ScenarioError`."""
     path = Path(path)
+    if path.is_dir():
+        raise ScenarioError(f"{path}: a folder, not a scenario file")
     try:
-        return yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise ScenarioError(f"{path}: cannot read scenario: {exc}") from exc
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read scenario: {exc.strerror}") from exc
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text (byte {exc.start}: "
+                            f"{data[exc.start:exc.start + 1]!r}); save it as UTF-8") from exc
+    if not text.strip():
+        raise ScenarioError(f"{path}: the file is empty")
+    try:
+        return _load_yaml(text)
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: cannot read scenario: {' '.join(str(exc).split())}"
+                            ) from exc
 
 
 def validate_as(model: type[BaseModel], raw: object, source: str) -> BaseModel:
@@ -99,11 +161,23 @@ def validate_as(model: type[BaseModel], raw: object, source: str) -> BaseModel:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{_field_path(raw, err['loc']) or '(top level)'}: {err['msg']}"
-            for err in exc.errors()
-        )
+        problems = "; ".join(_problem(raw, err) for err in exc.errors())
         raise ScenarioError(f"{source}: {problems}") from exc
+
+
+def _problem(raw: object, err: dict) -> str:
+    """``field.path: message (got value)``; a model-level check names its own field."""
+    message = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    where = _field_path(raw, err["loc"])
+    return f"{where}: {message}{_got(err)}" if where else message
+
+
+def _got(err: dict) -> str:
+    """`` (got …)``: the offending value, when it is short enough to print."""
+    if err.get("type") in ("missing", "value_error", "assertion_error") or "input" not in err:
+        return ""
+    text = repr(err["input"])
+    return f" (got {text})" if len(text) <= 60 else ""
 
 
 def _field_path(raw: object, loc: tuple) -> str:
@@ -135,7 +209,7 @@ def apply_settings(raw: object, settings: list[str] | tuple[str, ...],
         if not sep or not key.strip():
             raise ScenarioError(f"--set {setting!r}: expected key=value")
         try:
-            value = yaml.safe_load(text)
+            value = _load_yaml(text)
         except yaml.YAMLError as exc:
             raise ScenarioError(f"{source}: --set {key}: {text!r} is not a YAML value") from exc
         parts = key.strip().split(".")

@@ -27,14 +27,9 @@ def load_any(given: str | Path | None, settings: list[str] | tuple[str, ...] = (
     raw = apply_settings(raw, settings, str(path))
     source = str(path) + (" (with --set)" if settings else "")
     if study == "p2p":
-        from sim.p2p.config import parse_scenario
-        from sim.p2p.resolve import resolve_sources
+        from sim.p2p.config import parse_scenario_file
 
-        try:
-            raw = resolve_sources(raw)
-        except (KeyError, ValueError, FileNotFoundError) as exc:
-            raise ScenarioError(f"{source}: {exc}") from exc
-        return study, parse_scenario(raw, source), path
+        return study, parse_scenario_file(raw, source), path
     if study == "lec":
         from sim.lec.config import parse_lec_scenario
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from agents.spec_base import Efficiency, NonNegative, Positive, Share, StrictSpec
+from agents.spec_base import Efficiency, IndoorC, NonNegative, Positive, Share, StrictSpec
 
 
 class EVSpec(StrictSpec):
@@ -65,9 +65,9 @@ class ThermalSpec(StrictSpec):
 
     capacitance_kwh_per_k: Positive = 10.0
     resistance_k_per_kw: Positive = 6.0
-    comfort_min_c: float = 20.0
-    comfort_max_c: float = 24.0
-    initial_c: float = 21.0
+    comfort_min_c: IndoorC = 20.0
+    comfort_max_c: IndoorC = 24.0
+    initial_c: IndoorC = 21.0
     heat_max_kw: NonNegative = 8.0
     cooling_max_kw: NonNegative = 3.0
     cooling_cop: Positive = 3.0
@@ -75,8 +75,8 @@ class ThermalSpec(StrictSpec):
     @model_validator(mode="after")
     def _band(self) -> ThermalSpec:
         if self.comfort_max_c <= self.comfort_min_c:
-            raise ValueError(f"comfort band [{self.comfort_min_c}, {self.comfort_max_c}] °C is "
-                             "empty")
+            raise ValueError(f"comfort band is empty: comfort_min_c={self.comfort_min_c} °C is "
+                             f"not below comfort_max_c={self.comfort_max_c} °C")
         if not self.comfort_min_c <= self.initial_c <= self.comfort_max_c:
             raise ValueError(f"initial_c {self.initial_c} °C lies outside the comfort band")
         return self
@@ -120,11 +120,21 @@ class WindSpec(StrictSpec):
     turbine: str = "E-53/800"
     hub_height_m: Positive = 30.0
 
+    @field_validator("turbine")
+    @classmethod
+    def _known(cls, turbine: str) -> str:
+        from grid.weather import turbine_types
+
+        if turbine not in turbine_types():
+            raise ValueError(f"turbine {turbine!r} has no power curve in windpowerlib's data "
+                             f"(e.g. {', '.join(turbine_types()[:4])}, …)")
+        return turbine
+
 
 class HeatRecoverySpec(StrictSpec):
     """Evaporator → heat exchanger → heat upgrading, and the shared HVAC (1i), (2p)."""
 
-    eta_heat: Positive = 0.9          # η_h: heat per kW of DC power (1i)
+    eta_heat: Efficiency = 0.9        # η_h: heat per kW of DC power (1i)
     heat_fixed_kw: NonNegative = 2.0  # H_0
     upgrade_max_kw: NonNegative = 60.0
     eta_upgrade: Efficiency = 0.85    # η_up

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from agents.spec_base import NonNegative, Positive, StrictSpec
+from agents.spec_base import IndoorC, NonNegative, OutdoorC, Positive, Share, StrictSpec
 
 
 class SwitchTier(StrictSpec):
@@ -36,16 +36,18 @@ class DataCenterSpec(StrictSpec):
     service_rate: Positive = Field(description="μ, M requests per server-hour")
     d_max_ms: Positive = Field(description="D_max, IW response-time bound in ms, eq. (15)")
     switches: list[SwitchTier] = Field(default_factory=list, description="eq. (3)")
-    aux_share: NonNegative = Field(0.08, description="α_aux, auxiliary power / IT power")
-    cop: Positive = Field(description="cooling coefficient of performance, eq. (4)")
+    aux_share: Share = Field(0.08, description="α_aux, auxiliary power / IT power")
+    cop: Annotated[float, Field(gt=0.0, le=50.0)] = Field(
+        description="cooling coefficient of performance, eq. (4); chillers reach ~10, "
+                    "free cooling a few tens")
     cooling_min_mw: NonNegative = 0.0
     cooling_max_mw: Positive = Field(description="Q_max, eq. (6)")
     thermal_mass_mwh_per_c: Positive = Field(1.0, description="C_th, eq. (5)")
     conductance_mw_per_c: NonNegative = Field(0.04, description="k, eq. (5)")
-    indoor_min_c: float = 25.0
-    indoor_max_c: float = 25.0
-    indoor_initial_c: float = 25.0
-    outdoor_c: list[float] = Field(min_length=1)
+    indoor_min_c: IndoorC = 25.0
+    indoor_max_c: IndoorC = 25.0
+    indoor_initial_c: IndoorC = 25.0
+    outdoor_c: list[OutdoorC] = Field(min_length=1)
     interactive: list[NonNegative] = Field(min_length=1, description="I_t, M requests/h")
     batch: list[NonNegative] = Field(min_length=1, description="B_t, M requests/h")
     batch_deadline_h: Annotated[int, Field(ge=0)] = Field(
@@ -67,6 +69,9 @@ class DataCenterSpec(StrictSpec):
             )
         if self.cooling_min_mw > self.cooling_max_mw:
             raise ValueError(f"DC {self.name}: cooling_min_mw above cooling_max_mw")
+        if self.indoor_min_c > self.indoor_max_c:
+            raise ValueError(f"DC {self.name}: indoor_min_c={self.indoor_min_c} °C is above "
+                             f"indoor_max_c={self.indoor_max_c} °C")
         if not self.indoor_min_c <= self.indoor_initial_c <= self.indoor_max_c:
             raise ValueError(
                 f"DC {self.name}: indoor_initial_c={self.indoor_initial_c} outside the band "

@@ -15,7 +15,7 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from agents.spec_base import Interval, NonNegative, Positive, Share, StrictSpec
-from sim.scenario import ScenarioHeader, read_yaml, validate_as
+from sim.scenario import IsoDay, ScenarioHeader, check_zone, read_yaml, validate_as
 
 
 class PriceSource(StrictSpec):
@@ -94,7 +94,7 @@ class DRScenario(ScenarioHeader):
     study: Literal["dr"] = Field("dr", description="which study runs it")
     name: str = "dr"
     seed: int = 0
-    day: str
+    day: IsoDay
     prices: PriceSource = PriceSource()
     dc: DCSettings = DCSettings()
     users: UserSettings = UserSettings()
@@ -113,6 +113,7 @@ class DRScenario(ScenarioHeader):
         if day.year != self.prices.year:
             raise ValueError(f"day {self.day} is outside the price history of "
                              f"{self.prices.year} (prices.year)")
+        check_zone(self.prices.zone, self.prices.year)
         longest = max([self.forecast.training_days, *self.forecast.compare_training_days])
         first = pd.Timestamp(f"{self.prices.year}-01-01")
         have = (day - first).days

@@ -41,6 +41,7 @@ from market.auction import GASettings
 from market.messages import MessageBus
 from market.protocols import DEMAND_RESPONSE
 from sim.dr.config import DRScenario
+from sim.scenario import ScenarioError
 
 DC_NAME = "DC"
 GRID_NAME = "grid"
@@ -92,9 +93,20 @@ class DRModel(mesa.Model):
         self.scenario = scenario
         self.strategy = strategy
         self.slot = 0
+        if strategy not in ("OP", "BS", "ST"):
+            raise ScenarioError(f"strategy {strategy!r}: choose OP, BS or ST")
+        for label, series in (("prices", prices), ("forecast", forecast)):
+            if series is None:
+                continue
+            values = np.asarray(series, float)
+            if values.shape != (SLOTS,):
+                raise ScenarioError(f"{label} for the day must have {SLOTS} slots, got "
+                                    f"{values.shape}")
+            bad = np.flatnonzero(~np.isfinite(values))
+            if bad.size:
+                raise ScenarioError(f"{label}: slot {bad[0]} is {values[bad[0]]} (finite €/MWh "
+                                    "expected)")
         prices = np.asarray(prices, float)
-        if prices.shape != (SLOTS,):
-            raise ValueError(f"prices for the day must have {SLOTS} slots, got {prices.shape}")
         users = [f"user{u + 1:02d}" for u in range(scenario.users.count)]
         graph = nx.star_graph([DC_NAME, *users])
         graph.add_edge(DC_NAME, GRID_NAME)

@@ -30,11 +30,11 @@ def run_lec(scenario: LECScenario, mode: str, days: int | None, blocks: int, blo
         if out is None:
             raise ScenarioError("dcmarket lec --mode year needs --out DIR (finished blocks are "
                                 "kept there, so a stopped run resumes)")
+        folder = RunFolder(out)  # its RUNNING marker stays until the year is complete
         with bar(total=blocks, desc="LEC year", unit="block") as progress:
             frame = run_long(scenario, out, blocks, block_days,
                              progress=lambda s: (progress.update(), progress.write(s)))
         print(table_text(frame))
-        folder = RunFolder(out)
         folder.text("table_I.csv", frame.to_csv())
         folder.json("summary.json", {"study": "lec", "kind": "year", "converged": True,
                                      "scenario_name": scenario.name,

@@ -26,7 +26,15 @@ from agents.lec.specs import (
     WindSpec,
 )
 from agents.spec_base import Interval, NonNegative, Positive, Share, StrictSpec
-from sim.scenario import ScenarioError, ScenarioHeader, read_yaml, validate_as
+from sim.scenario import (
+    TOLERANCE_SHARE,
+    IsoDay,
+    ScenarioError,
+    ScenarioHeader,
+    check_zone,
+    read_yaml,
+    validate_as,
+)
 
 SCENARIOS = ("NC", "TC", "TC+JP", "TC+JP+aFRR")
 
@@ -97,7 +105,7 @@ class LECScenario(ScenarioHeader):
     study: Literal["lec"] = Field("lec", description="which study runs it")
     name: str = "lec"
     seed: int = 0
-    day: str = "2018-01-15"
+    day: IsoDay = "2018-01-15"
     prices: PriceSettings = PriceSettings()
     weather_file: str = "723170TYA.CSV"
     households: HouseholdRanges = HouseholdRanges()
@@ -119,6 +127,22 @@ class LECScenario(ScenarioHeader):
         day = pd.Timestamp(self.day)
         if day.year != self.prices.year:
             raise ValueError(f"day {self.day} lies outside the price year {self.prices.year}")
+        check_zone(self.prices.zone, self.prices.year)
+        from grid.weather import tmy3_files
+
+        if self.weather_file not in tmy3_files():
+            raise ValueError(f"weather_file: {self.weather_file!r} is not a TMY3 file shipped "
+                             f"with pvlib ({', '.join(tmy3_files())})")
+        if self.household_list is not None:
+            names = [h.name for h in self.household_list]
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise ValueError(f"household_list: household names must be unique; "
+                                 f"{', '.join(twice)} appears more than once")
+        if self.twin.tol_kw > TOLERANCE_SHARE * self.dc.rated_kw:
+            raise ValueError(f"twin.tol_kw = {self.twin.tol_kw:g} kW is above "
+                             f"{TOLERANCE_SHARE:.0%} of the DC's rating ({self.dc.rated_kw:g} kW): "
+                             "the twin would stop before balancing anything")
         return self
 
     def household_specs(self) -> list[HouseholdSpec]:

@@ -39,8 +39,9 @@ from market.community_milp import EOA, CommunitySolution, ProgramSize, solve_com
 from market.messages import MessageBus
 from market.program import LinearProgram
 from market.protocols import COMMUNITY_EXCHANGE, TWIN_REPORT
-from sim.lec.config import LECScenario
+from sim.lec.config import SCENARIOS, LECScenario
 from sim.lec.data import BlockInputs
+from sim.scenario import ScenarioError
 
 MONITOR = "monitor"
 
@@ -64,6 +65,8 @@ class LECModel(mesa.Model):
         super().__init__(rng=scenario.seed)
         self.scenario = scenario
         self.inputs = inputs
+        if option not in SCENARIOS:
+            raise ScenarioError(f"option {option!r}: Table I's cases are {', '.join(SCENARIOS)}")
         self.option = option
         self.options = Options.of(option)
         names = [spec.name for spec in inputs.households]

@@ -34,6 +34,7 @@ from market.community_milp import EOA
 from sim.lec.config import LECScenario
 from sim.lec.data import BlockInputs, block_inputs
 from sim.lec.model import LECModel
+from sim.manifest import scenario_digest
 
 PAPER_SIZE_PER_DAY = {"constraints": 16597, "variables": 2887, "binaries": 348}
 TABLE_ROWS = ("operating_cost_eur", "renewable_mwh", "retailer_mwh", "self_consumption",
@@ -204,23 +205,30 @@ def run_long(scenario: LECScenario, out: Path, blocks: int = 24, block_days: int
     """The year as ``blocks`` blocks of ``block_days`` days; finished blocks are kept.
 
     Each block's Table I rows are written to ``out/blocks/block_NN.json``
-    atomically when the block is done; a rerun skips blocks whose file exists,
-    so a stopped run resumes where it stopped. Returns the summed Table I.
+    atomically when the block is done, with the scenario's digest; a rerun
+    keeps a block only if its file parses and was made from the same scenario
+    and block length, so a stopped run resumes where it stopped and never
+    mixes scenarios. Returns the summed Table I.
     """
     folder = out / "blocks"
     folder.mkdir(parents=True, exist_ok=True)
     start_day = pd.Timestamp(scenario.day)
     first_of_year = pd.Timestamp(f"{start_day.year}-01-01")
     offset = (first_of_year - start_day).days  # blocks count from 1 January
+    digest = scenario_digest(scenario)
     for k in range(blocks):
         path = folder / f"block_{k:02d}.json"
-        if path.exists():
-            progress(f"block {k + 1}/{blocks}: done earlier, skipped")
+        reason = _stale_block(path, digest, block_days)
+        if reason is None:
+            progress(f"block {k + 1}/{blocks}: done earlier, kept")
             continue
+        if path.exists():
+            progress(f"block {k + 1}/{blocks}: {reason}; computed again")
         tic = time.perf_counter()
         runs = run_block(scenario, offset + k * block_days, block_days)
         record = {label: {**run.rows, "solve_s": run.solve_s, "mip_gap": run.mip_gap}
                   for label, run in runs.items()}
+        record = {"scenario_sha256": digest, "block_days": block_days, "cases": record}
         atomic_write_text(path, json.dumps(record, indent=1))
         progress(f"block {k + 1}/{blocks} ({block_days} days from "
                  f"{(first_of_year + pd.Timedelta(days=k * block_days)).date()}): "
@@ -228,9 +236,29 @@ def run_long(scenario: LECScenario, out: Path, blocks: int = 24, block_days: int
     return long_run_table(folder, blocks)
 
 
+def _stale_block(path: Path, digest: str, block_days: int) -> str | None:
+    """Why a block file cannot be kept (``None``: it can): missing, unreadable,
+    or made from another scenario or block length."""
+    if not path.exists():
+        return "missing"
+    try:
+        record = json.loads(path.read_text())
+        cases = record["cases"]
+        if not isinstance(cases, dict) or not cases:
+            return "no cases in it"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "unreadable"
+    if record.get("scenario_sha256") != digest:
+        return "made from another scenario"
+    if record.get("block_days") != block_days:
+        return f"made with {record.get('block_days')}-day blocks"
+    return None
+
+
 def long_run_table(folder: Path, blocks: int) -> pd.DataFrame:
     """Sum energies and costs over the blocks; ratios from the sums of their parts."""
-    records = [json.loads((folder / f"block_{k:02d}.json").read_text()) for k in range(blocks)]
+    records = [json.loads((folder / f"block_{k:02d}.json").read_text())["cases"]
+               for k in range(blocks)]
     labels = list(records[0])
     totals = {}
     for label in labels:

@@ -8,16 +8,18 @@ absorb fails here, with the DC, hour or field named.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Annotated, Literal
 
 import networkx as nx
+import numpy as np
 from pydantic import Field, model_validator
 
 from agents.p2p.dc_physics import iw_capacity
 from agents.p2p.dc_spec import DataCenterSpec
 from agents.spec_base import NonNegative, Positive, StrictSpec
-from sim.scenario import ScenarioError, ScenarioHeader, read_yaml, validate_as
+from sim.scenario import TOLERANCE_SHARE, ScenarioError, ScenarioHeader, read_yaml, validate_as
 
 
 class GraphSpec(StrictSpec):
@@ -35,6 +37,10 @@ class GraphSpec(StrictSpec):
 
     @model_validator(mode="after")
     def _edges_given(self) -> GraphSpec:
+        for a, b in self.edges:
+            if a == b:
+                raise ValueError(f"edge {a}–{b} is a self-loop (a DC cannot talk or trade "
+                                 "with itself)")
         if self.topology == "edges" and not self.edges:
             raise ValueError("topology 'edges' needs a non-empty edges list")
         if self.edges and self.topology != "edges":
@@ -89,6 +95,16 @@ class MarketSettings(StrictSpec):
 
 
 NETWORK_BUSES = {"pandapower:case_ieee30": 30}
+
+
+@functools.cache
+def network_branches(network: str) -> tuple[str, ...]:
+    """The ``"a-b"`` names of a network's lines and transformers (by bus number)."""
+    from grid.network import load_pandapower_ieee30
+
+    if network != "pandapower:case_ieee30":
+        raise ValueError(f"grid.network: unknown network {network!r}")
+    return tuple(load_pandapower_ieee30()[0].branch_names())
 
 
 class ThermalUnitSpec(StrictSpec):
@@ -155,8 +171,10 @@ class P2PScenario(ScenarioHeader):
     @model_validator(mode="after")
     def _check(self) -> P2PScenario:
         names = [dc.name for dc in self.datacenters]
-        if len(set(names)) != len(names):
-            raise ValueError(f"datacenters: duplicate DC names {names}")
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"datacenters: DC names must be unique; {', '.join(twice)} "
+                             "appears more than once")
         for dc in self.datacenters:
             if dc.hours != self.hours:
                 raise ValueError(
@@ -175,9 +193,28 @@ class P2PScenario(ScenarioHeader):
                 raise ValueError(f"lmp.{key}: unknown DC (known: {names})")
         self._check_graphs(names)
         self._check_iw_capacity()
+        self._check_tolerances()
         if self.grid is not None:
             self._check_grid()
         return self
+
+    def _check_tolerances(self) -> None:
+        """A tolerance must be small against the quantity it bounds, or a run
+        "converges" in one round without clearing anything."""
+        work = float(np.mean([np.mean(dc.interactive) for dc in self.datacenters]))
+        price = float(np.mean([dc.depreciation + dc.fee for dc in self.datacenters]))
+        power = float(np.mean([dc.grid_max_mw for dc in self.datacenters]))
+        checks = (("market.tol_primal", self.market.tol_primal, work, "M req/h",
+                   "the mean interactive workload"),
+                  ("market.tol_dual", self.market.tol_dual, price, "$/M req",
+                   "the mean fee plus depreciation"),
+                  ("bilevel.tol_mw", self.bilevel.tol_mw, power, "MW",
+                   "the mean grid-import limit"))
+        for where, tol, scale, unit, what in checks:
+            if tol > TOLERANCE_SHARE * scale:
+                raise ValueError(f"{where} = {tol:g} {unit} is above {TOLERANCE_SHARE:.0%} of "
+                                 f"{what} ({scale:.3g} {unit}): a run would stop before "
+                                 "clearing anything")
 
     def _check_grid(self) -> None:
         grid = self.grid
@@ -189,6 +226,12 @@ class P2PScenario(ScenarioHeader):
             if len(farm.available_mw) != self.hours:
                 raise ValueError(f"grid.renewables.{farm.name}.available_mw: "
                                  f"{len(farm.available_mw)} values, expected {self.hours}")
+        lines = set(network_branches(grid.network))
+        for name in grid.line_ratings_mw:
+            ends = name.split("-")
+            if len(ends) != 2 or (name not in lines and f"{ends[1]}-{ends[0]}" not in lines):
+                raise ValueError(f"grid.line_ratings_mw.{name}: no such line or transformer in "
+                                 f"{grid.network} (name it by its buses, e.g. 10-17)")
         n_buses = NETWORK_BUSES[grid.network]
         placed = [(f"datacenters.{dc.name}.bus", dc.bus) for dc in self.datacenters]
         placed += [(f"grid.thermal_units.{u.name}.bus", u.bus) for u in grid.thermal_units]
@@ -275,15 +318,20 @@ class P2PScenario(ScenarioHeader):
 
 def load_scenario(path: str | Path) -> P2PScenario:
     """Read and validate a scenario file; errors name the file and the field."""
-    path = Path(path)
-    raw = read_yaml(path)
-    try:
-        from sim.p2p.resolve import resolve_sources
+    return parse_scenario_file(read_yaml(path), str(path))
 
+
+def parse_scenario_file(raw: object, source: str) -> P2PScenario:
+    """A scenario as written in a file: its named sources (weather, workload
+    generators, farm output) checked, read into series, then the whole validated."""
+    from sim.p2p.resolve import ScenarioSources, resolve_sources
+
+    validate_as(ScenarioSources, raw, source)
+    try:
         raw = resolve_sources(raw)
     except (KeyError, ValueError, FileNotFoundError) as exc:
-        raise ScenarioError(f"{path}: {exc}") from exc
-    return parse_scenario(raw, str(path))
+        raise ScenarioError(f"{source}: {exc}") from exc
+    return parse_scenario(raw, source)
 
 
 def parse_scenario(raw: object, source: str = "<scenario>") -> P2PScenario:

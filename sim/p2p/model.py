@@ -44,6 +44,7 @@ from market.messages import MessageBus, Protocol
 from market.protocols import MARKET_OFFER, P2P_MARKET, PENALTY, ROUND_REPORT
 from market.welfare import WelfareSolution, solve_centralised
 from sim.p2p.config import P2PScenario
+from sim.scenario import ScenarioError
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,27 @@ class MarketResult:
         return processed - sum(s.interactive for s in self.schedules.values())
 
 
+def check_overrides(scenario: P2PScenario, lmp: dict | None, penalty: float | None) -> None:
+    """What the Python API is handed instead of the scenario's values is checked
+    as the file's would be: LMPs of known DCs, one finite value per hour; a
+    finite, positive penalty."""
+    for name, series in (lmp or {}).items():
+        if name not in scenario.names:
+            raise ScenarioError(f"lmp override: unknown DC {name!r} (DCs: "
+                                f"{', '.join(scenario.names)})")
+        values = np.asarray(series, float)
+        if values.shape != (scenario.hours,):
+            raise ScenarioError(f"lmp override for {name}: {values.size} values, expected "
+                                f"{scenario.hours}")
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            raise ScenarioError(f"lmp override for {name}: hour {bad[0]} is {values[bad[0]]} "
+                                "(finite $/MWh expected)")
+    if penalty is not None and not (np.isfinite(penalty) and penalty > 0):
+        raise ScenarioError(f"penalty = {penalty}: the ADMM penalty must be a finite number "
+                            "above 0 (or None for the agreed one)")
+
+
 def lmp_series(scenario: P2PScenario, override: dict | None, name: str) -> np.ndarray:
     """DC ``name``'s LMPs: ``override[name]`` if given, else the scenario's."""
     return np.asarray((override or {}).get(name, scenario.lmp[name]), float)
@@ -117,6 +139,7 @@ class P2PMarketModel(mesa.Model):
         workers: int | None = None,
     ) -> None:
         super().__init__(rng=seed)
+        check_overrides(scenario, lmp, penalty)
         self.scenario = scenario
         self.round = 0
         self.communication = scenario.communication_graph()

@@ -19,12 +19,94 @@ to the run folder, so a run can be repeated or checked without the sources.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from grid.weather import pv_output_mw, tmy3_day, wind_output_mw
+from agents.spec_base import NonNegative, Positive, StrictSpec
+from grid.weather import pv_output_mw, tmy3_day, tmy3_files, wind_output_mw
 from sim.p2p.profiles import batch_profile, interactive_profile
+
+
+# ------------------------------------------------- the sources, checked before use
+class WeatherSource(StrictSpec):
+    """``weather:`` one day of a TMY3 file shipped with pvlib."""
+
+    source: Literal["pvlib-tmy3"]
+    file: str = "723170TYA.CSV"
+    month: Annotated[int, Field(ge=1, le=12)]
+    day: Annotated[int, Field(ge=1, le=31)]
+
+    @field_validator("file")
+    @classmethod
+    def _shipped(cls, file: str) -> str:
+        if file not in tmy3_files():
+            raise ValueError(f"{file!r} is not a TMY3 file shipped with pvlib "
+                             f"({', '.join(tmy3_files())})")
+        return file
+
+
+class PeakSource(StrictSpec):
+    """``interactive: {peak: P}``, M requests/h."""
+
+    peak: Positive
+
+
+class MeanSource(StrictSpec):
+    """``batch: {mean: M}``, M requests/h."""
+
+    mean: NonNegative
+
+
+class WorkloadSource(StrictSpec):
+    seed: int = 0
+
+
+class InitialLMP(StrictSpec):
+    """``lmp: {initial: X}``, $/MWh for every DC and hour."""
+
+    initial: Positive
+
+
+class _Open(BaseModel):
+    """A section whose other fields the scenario's own model checks later."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+
+class DCSources(_Open):
+    name: str = ""
+    interactive: list[Any] | PeakSource
+    batch: list[Any] | MeanSource
+    outdoor_c: list[Any] | Literal["weather"]
+
+
+class FarmSource(StrictSpec):
+    pv: Positive | None = None
+    wind: Positive | None = None
+
+
+class RenewableSources(_Open):
+    name: str = ""
+    available_mw: list[Any] | FarmSource
+
+
+class GridSources(_Open):
+    renewables: list[RenewableSources] = Field(default_factory=list)
+    load_scaling: list[Any] | dict[Literal["from_temperature"],
+                                   tuple[NonNegative, NonNegative]] | None = None
+
+
+class ScenarioSources(_Open):
+    """A P2P scenario file before its sources are read: what the sources need."""
+
+    hours: Annotated[int, Field(ge=1)]
+    weather: WeatherSource | None = None
+    workload: WorkloadSource = WorkloadSource()
+    datacenters: list[DCSources] = Field(min_length=2)
+    lmp: dict[str, list[Any]] | InitialLMP
+    grid: GridSources | None = None
 
 
 def _round(values: np.ndarray) -> list[float]:

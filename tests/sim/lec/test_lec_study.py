@@ -162,16 +162,32 @@ def test_long_run_resumes_without_redoing_finished_blocks(scenario, tmp_path):
     short = scenario.model_copy(update={"scenarios": ["NC", "TC"]})
     said: list[str] = []
     first = run_long(short, tmp_path, blocks=2, block_days=1, progress=said.append)
-    assert len(said) == 2 and not any("skipped" in s for s in said)
+    assert len(said) == 2 and not any("kept" in s for s in said)
     said.clear()
     (tmp_path / "blocks" / "block_01.json").unlink()
     again = run_long(short, tmp_path, blocks=2, block_days=1, progress=said.append)
-    assert "skipped" in said[0] and "skipped" not in said[1]
+    assert "kept" in said[0] and "kept" not in said[1]
     assert np.allclose(first.to_numpy(float), again.to_numpy(float))
-    blocks = [json.loads((tmp_path / "blocks" / f"block_0{k}.json").read_text())
+    blocks = [json.loads((tmp_path / "blocks" / f"block_0{k}.json").read_text())["cases"]
               for k in range(2)]
     assert first.loc["operating_cost_eur", "TC"] == pytest.approx(
         sum(b["TC"]["operating_cost_eur"] for b in blocks))
+
+
+def test_resume_recomputes_blocks_of_another_scenario_or_unreadable(scenario, tmp_path):
+    short = scenario.model_copy(update={"scenarios": ["NC"]})
+    first = run_long(short, tmp_path, blocks=2, block_days=1, progress=lambda s: None)
+    (tmp_path / "blocks" / "block_00.json").write_text('{"cases": {"NC": {"operati')  # cut
+    other = short.model_copy(update={"seed": short.seed + 1})
+    said: list[str] = []
+    run_long(other, tmp_path, blocks=2, block_days=1, progress=said.append)
+    assert said[0] == "block 1/2: unreadable; computed again"
+    assert "block 2/2: made from another scenario; computed again" in said
+    said.clear()
+    again = run_long(short, tmp_path, blocks=2, block_days=1, progress=said.append)
+    assert [s for s in said if "computed again" in s] == [
+        f"block {k}/2: made from another scenario; computed again" for k in (1, 2)]
+    assert np.allclose(first.to_numpy(float), again.to_numpy(float))
 
 
 def test_households_sweep_reports_fig6_quantities(scenario):

@@ -73,7 +73,8 @@ def test_named_source_without_weather_section_is_an_error(tmp_path):
     path = tmp_path / "no_weather.yaml"
     path.write_text(
         "hours: 24\nlmp: {initial: 30}\n"
-        "datacenters:\n- {name: DC1, outdoor_c: weather}\n- {name: DC2, outdoor_c: weather}\n"
+        "datacenters:\n- {name: DC1, outdoor_c: weather, interactive: [1], batch: [1]}\n"
+        "- {name: DC2, outdoor_c: weather, interactive: [1], batch: [1]}\n"
     )
     with pytest.raises(ScenarioError, match="no weather section"):
         load_scenario(path)
@@ -83,5 +84,5 @@ def test_unknown_weather_source(tmp_path):
     path = tmp_path / "bad_weather.yaml"
     path.write_text("hours: 24\nweather: {source: satellite, month: 7, day: 15}\n"
                     "datacenters: []\nlmp: {}\n")
-    with pytest.raises(ScenarioError, match="unknown source 'satellite'"):
+    with pytest.raises(ScenarioError, match=r"weather\.source: .*'satellite'"):
         load_scenario(path)
