@@ -89,6 +89,8 @@ class DualConsensusNode:
         self.y = np.zeros(self.n_prices)
         self.p = np.zeros(self.n_prices)
         self.neighbour_sum = np.zeros(self.n_prices)
+        #: λ_ij per neighbour over the shared rows; p_i = Σ_j λ_ij (see dual_step)
+        self.edge_dual = {j: np.zeros(rows.size) for j, rows in self.shared_rows.items()}
         # weight of the ADMM quadratic per trade: 1 / (4c|N_i|), |N_i| per row
         self._weight = 1.0 / (4.0 * self.penalty * self.row_degree[self.trade_rows])
         diag = np.zeros(self.lp.n_cols)
@@ -104,11 +106,32 @@ class DualConsensusNode:
         else:
             raise ValueError(f"unknown ADMM backend {self.backend!r}; choose from {BACKENDS}")
 
-    def start(self, y0: np.ndarray | None = None, p0: np.ndarray | None = None) -> None:
-        """Reset (or warm-start) the estimates.  ``Σ_i p_i`` must be 0."""
+    def start(self, y0: np.ndarray | None = None) -> None:
+        """Reset (or warm-start) the estimates; the duals start at 0 (Σ_i p_i = 0)."""
         mask = self.row_degree > 0
         self.y = np.zeros(self.n_prices) if y0 is None else np.where(mask, y0, 0.0)
-        self.p = np.zeros(self.n_prices) if p0 is None else np.where(mask, p0, 0.0)
+        self.p = np.zeros(self.n_prices)
+        self.edge_dual = {j: np.zeros(rows.size) for j, rows in self.shared_rows.items()}
+
+    def carry_over(self, old: DualConsensusNode) -> None:
+        """Warm start from the node this one replaces (new LMPs, box or penalty):
+        estimates, duals and the neighbours' last estimates, on the rows both hold."""
+        self.y = old.y.copy()
+        self.neighbour_sum = old.neighbour_sum.copy()
+        for j, rows in self.shared_rows.items():
+            if j in old.edge_dual and np.array_equal(old.shared_rows[j], rows):
+                self.edge_dual[j] = old.edge_dual[j].copy()
+        self._sum_duals()
+
+    def owns(self, neighbour: str) -> bool:
+        """Whether this DC keeps the authoritative copy of the duals of the rows it
+        shares with ``neighbour`` (the endpoint whose name sorts first)."""
+        return self.name < neighbour
+
+    def _sum_duals(self) -> None:
+        self.p = np.zeros(self.n_prices)
+        for j, rows in self.shared_rows.items():
+            self.p[rows] += self.edge_dual[j]
 
     def primal_step(self) -> np.ndarray:
         """Steps 1–2: solve the local QP, return the new estimate ``y_i``."""
@@ -128,18 +151,46 @@ class DualConsensusNode:
         """The part of ``y_i`` sent to ``neighbour`` (its shared rows, in order)."""
         return self.y[self.shared_rows[neighbour]]
 
-    def dual_step(self, neighbour_estimates: dict[str, np.ndarray]) -> None:
-        """Step 4 with the neighbours' fresh ``y_j``; keeps their sum for step 1."""
+    def dual_step(self, neighbour_estimates: dict[str, np.ndarray],
+                  owner_duals: dict[str, np.ndarray] | None = None,
+                  relaxation: float = 1.0) -> None:
+        """Step 4: ``p_i += c Σ_j (y_i − y_j)``, kept per edge as ``λ_ij``.
+
+        ``neighbour_estimates`` holds every neighbour's latest ``y_j`` (fresh,
+        or the last one received when a message was lost or is late).  Each
+        edge's duals must stay antisymmetric (``λ_ji = −λ_ij``), or
+        ``Σ_i p_i`` drifts from 0 and with it the reciprocity of the fixed
+        point (``E_i x_i = p_i`` there).  Messages that go missing would break
+        it, so one end owns the edge: the owner updates ``λ_ij`` with the
+        ``y_j`` it has; the other end, whenever the owner's message arrives
+        (``owner_duals[j]``: the owner's ``λ`` as sent, beside its ``y``),
+        re-derives its copy as ``−(λ_ij + c (y_owner − y_self))`` and otherwise
+        advances its own copy.  Without faults this is exactly the update
+        above; with them the fixed point is unchanged (all copies agree once
+        the messages flow) — the asynchronous ADMM argument of Chang, Hong,
+        Liao & Wang, IEEE TSP 64(12), 2016, applied per edge.
+
+        ``relaxation`` (≤ 1) shortens the dual step.  With estimates up to τ
+        rounds old the undamped step oscillates; bounded-delay asynchronous
+        ADMM needs a step that shrinks with τ (Chang et al., Part I, Thm. 1;
+        Zhang & Kwok, ICML 2014), and the DC uses ``1/(1 + 3τ)``.  The fixed
+        point does not depend on it.
+        """
         if set(neighbour_estimates) != set(self.shared_rows):
             raise RuntimeError(
                 f"DC {self.name} expected price estimates from {sorted(self.shared_rows)}, "
                 f"got {sorted(neighbour_estimates)}"
             )
         self.receive_estimates(neighbour_estimates)
-        held = self.held
-        self.p[held] += self.penalty * (
-            self.row_degree[held] * self.y[held] - self.neighbour_sum[held]
-        )
+        c = self.penalty * relaxation
+        for j, rows in self.shared_rows.items():
+            step = c * (self.y[rows] - np.asarray(neighbour_estimates[j], float))
+            received = (owner_duals or {}).get(j)
+            if self.owns(j) or received is None:
+                self.edge_dual[j] = self.edge_dual[j] + step
+            else:
+                self.edge_dual[j] = -(np.asarray(received, float) - step)
+        self._sum_duals()
 
     def receive_estimates(self, neighbour_estimates: dict[str, np.ndarray]) -> None:
         total = np.zeros(self.n_prices)

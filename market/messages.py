@@ -25,6 +25,8 @@ column          type        meaning
 ``sender``      string      agent name
 ``receiver``    string      agent name
 ``kind``        string      declared message kind (``price_estimate``, ...)
+``fault``       string      what the fault model did to it (``lost``, ``late 1``,
+                            ``doubled``, ``offline``); null when delivered as sent
 ``field``       string      payload field (``y``, ``lmp``, ``fee_eur``, ...)
 ``unit``        string      the field's unit (``$/M req``, ``MW``, ``tasks``)
 ``i``           int64       position of the value in the field (0 for a scalar)
@@ -53,14 +55,20 @@ import numpy as np
 import pandas as pd
 
 from market.atomic import atomic_path
+from market.faults import FaultModel
+
+#: The most values one message may carry (a DC's whole price vector on a large
+#: graph is well below; a runaway or hostile payload is refused).
+MAX_VALUES = 1_000_000
 
 #: Axes a field's values may be labelled with (each a column of the log).
 AXES = ("link", "hour")
 #: The protocol-position tags a model may set on the bus (each a column of the log).
 TAGS = ("outer", "slot")
 LOG_COLUMNS = ("step", "msg", "outer", "round", "slot", "sender", "receiver", "kind",
-               "field", "unit", "i", "link", "hour", "value", "value_int")
-HEADER_COLUMNS = ("step", "msg", "outer", "round", "slot", "sender", "receiver", "kind")
+               "fault", "field", "unit", "i", "link", "hour", "value", "value_int")
+HEADER_COLUMNS = ("step", "msg", "outer", "round", "slot", "sender", "receiver", "kind",
+                  "fault")
 
 
 class ProtocolError(ValueError):
@@ -147,6 +155,7 @@ class Message:
     tags: Mapping[str, int] = field(default_factory=dict)
     labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     step: int = 0
+    fault: str = ""
 
     def __post_init__(self) -> None:
         frozen = {str(k): _frozen_copy(v) for k, v in self.payload.items()}
@@ -158,7 +167,7 @@ class Message:
     def copy(self) -> Message:
         """An independent copy (its own read-only arrays)."""
         return Message(self.round, self.sender, self.receiver, self.kind, self.payload,
-                       self.tags, self.labels, self.step)
+                       self.tags, self.labels, self.step, self.fault)
 
 
 class Port:
@@ -198,8 +207,11 @@ class MessageBus:
     :attr:`tags` (``outer``, ``slot``) as the protocol moves on.
     """
 
-    def __init__(self, graph: nx.Graph, protocols: Iterable[Protocol]) -> None:
+    def __init__(self, graph: nx.Graph, protocols: Iterable[Protocol],
+                 faults: FaultModel | None = None) -> None:
         self.graph = graph
+        self.faults = faults
+        self._pending: list[tuple[int, Message]] = []
         self._kinds: dict[str, MessageKind] = {}
         self.protocols: list[Protocol] = []
         self._started = False
@@ -258,19 +270,57 @@ class MessageBus:
         if extra:
             raise ProtocolError(f"{sender!r} → {receiver!r}: {kind!r} carries undeclared fields "
                                 f"{sorted(extra)} (public fields: {list(declared.field_names)})")
+        self._check_values(sender, receiver, kind, payload)
         self._started = True
         position = (self.round, tuple(sorted(self.tags.items())))
         if position != self._position:
             self._step += 1
             self._position = position
+        event, copies, due = ("", 1, self.round) if self.faults is None else \
+            self.faults.fate(kind, sender, receiver, self.round)
         message = Message(self.round, sender, receiver, kind, payload, tags=self.tags,
-                          labels=labels, step=self._step)
+                          labels=labels, step=self._step, fault=event)
         _check_labels(declared, message)
-        self._inboxes[receiver].append(message)
+        for _ in range(copies):
+            if due <= self.round:
+                self._inboxes[receiver].append(message.copy())
+            else:
+                self._pending.append((due, message.copy()))
         self._log.append(message.copy())
 
+    def offline(self, agent: str) -> bool:
+        """Whether the fault model has taken ``agent`` offline by now (for the model,
+        which stops activating it)."""
+        return self.faults is not None and self.faults.offline(agent, self.round)
+
+    @staticmethod
+    def _check_values(sender: str, receiver: str, kind: str, payload: Mapping) -> None:
+        """Finite real numbers only, and not too many of them."""
+        total = 0
+        for name, value in payload.items():
+            try:
+                values = np.asarray(value, dtype=float)
+            except (TypeError, ValueError):
+                raise ProtocolError(f"{sender!r} → {receiver!r}: {kind}.{name} is not a number "
+                                    f"or an array of numbers ({type(value).__name__})") from None
+            total += values.size
+            if total > MAX_VALUES:
+                raise ProtocolError(f"{sender!r} → {receiver!r}: {kind} carries more than "
+                                    f"{MAX_VALUES:,} values")
+            bad = np.flatnonzero(~np.isfinite(values.ravel()))
+            if bad.size:
+                raise ProtocolError(f"{sender!r} → {receiver!r}: {kind}.{name}[{bad[0]}] = "
+                                    f"{values.ravel()[bad[0]]} (payloads carry finite numbers)")
+
     def _take(self, receiver: str, kind: str | None) -> list[Message]:
+        if self._pending:  # late messages whose round has come
+            due = [(r, m) for r, m in self._pending if r <= self.round]
+            self._pending = [(r, m) for r, m in self._pending if r > self.round]
+            for _, m in sorted(due, key=lambda rm: rm[0]):
+                self._inboxes[m.receiver].append(m)
         inbox = self._inboxes[receiver]
+        if self.faults is not None:
+            inbox = self._inboxes[receiver] = self.faults.shuffle(inbox)
         wanted = [kind is None or m.kind == kind for m in inbox]
         self._inboxes[receiver] = [m for m, w in zip(inbox, wanted, strict=True) if not w]
         return [m for m, w in zip(inbox, wanted, strict=True) if w]
@@ -335,6 +385,8 @@ def _position_columns(messages: Sequence[Message]) -> dict[str, Any]:
     }
     for name in ("sender", "receiver", "kind"):
         columns[name] = _category(*_codes([getattr(m, name) for m in messages]))
+    faults = [m.fault or None for m in messages]
+    columns["fault"] = pd.array(faults, dtype="string[pyarrow]")
     return columns
 
 
@@ -428,7 +480,7 @@ def read_frame(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
     for column in frame.columns:
-        if column in ("sender", "receiver", "kind", "field", "unit", "link"):
+        if column in ("sender", "receiver", "kind", "fault", "field", "unit", "link"):
             strings = frame[column].astype("string")
             if column == "unit":  # CSV reads an empty unit back as missing
                 strings = strings.fillna("")

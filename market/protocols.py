@@ -21,9 +21,11 @@ ROUND_REPORT = "round_report"
 
 #: Dual-consensus ADMM of the P2P cloud-service market (paper 000, (41)–(48)).
 P2P_MARKET = Protocol("p2p_market", (
-    MessageKind(PRICE_ESTIMATE, (Field("y", "$/M req", LH),),
+    MessageKind(PRICE_ESTIMATE, (Field("y", "$/M req", LH), Field("edge_dual", "M req/h", LH)),
                 "DC → neighbour: its estimate y_i of the shared link prices, "
-                "$ per M requests, one per shared link and hour (ADMM step 3)"),
+                "$ per M requests, one per shared link and hour (ADMM step 3); the end that "
+                "owns the link's duals adds them (edge_dual), so the other end can re-align "
+                "its copy after a lost or late message"),
     MessageKind(MARKET_OFFER, (Field("marginal_cost", "$/M req"),),
                 "DC → monitor: its opening offer, depreciation plus the IT-side energy "
                 "cost of interactive work at its mean LMP, $ per M requests (what a "
@@ -50,9 +52,10 @@ BILEVEL = Protocol("bilevel", (
                 "DC → grid operator: hourly grid import, MW"),
     MessageKind(LMP, (Field("lmp", "$/MWh", H),),
                 "grid operator → DC: the LMP series at the DC's bus, $/MWh (29)"),
-    MessageKind(BISECTION_BOX, (Field("lo", "MW", H), Field("hi", "MW", H)),
+    MessageKind(BISECTION_BOX, (Field("lo", "MW", H), Field("hi", "MW", H),
+                                Field("boxed", "", H, integer=True)),
                 "grid operator → DC: the bisection interval [lo, hi] of its grid import per "
-                "hour, MW (NaN where the hour is free) (51)–(54)"),
+                "hour, MW, where boxed = 1 (lo = hi = 0 where the hour is free) (51)–(54)"),
     MessageKind(OUTER_REPORT, (Field("power_residual", "MW"), Field("boxed", "pairs", integer=True),
                               Field("widest_box_mw", "MW"),
                               Field("oscillating", "pairs", integer=True)),

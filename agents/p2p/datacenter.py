@@ -85,6 +85,7 @@ class DataCenterAgent(MarketAgent):
         neighbours: list[str] | None = None,
         estimates: str = "local",
         backend: str = "clarabel",
+        patience: int = 10,
     ) -> None:
         super().__init__(model, spec.name, bus)
         self._spec = spec
@@ -102,6 +103,12 @@ class DataCenterAgent(MarketAgent):
         self._previous_y: np.ndarray | None = None
         self._grid_box: tuple[np.ndarray, np.ndarray] | None = None
         self._demand: np.ndarray | None = None
+        #: each neighbour's newest price estimate: (round sent, y, owner's edge dual)
+        self._latest: dict[str, tuple[int, np.ndarray, np.ndarray | None]] = {}
+        self._heard: dict[str, int] = {}  # the round each neighbour was last heard in
+        self._max_delay = 0  # the oldest estimate seen on arrival, rounds
+        self._patience = patience
+        self.departed: set[str] = set()  # neighbours it has given up on (public)
 
     def _shared_rows(self, neighbours: list[str], estimates: str) -> dict[str, np.ndarray]:
         """Rows of the price vector exchanged with each neighbour: all of them in
@@ -157,8 +164,9 @@ class DataCenterAgent(MarketAgent):
         boxes = self.receive(BISECTION_BOX)
         box = None
         if boxes:
-            lo, hi = boxes[-1].payload["lo"], boxes[-1].payload["hi"]
-            box = (np.asarray(lo, float), np.asarray(hi, float))
+            p = boxes[-1].payload
+            boxed = np.asarray(p["boxed"]) > 0
+            box = (np.where(boxed, p["lo"], np.nan), np.where(boxed, p["hi"], np.nan))
         self._lmp = np.asarray(message.payload["lmp"], float)
         self._grid_box = box
         self._program = build_local_program(self._spec, self._lmp, self._limits, self._dt, box)
@@ -200,19 +208,20 @@ class DataCenterAgent(MarketAgent):
         neighbours' sum carry over as a warm start."""
         if self._stale or self._node is None:
             lp, old = self._program, self._node
+            T = self._links.hours
+            present = np.repeat([j not in self.departed for j in self.partners], T)
             self._node = DualConsensusNode(
                 name=self.name,
                 lp=lp,
-                trade_cols=np.arange(lp.n_cols)[lp.blocks["trades"]],
-                trade_rows=self._links.rows_of(self.name),
+                trade_cols=np.arange(lp.n_cols)[lp.blocks["trades"]][present],
+                trade_rows=self._links.rows_of(self.name)[present],
                 n_prices=self._links.n_rows,
                 shared_rows=self._shared,
                 penalty=self._penalty,
                 backend=self._backend,
             )
             if old is not None:
-                self._node.y, self._node.p = old.y, old.p
-                self._node.neighbour_sum = old.neighbour_sum
+                self._node.carry_over(old)
             self._stale = False
         return self._node
 
@@ -226,18 +235,26 @@ class DataCenterAgent(MarketAgent):
     def admm_send_estimate(self) -> None:
         """Step 3: send ``y_i`` (its shared rows) to every neighbour, the round's
         only message between DCs."""
-        for neighbour in self._node.shared_rows:
-            rows = self._node.shared_rows[neighbour]
-            self.send(neighbour, PRICE_ESTIMATE, {"y": self._node.estimate_for(neighbour)},
-                      labels={"y": self._links.link_labels(rows)})
+        node = self._node
+        for neighbour, rows in node.shared_rows.items():
+            payload = {"y": node.estimate_for(neighbour)}
+            if node.owns(neighbour):
+                payload["edge_dual"] = node.edge_dual[neighbour]
+            labels = self._links.link_labels(rows)
+            self.send(neighbour, PRICE_ESTIMATE, payload,
+                      labels=dict.fromkeys(payload, labels))
 
     def admm_dual_step(self) -> None:
         """Step 4 with the estimates just received, then the round report to the monitor."""
-        inbox = {m.sender: np.asarray(m.payload["y"]) for m in self.receive(PRICE_ESTIMATE)}
-        self._node.dual_step(inbox)
+        fresh = self._take_estimates()
+        self._give_up_on_silent_neighbours()
         node, own = self._node, self._links.rows_of(self.name)
+        latest = {j: self._latest[j][1] if j in self._latest else node.y[rows]
+                  for j, rows in node.shared_rows.items()}
+        node.dual_step(latest, {j: fresh[j][2] for j in fresh if fresh[j][2] is not None},
+                       relaxation=1.0 / (1.0 + 3.0 * self._max_delay))
         disagreement = max((float(np.max(np.abs(node.y[node.shared_rows[j]] - y)))
-                            for j, y in inbox.items() if y.size), default=0.0)
+                            for j, y in latest.items() if y.size), default=0.0)
         self._demand = None if node.x is None else node.x[self._program.blocks["grid"]]
         self.send(MONITOR, ROUND_REPORT, {
             "trades": node.own_trades_vector()[own], "prices": node.y[own],
@@ -266,8 +283,51 @@ class DataCenterAgent(MarketAgent):
         self.admm_send_estimate()
 
     def receive_start(self) -> None:
-        inbox = self.receive(PRICE_ESTIMATE)
-        self._node.receive_estimates({m.sender: m.payload["y"] for m in inbox})
+        self._take_estimates()
+        node = self._node
+        node.receive_estimates({j: self._latest[j][1] if j in self._latest else node.y[rows]
+                                for j, rows in node.shared_rows.items()})
+
+    def _take_estimates(self) -> dict[str, tuple[int, np.ndarray, np.ndarray | None]]:
+        """Read the price estimates that arrived: keep each neighbour's newest (a
+        message may come late, twice or not at all); return the ones newer than
+        what was held, by neighbour: (round sent, y, owner's edge dual)."""
+        fresh: dict[str, tuple[int, np.ndarray, np.ndarray | None]] = {}
+        for m in self.receive(PRICE_ESTIMATE):
+            if m.sender not in self._node.shared_rows:
+                continue  # a neighbour that has left
+            held = self._latest.get(m.sender)
+            if held is not None and held[0] >= m.round:
+                continue
+            dual = m.payload.get("edge_dual")
+            entry = (m.round, np.asarray(m.payload["y"], float),
+                     None if dual is None else np.asarray(dual, float))
+            self._latest[m.sender] = entry
+            self._heard[m.sender] = self.model.round
+            self._max_delay = max(self._max_delay, self.model.round - m.round)
+            fresh[m.sender] = entry
+        return fresh
+
+    def _give_up_on_silent_neighbours(self) -> None:
+        """A neighbour silent for more than ``patience`` rounds has left (the
+        documented rule for dropout; patience must exceed any message delay):
+        no more trade with it (limit 0) and no more consensus on its rows, so
+        the market re-clears among the others."""
+        now = self.model.round
+        silent = [j for j in self._node.shared_rows
+                  if now - self._heard.get(j, 0) > self._patience]
+        if not silent:
+            return
+        for j in silent:
+            self.departed.add(j)
+            self._shared.pop(j, None)
+            self._latest.pop(j, None)
+            if j in self._limits:
+                self._limits[j] = 0.0
+        self._program = build_local_program(self._spec, self._lmp, self._limits, self._dt,
+                                             self._grid_box)
+        self._stale = True
+        self._admm()
 
     # ----- reporting ----------------------------------------------------------------
     def report(self, link_prices: np.ndarray | None) -> DCSchedule | None:

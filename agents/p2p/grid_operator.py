@@ -87,7 +87,11 @@ class GridOperatorAgent(MarketAgent):
         for i, dc in enumerate(self._dcs):
             self.send(dc, LMP, {"lmp": self.last.lmp[:, self._dc_position[dc]]})
             if boxed[i].any():
-                self.send(dc, BISECTION_BOX, {"lo": self._boxes.lo[i], "hi": self._boxes.hi[i]})
+                boxed = self._boxes.boxed[i]
+                self.send(dc, BISECTION_BOX, {  # finite on the wire: 0 where no box
+                    "lo": np.where(boxed, self._boxes.lo[i], 0.0),
+                    "hi": np.where(boxed, self._boxes.hi[i], 0.0),
+                    "boxed": boxed.astype(float)})
         return self.last
 
     def assess(self) -> None:

@@ -81,6 +81,9 @@ class MarketSettings(StrictSpec):
         5e-3, description="$ per M requests: max disagreement and change of estimates"
     )
     max_rounds: Annotated[int, Field(ge=1)] = 500
+    patience_rounds: Annotated[int, Field(ge=1)] = Field(
+        10, description="a DC gives up on a neighbour silent for more rounds than this "
+                        "(dropout); must exceed any message delay")
     backend: Literal["clarabel", "osqp", "cvxpy"] = "clarabel"
     workers: Annotated[int, Field(ge=1)] = Field(
         2, description="threads for the DCs' local solves within a round"

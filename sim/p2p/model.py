@@ -26,6 +26,7 @@ A :class:`mesa.DataCollector` records the residuals of every round.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -39,9 +40,10 @@ import pandas as pd
 from agents.p2p.datacenter import MONITOR, DataCenterAgent, DCSchedule
 from agents.p2p.dc_physics import build_local_program, revenue
 from market.admm import RoundRecord, default_penalty
+from market.faults import FaultModel
 from market.links import LinkIndex
 from market.messages import MessageBus, Protocol
-from market.protocols import MARKET_OFFER, P2P_MARKET, PENALTY, ROUND_REPORT
+from market.protocols import MARKET_OFFER, P2P_MARKET, PENALTY, PRICE_ESTIMATE, ROUND_REPORT
 from market.welfare import WelfareSolution, solve_centralised
 from sim.p2p.config import P2PScenario
 from sim.scenario import ScenarioError
@@ -74,6 +76,8 @@ class MarketResult:
         (reciprocity (30): ``q_a + q_b → 0``) and the settlement price."""
         rows = []
         for e, (a, b) in enumerate(self.links.links):
+            if a not in self.schedules or b not in self.schedules:
+                continue  # a DC that dropped out of the market
             for t in range(self.links.hours):
                 row = {
                     "dc_a": a, "dc_b": b, "hour": t,
@@ -137,6 +141,7 @@ class P2PMarketModel(mesa.Model):
         penalty: float | None = None,
         seed: int = 0,
         workers: int | None = None,
+        faults: FaultModel | None = None,
     ) -> None:
         super().__init__(rng=seed)
         check_overrides(scenario, lmp, penalty)
@@ -144,7 +149,11 @@ class P2PMarketModel(mesa.Model):
         self.round = 0
         self.communication = scenario.communication_graph()
         self.links = LinkIndex.of(scenario.trading_graph(), scenario.hours)
-        self.bus = MessageBus(self._bus_graph(), self._protocols())
+        if faults is not None and faults.kinds is None:
+            # faults hit what DCs tell each other; the monitor's reports are the
+            # harness's own measurement of the run
+            faults = dataclasses.replace(faults, kinds=frozenset({PRICE_ESTIMATE}))
+        self.bus = MessageBus(self._bus_graph(), self._protocols(), faults)
         self.bus.tags = self._opening_tags()
         self._port = self.bus.port(MONITOR)
         self.backend = backend or scenario.market.backend
@@ -158,6 +167,7 @@ class P2PMarketModel(mesa.Model):
                 self, spec, lmp_series(scenario, lmp, spec.name), self.bus, self.links, own,
                 scenario.dt_h, neighbours=list(self.communication.neighbors(spec.name)),
                 estimates=self.estimates, backend=self.backend,
+                patience=scenario.market.patience_rounds,
             )
         configured = scenario.market.penalty
         self._fixed_penalty = penalty if penalty is not None else (
@@ -198,7 +208,15 @@ class P2PMarketModel(mesa.Model):
         return getattr(self.history[-1], field) if self.history else float("nan")
 
     def _dcs(self) -> mesa.agent.AgentSet:
-        return self.agents_by_type[DataCenterAgent]
+        """The DCs still in the market (one the fault model took offline is not
+        activated any more: it has crashed, as far as the others can tell)."""
+        return self.agents_by_type[DataCenterAgent].select(
+            lambda dc: not self.bus.offline(dc.name))
+
+    @property
+    def departed(self) -> list[str]:
+        """DCs that dropped out (offline under the fault model)."""
+        return [n for n in self.dcs if self.bus.offline(n)]
 
     def restart_rounds(self) -> None:
         """Start a new clearing (e.g. after new LMPs), keeping the estimates."""
@@ -300,18 +318,20 @@ class P2PMarketModel(mesa.Model):
     def settlement_prices(self) -> np.ndarray:
         """π per coupling row: the mean of the two trading partners' reported estimates."""
         T = self.links.hours
-        reported = {name: self.reported_prices(name) for name in self.dcs}
+        active = [n for n in self.dcs if n not in self.departed]
+        reported = {name: self.reported_prices(name) for name in active}
         prices = np.zeros(self.links.n_rows)
         for e, (a, b) in enumerate(self.links.links):
-            rows = slice(e * T, (e + 1) * T)
-            prices[rows] = 0.5 * (reported[a][rows] + reported[b][rows])
+            if a in reported and b in reported:  # a departed DC's links settle nothing
+                rows = slice(e * T, (e + 1) * T)
+                prices[rows] = 0.5 * (reported[a][rows] + reported[b][rows])
         return prices
 
     def result(self) -> MarketResult:
         """Each DC's last ADMM iterate, priced at the settlement prices.  A run
         stopped by the round cap says ``converged=False`` with its residuals."""
         prices = self.settlement_prices()
-        reports = {n: dc.report(prices) for n, dc in self.dcs.items()}
+        reports = {n: dc.report(prices) for n, dc in self.dcs.items() if n not in self.departed}
         schedules = {n: s for n, s in reports.items() if s is not None}
         history = pd.DataFrame([r.__dict__ for r in self.history],
                                columns=["round", "primal_residual", "dual_disagreement",

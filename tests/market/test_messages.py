@@ -186,3 +186,40 @@ def test_duckdb_free_reader_sees_plain_types(bus, tmp_path):
 def test_unsupported_log_format(bus, tmp_path):
     with pytest.raises(ValueError, match="unsupported"):
         write_frame(bus.log_frame(), tmp_path / "log.xlsx")
+
+
+@pytest.mark.parametrize("value, words", [
+    (float("nan"), ["price_estimate.y[0] = nan"]), ([1.0, float("inf")], ["y[1] = inf"]),
+    ("seven", ["not a number"]), ({"a": 1}, ["not a number"]),
+], ids=["nan", "inf", "text", "mapping"])
+def test_payloads_carry_finite_numbers_only(bus, value, words):
+    with pytest.raises(ProtocolError) as caught:
+        bus.port("A").send("B", "price_estimate", {"y": value})
+    for word in words:
+        assert word in str(caught.value)
+    assert len(bus) == 0
+
+
+def test_a_runaway_payload_is_refused(bus, monkeypatch):
+    import market.messages as messages
+
+    monkeypatch.setattr(messages, "MAX_VALUES", 100)
+    with pytest.raises(ProtocolError, match="more than 100 values"):
+        bus.port("A").send("B", "price_estimate", {"y": np.zeros(101)})
+
+
+def test_a_tampering_agent_changes_only_its_own_copy(bus):
+    a, b, c = bus.port("A"), bus.port("B"), bus.port("C")
+    a.send("B", "price_estimate", {"y": [1.0, 2.0]})
+    got = b.receive()[0]
+    with pytest.raises(ValueError):
+        got.payload["y"][0] = 9.0  # read-only
+    with pytest.raises(TypeError):
+        got.payload["y"] = [9.0]  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        got.sender = "C"  # type: ignore[misc]
+    b.send("C", "price_estimate", {"y": got.payload["y"]})  # forwarding is sending as B
+    assert [m.sender for m in c.receive()] == ["B"]
+    assert bus.log[0].payload["y"].tolist() == [1.0, 2.0]
+    with pytest.raises(ProtocolError, match="not declared"):
+        b.send("A", "gossip", {"y": 1.0})
