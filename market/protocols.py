@@ -58,9 +58,11 @@ BILEVEL = Protocol("bilevel", (
                 "hour, MW, where boxed = 1 (lo = hi = 0 where the hour is free) (51)–(54)"),
     MessageKind(OUTER_REPORT, (Field("power_residual", "MW"), Field("boxed", "pairs", integer=True),
                               Field("widest_box_mw", "MW"),
-                              Field("oscillating", "pairs", integer=True)),
+                              Field("oscillating", "pairs", integer=True),
+                              Field("missing_bids", "DCs", integer=True)),
                 "grid operator → monitor: max |Pg^k − Pg^(k−1)| (MW) (49), boxed pairs, "
-                "widest box and pairs seen oscillating (50)"),
+                "widest box, pairs seen oscillating (50), and bids that did not arrive "
+                "(the loop cannot stop in an iteration that missed one)"),
 ))
 
 # ----------------------------------------------------------------- paper 001

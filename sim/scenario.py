@@ -169,7 +169,9 @@ def _problem(raw: object, err: dict) -> str:
     """``field.path: message (got value)``; a model-level check names its own field."""
     message = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     where = _field_path(raw, err["loc"])
-    return f"{where}: {message}{_got(err)}" if where else message
+    if not where or message.startswith(where):
+        return message + _got(err)
+    return f"{where}: {message}{_got(err)}"
 
 
 def _got(err: dict) -> str:
@@ -198,8 +200,8 @@ def apply_settings(raw: object, settings: list[str] | tuple[str, ...],
     inside a list, an item is picked by its ``name`` or by its index
     (``datacenters.DC1.servers``).  ``value`` is read as YAML (``12``,
     ``0.5``, ``auto``, ``[1, 2]``).  The path's last key may be new (an
-    unknown field is then refused by validation, naming it); every key
-    before it must exist.
+    unknown field is then refused by validation, naming it); a section the
+    file leaves out starts empty, so ``market.faults.loss=0.1`` works too.
     """
     import copy
 
@@ -226,10 +228,8 @@ def apply_settings(raw: object, settings: list[str] | tuple[str, ...],
             elif isinstance(node, dict):
                 if last:
                     node[part] = value
-                elif part not in node:
-                    raise ScenarioError(f"{source}: --set {where}: no such field")
-                else:
-                    node = node[part]
+                else:  # a section not written in the file starts empty
+                    node = node.setdefault(part, {})
             else:
                 raise ScenarioError(f"{source}: --set {where}: "
                                     f"{'.'.join(parts[:depth]) or 'scenario'} has no fields")

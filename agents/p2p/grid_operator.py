@@ -52,6 +52,7 @@ class GridOperatorAgent(MarketAgent):
         self._stall = stall
         self._bisection = bisection
         self._demand: np.ndarray | None = None  # DCs × hours, last bids
+        self._opening: dict[str, np.ndarray] = {}
         self._history: list[np.ndarray] = []
         self._residuals: list[float] = []
         self._tentative: np.ndarray | None = None
@@ -60,17 +61,26 @@ class GridOperatorAgent(MarketAgent):
         self.last: OPFResult | None = None  # the posted OPF result (public prices)
         self.solve_s = 0.0  # time spent in OPF solves
 
-    def _bids(self) -> np.ndarray:
+    def _bids(self) -> tuple[np.ndarray, np.ndarray]:
+        """The DCs' demand bids and which arrived.  The documented rule for a bid
+        that did not arrive: it counts as that DC's previous bid, and neither
+        moves that DC's boxes nor lets the loop stop in that iteration."""
         bids = {m.sender: np.asarray(m.payload["pg"], float) for m in self.receive(DEMAND_BID)}
-        missing = set(self._dcs) - set(bids)
-        if missing:
-            raise RuntimeError(f"grid operator: no demand bid from {sorted(missing)}")
-        return np.array([bids[dc] for dc in self._dcs])
+        arrived = np.array([dc in bids for dc in self._dcs])
+        return np.array([bids[dc] if dc in bids else self._demand[i]
+                         for i, dc in enumerate(self._dcs)]), arrived
 
-    def take_first_bids(self) -> None:
-        """The DCs' opening bids: the demand the first OPF prices."""
-        self._demand = self._bids()
-        self._history = [self._demand.copy()]
+    def take_first_bids(self) -> list[str]:
+        """Collect the DCs' opening bids (the demand the first OPF prices);
+        returns the DCs whose opening bid has not arrived yet (the model asks
+        them again: the loop starts only once every DC has bid)."""
+        for m in self.receive(DEMAND_BID):
+            self._opening[m.sender] = np.asarray(m.payload["pg"], float)
+        missing = [dc for dc in self._dcs if dc not in self._opening]
+        if not missing:
+            self._demand = np.array([self._opening[dc] for dc in self._dcs])
+            self._history = [self._demand.copy()]
+        return missing
 
     def post_prices(self) -> OPFResult:
         """Solve the OPF for the demand to price (box midpoints where boxed) and
@@ -96,22 +106,25 @@ class GridOperatorAgent(MarketAgent):
 
     def assess(self) -> None:
         """Take the DCs' new bids: narrow boxes, test (49)–(50), open boxes, report."""
-        new = self._bids()
+        new, arrived = self._bids()
+        kept = (self._boxes.lo[~arrived].copy(), self._boxes.hi[~arrived].copy())
         if self._boxes.boxed.any():
             self._boxes.narrow(self._tentative, new)
         residual = power_residual(new, self._demand)
         self._history.append(new.copy())
-        swinging = oscillating(self._history, self._tol)
+        swinging = oscillating(self._history, self._tol) & arrived[:, None]
         if self._bisection:
             self._boxes.open(swinging, new, self._demand, self._iteration)
             if self._stalled(residual):
-                moving = np.abs(new - self._demand) > self._tol
+                moving = (np.abs(new - self._demand) > self._tol) & arrived[:, None]
                 self._boxes.open(moving, new, self._demand, self._iteration)
+        self._boxes.lo[~arrived], self._boxes.hi[~arrived] = kept  # no news, no change
         self._residuals.append(residual)
         self._demand = new
         self.send(self._monitor, OUTER_REPORT, {
             "power_residual": residual, "boxed": int(self._boxes.boxed.sum()),
-            "widest_box_mw": self._boxes.widest(), "oscillating": int(swinging.sum())})
+            "widest_box_mw": self._boxes.widest(), "oscillating": int(swinging.sum()),
+            "missing_bids": int((~arrived).sum())})
 
     def _stalled(self, residual: float) -> bool:
         past = self._residuals  # the earlier iterations' residuals

@@ -62,6 +62,32 @@ class GraphSpec(StrictSpec):
         return graph
 
 
+class DropoutSpec(StrictSpec):
+    agent: str
+    at_round: Annotated[int, Field(ge=0)]
+
+
+class FaultSpec(StrictSpec):
+    """Faults on the messages between DCs (``market/faults.py``): each price
+    estimate lost with probability ``loss``, delivered ``delay`` rounds late,
+    doubled with probability ``duplicate``, inboxes shuffled (``reorder``);
+    DCs going offline (``dropouts``). Seeded."""
+
+    loss: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    delay: Annotated[int, Field(ge=0, le=50)] = 0
+    duplicate: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    reorder: bool = False
+    dropouts: list[DropoutSpec] = Field(default_factory=list)
+    seed: int = 0
+
+    def model(self):
+        from market.faults import Dropout, FaultModel
+
+        return FaultModel(loss=self.loss, delay=self.delay, duplicate=self.duplicate,
+                          reorder=self.reorder, seed=self.seed,
+                          dropouts=tuple(Dropout(d.agent, d.at_round) for d in self.dropouts))
+
+
 class MarketSettings(StrictSpec):
     """Dual-consensus ADMM settings (docs/p2p.md)."""
 
@@ -84,6 +110,15 @@ class MarketSettings(StrictSpec):
     patience_rounds: Annotated[int, Field(ge=1)] = Field(
         10, description="a DC gives up on a neighbour silent for more rounds than this "
                         "(dropout); must exceed any message delay")
+    faults: FaultSpec | None = Field(None, description="message faults (none by default)")
+
+    @model_validator(mode="after")
+    def _patience_above_delay(self) -> MarketSettings:
+        if self.faults is not None and self.patience_rounds <= self.faults.delay:
+            raise ValueError(f"market.patience_rounds = {self.patience_rounds} must exceed "
+                             f"market.faults.delay = {self.faults.delay}, or every DC gives "
+                             "up on its neighbours")
+        return self
     backend: Literal["clarabel", "osqp", "cvxpy"] = "clarabel"
     workers: Annotated[int, Field(ge=1)] = Field(
         2, description="threads for the DCs' local solves within a round"
@@ -195,6 +230,11 @@ class P2PScenario(ScenarioHeader):
             if key not in names:
                 raise ValueError(f"lmp.{key}: unknown DC (known: {names})")
         self._check_graphs(names)
+        if self.market.faults is not None:
+            for drop in self.market.faults.dropouts:
+                if drop.agent not in names:
+                    raise ValueError(f"market.faults.dropouts: unknown DC {drop.agent!r} "
+                                     f"(DCs: {', '.join(names)})")
         self._check_iw_capacity()
         self._check_tolerances()
         if self.grid is not None:

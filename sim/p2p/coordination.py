@@ -79,9 +79,17 @@ class CoordinationModel(P2PMarketModel):
             {dc.name: dc.bus for dc in scenario.datacenters}, MONITOR,
             scenario.bilevel.tol_mw, scenario.bilevel.stall, self.bisection,
         )
-        # opening bids: each DC alone at the scenario's LMP guess
-        self._dcs().do("send_demand_bid", OPERATOR)
-        self.operator.take_first_bids()
+        # opening bids: each DC alone at the scenario's LMP guess; a DC whose bid
+        # was lost is asked again (up to 20 times) before the loop starts
+        waiting = [dc.name for dc in self._dcs()]
+        for _ in range(20):
+            self._dcs().select(lambda dc, w=tuple(waiting): dc.name in w).do(
+                "send_demand_bid", OPERATOR)
+            waiting = self.operator.take_first_bids()
+            if not waiting:
+                break
+        else:
+            raise RuntimeError(f"no opening demand bid arrived from {waiting} in 20 tries")
         self.outer: list[OuterRecord] = []
         self.inner_histories: list[pd.DataFrame] = []
         self.oscillation_seen = False
@@ -132,7 +140,8 @@ class CoordinationModel(P2PMarketModel):
         record = OuterRecord(k, float(r["power_residual"]), int(r["boxed"]),
                              float(r["widest_box_mw"]), rounds, converged)
         self.outer.append(record)
-        self.bilevel_converged = record.power_residual <= self.scenario.bilevel.tol_mw
+        self.bilevel_converged = (record.power_residual <= self.scenario.bilevel.tol_mw
+                                  and int(r["missing_bids"]) == 0)
         self.outer_collector.collect(self)
         return record
 
@@ -147,9 +156,13 @@ class CoordinationModel(P2PMarketModel):
         names = list(self.dcs)
         by_outer: dict[int, dict[str, np.ndarray]] = {}
         for m in self.bus.log:
-            if m.kind == DEMAND_BID:
+            if m.kind == DEMAND_BID and not m.fault.startswith(("lost", "offline")):
                 by_outer.setdefault(int(m.tags.get("outer", 0)), {})[m.sender] = m.payload["pg"]
-        return [np.array([bids[n] for n in names]) for _, bids in sorted(by_outer.items())]
+        history, last = [], {}
+        for _, bids in sorted(by_outer.items()):
+            last.update(bids)  # a lost bid counts as the DC's previous one, as for the operator
+            history.append(np.array([last[n] for n in names]))
+        return history
 
     def _clear_market(self) -> tuple[int, bool]:
         if not self.trading:

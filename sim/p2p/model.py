@@ -149,6 +149,8 @@ class P2PMarketModel(mesa.Model):
         self.round = 0
         self.communication = scenario.communication_graph()
         self.links = LinkIndex.of(scenario.trading_graph(), scenario.hours)
+        if faults is None and scenario.market.faults is not None:
+            faults = scenario.market.faults.model()
         if faults is not None and faults.kinds is None:
             # faults hit what DCs tell each other; the monitor's reports are the
             # harness's own measurement of the run

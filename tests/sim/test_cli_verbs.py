@@ -57,7 +57,7 @@ def test_validate_solves_nothing_and_names_a_bad_field(capsys):
 
 
 @pytest.mark.parametrize("setting, named", [
-    ("market.nope.x=1", "market.nope: no such field"),
+    ("market.nope.x=1", "market.nope: Extra inputs"),
     ("datacenters.DC9.servers=3", "no item named 'DC9'"),
     ("no_equals_sign", "expected key=value"),
     ("hours.x=1", "hours has no fields"),
