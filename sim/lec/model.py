@@ -39,6 +39,7 @@ from market.community_milp import EOA, CommunitySolution, ProgramSize, solve_com
 from market.messages import MessageBus
 from market.program import LinearProgram
 from market.protocols import COMMUNITY_EXCHANGE, TWIN_REPORT
+from market.solvers import SolveError
 from sim.lec.config import SCENARIOS, LECScenario
 from sim.lec.data import BlockInputs
 from sim.scenario import ScenarioError
@@ -126,7 +127,41 @@ class LECModel(mesa.Model):
         households, eoa, _ = self._programs()
         who = (f"community MILP {self.option}, {self.inputs.start.date()} "
                f"+{self.inputs.n_days} d")
-        return solve_community(households, eoa, who, mip_gap=s.mip_gap,
+        try:
+            return solve_community(households, eoa, who, mip_gap=s.mip_gap,
+                                   time_limit_s=s.time_limit_s)
+        except SolveError as exc:
+            if "nfeasible" not in exc.status:
+                raise
+            reason = self._name_the_bound()
+            if reason is None:
+                raise
+            raise ScenarioError(f"{self.scenario.name}, {who}: {reason}") from exc
+
+    #: bounds lifted one at a time when the day is infeasible: (section, field)
+    DIAGNOSIS = (("retailer", "connection_kw"), ("heat", "hvac_max_kw"),
+                 ("battery", "converter_kw"), ("dc", "rated_kw"))
+
+    def _name_the_bound(self) -> str | None:
+        """The first community bound whose lifting makes the day feasible, named
+        with its value (households' own bounds are checked when they are read)."""
+        for section, name in self.DIAGNOSIS:
+            part = getattr(self.scenario, section)
+            value = getattr(part, name)
+            lifted = self.scenario.model_copy(update={
+                section: part.model_copy(update={name: value * 1000.0})})
+            try:
+                LECModel(lifted, self.inputs, self.option)._solve_quietly()
+            except SolveError:
+                continue
+            return (f"{section}.{name} = {value:g} makes the day infeasible (it solves "
+                    "with that bound lifted)")
+        return None
+
+    def _solve_quietly(self) -> CommunitySolution:
+        s = self.scenario.solver
+        households, eoa, _ = self._programs()
+        return solve_community(households, eoa, "diagnosis", mip_gap=s.mip_gap,
                                time_limit_s=s.time_limit_s)
 
     # ----------------------------------------------------------- decentralised

@@ -26,9 +26,11 @@ A :class:`mesa.DataCollector` records the residuals of every round.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 import warnings
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -44,6 +46,7 @@ from market.faults import FaultModel
 from market.links import LinkIndex
 from market.messages import MessageBus, Protocol
 from market.protocols import MARKET_OFFER, P2P_MARKET, PENALTY, PRICE_ESTIMATE, ROUND_REPORT
+from market.solvers import SolveError
 from market.welfare import WelfareSolution, solve_centralised
 from sim.p2p.config import P2PScenario
 from sim.scenario import ScenarioError
@@ -145,6 +148,7 @@ class P2PMarketModel(mesa.Model):
     ) -> None:
         super().__init__(rng=seed)
         check_overrides(scenario, lmp, penalty)
+        self._lmp_override = lmp
         self.scenario = scenario
         self.round = 0
         self.communication = scenario.communication_graph()
@@ -258,7 +262,31 @@ class P2PMarketModel(mesa.Model):
         self._dcs().do("announce_estimate", self.scenario.market.initial_prices)
         self._dcs().do("receive_start")
 
+    @contextlib.contextmanager
+    def explained(self) -> Iterator[None]:
+        """Turn a DC's infeasible solve into an error naming the input behind it."""
+        try:
+            yield
+        except SolveError as exc:
+            name = exc.who.split()[1] if exc.who.startswith("DC ") else None
+            if name not in self.dcs or "nfeasible" not in exc.status:
+                raise
+            from sim.p2p.diagnose import diagnose
+
+            limits = partner_limits(self.scenario.trade_limits(), self.links, name)
+            reason = diagnose(self.scenario.spec(name),
+                              lmp_series(self.scenario, self._lmp_override, name), limits,
+                              self.scenario.dt_h)
+            if reason is None:
+                raise
+            raise ScenarioError(f"{self.scenario.name}: {reason}") from exc
+
     def step(self) -> None:
+        """One ADMM round (see :meth:`_round`), a DC's infeasible problem named."""
+        with self.explained():
+            self._round()
+
+    def _round(self) -> None:
         """One ADMM round: local solves (in parallel threads when ``workers`` > 1;
         each touches only its own agent), estimates out, dual updates, reports in."""
         if self.converged:
@@ -343,6 +371,11 @@ class P2PMarketModel(mesa.Model):
 
 
 def standalone_schedules(model: P2PMarketModel) -> dict[str, DCSchedule]:
+    with model.explained():
+        return _standalone(model)
+
+
+def _standalone(model: P2PMarketModel) -> dict[str, DCSchedule]:
     """Every DC alone (no trading) at its own LMPs."""
     return {n: dc.solve_alone() for n, dc in model.dcs.items()}
 

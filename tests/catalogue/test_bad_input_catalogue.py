@@ -274,3 +274,22 @@ def test_out_into_a_file_is_named_before_solving(where, tmp_path, capsys):
     assert main(["case-study", "--out", str(out)]) == 2
     line = _one_line(capsys)
     assert "--out" in line and str(tmp_path / "f") in line
+
+
+INFEASIBLE = [
+    ("dc-grid-cap-tiny", ["run", P2P, "--set", "datacenters.DC1.grid_max_mw=0.001"],
+     ["datacenters.DC1.grid_max_mw", "0.001", "infeasible", "hour"]),
+    ("dc-cooling-cap-tiny", ["run", P2P, "--set", "datacenters.DC2.cooling_max_mw=0.5"],
+     ["datacenters.DC2.cooling_max_mw", "0.5", "infeasible"]),
+    ("lec-connection-tiny", ["lec", "--mode", "block", "--days", "1", "--no-twin",
+                             "--set", "retailer.connection_kw=1"],
+     ["retailer.connection_kw", "1", "infeasible"]),
+]
+
+
+@pytest.mark.parametrize("name, argv, words", INFEASIBLE, ids=[c[0] for c in INFEASIBLE])
+def test_an_infeasible_problem_names_the_input_behind_it(name, argv, words, capsys):
+    assert main(argv) == 2
+    line = _one_line(capsys)
+    for word in words:
+        assert word in line, (word, line)
