@@ -116,6 +116,11 @@ class Selection:
     history: list[float] = field(default_factory=list)
     mip_gap: float = 0.0
 
+    def settled_against(self, exact: Selection, rel_tol: float = 1e-2) -> bool:
+        """Whether this selection's saving is within ``rel_tol`` of the exact
+        optimum's (the GA's honest convergence test where the MILP is at hand)."""
+        return self.value_eur >= exact.value_eur - rel_tol * max(1.0, abs(exact.value_eur))
+
 
 class WinnerSelection:
     """``S(x)`` and its constraints for a set of bids; evaluates whole populations at once."""

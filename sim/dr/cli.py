@@ -18,8 +18,15 @@ def run_dr(scenario: DRScenario, out: Path | None, selector: str | None, quality
           f"{scenario.users.count} users, forecaster {scenario.forecast.method} "
           f"(k = {scenario.forecast.training_days}) ...", flush=True)
     study = run_dr_study(scenario, quality=quality)
+    summary = study.summary()
+    unsettled = summary[summary["auctions_settled"] < summary["auctions"]]
+    if len(unsettled):
+        print("NOT CONVERGED: the GA's winners fall short of the exact optimum in "
+              + ", ".join(f"{r.strategy} ({r.auctions - r.auctions_settled} of {r.auctions} "
+                          "auctions)" for r in unsettled.itertuples())
+              + "; raise auction.ga.generations, or use --selector exact.\n")
     print(study_text(study))
     if out:
         write_dr_run(study, scenario, Path(out), command=command)
         print(f"run folder: {out}")
-    return 0
+    return 3 if len(unsettled) else 0
