@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 #: a share or probability, in [0, 1]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -28,10 +28,37 @@ OutdoorC = Annotated[float, Field(ge=-90.0, le=60.0)]
 IndoorC = Annotated[float, Field(ge=0.0, le=50.0)]
 
 
+class FrozenMap(dict):
+    """A mapping that refuses changes (a validated scenario's dictionaries);
+    copies, pickles and serialises as a plain dict does."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("a validated scenario cannot be changed; make a validated copy "
+                        "with model_copy(update=...)")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse
+    __ior__ = _refuse
+
+    def __reduce__(self) -> tuple:
+        return (FrozenMap, (dict(self),))
+
+    def __copy__(self) -> FrozenMap:
+        return self
+
+    def __deepcopy__(self, memo: dict) -> FrozenMap:
+        return self
+
+
+#: put on a ``dict[...]`` field: the validated mapping cannot be changed
+Frozen = AfterValidator(FrozenMap)
+
+
 class StrictSpec(BaseModel):
     """Frozen, no extra fields, finite numbers only: the base of every spec and
-    scenario section.  A copy with changes is validated again (``model_copy``
-    re-runs every check), so no path leads around validation."""
+    scenario section.  Sequences are tuples and mappings :class:`FrozenMap`,
+    so nothing inside a validated scenario can be changed either; a copy with
+    changes is validated again (``model_copy`` re-runs every check), so no
+    path leads around validation."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
                               revalidate_instances="always")

@@ -20,7 +20,7 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
-from agents.spec_base import StrictSpec
+from agents.spec_base import Frozen, StrictSpec
 
 STUDIES = ("p2p", "lec", "dr")
 #: a convergence tolerance above this share of the quantity it bounds is refused
@@ -66,7 +66,8 @@ class ScenarioHeader(StrictSpec):
 
     name: str
     description: str = ""
-    sources: dict[str, str] = Field(default_factory=dict, description="where each input came from")
+    sources: Annotated[dict[str, str], Frozen] = Field(default_factory=dict,
+                                                       description="where each input came from")
 
 
 def shipped_dir() -> Path:

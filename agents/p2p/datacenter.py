@@ -169,6 +169,10 @@ class DataCenterAgent(MarketAgent):
             box = (np.where(boxed, p["lo"], np.nan), np.where(boxed, p["hi"], np.nan))
         self._lmp = np.asarray(message.payload["lmp"], float)
         self._grid_box = box
+        # a new clearing starts (its rounds count from 0 again): estimates of the
+        # last one are no longer news, and every neighbour is heard from afresh
+        self._latest.clear()
+        self._heard = dict.fromkeys(self._shared, self.model.round)
         self._program = build_local_program(self._spec, self._lmp, self._limits, self._dt, box)
         self._stale = True
 

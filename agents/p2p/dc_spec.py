@@ -35,7 +35,7 @@ class DataCenterSpec(StrictSpec):
     peak_w: Positive = Field(description="P_peak, W per server")
     service_rate: Positive = Field(description="μ, M requests per server-hour")
     d_max_ms: Positive = Field(description="D_max, IW response-time bound in ms, eq. (15)")
-    switches: list[SwitchTier] = Field(default_factory=list, description="eq. (3)")
+    switches: tuple[SwitchTier, ...] = Field(default_factory=tuple, description="eq. (3)")
     aux_share: Share = Field(0.08, description="α_aux, auxiliary power / IT power")
     cop: Annotated[float, Field(gt=0.0, le=50.0)] = Field(
         description="cooling coefficient of performance, eq. (4); chillers reach ~10, "
@@ -47,9 +47,9 @@ class DataCenterSpec(StrictSpec):
     indoor_min_c: IndoorC = 25.0
     indoor_max_c: IndoorC = 25.0
     indoor_initial_c: IndoorC = 25.0
-    outdoor_c: list[OutdoorC] = Field(min_length=1)
-    interactive: list[NonNegative] = Field(min_length=1, description="I_t, M requests/h")
-    batch: list[NonNegative] = Field(min_length=1, description="B_t, M requests/h")
+    outdoor_c: tuple[OutdoorC, ...] = Field(min_length=1)
+    interactive: tuple[NonNegative, ...] = Field(min_length=1, description="I_t, M requests/h")
+    batch: tuple[NonNegative, ...] = Field(min_length=1, description="B_t, M requests/h")
     batch_deadline_h: Annotated[int, Field(ge=0)] = Field(
         description="d: hours after arrival by which batch work must be done, eq. (10)"
     )

@@ -97,11 +97,10 @@ class GridOperatorAgent(MarketAgent):
         for i, dc in enumerate(self._dcs):
             self.send(dc, LMP, {"lmp": self.last.lmp[:, self._dc_position[dc]]})
             if boxed[i].any():
-                boxed = self._boxes.boxed[i]
                 self.send(dc, BISECTION_BOX, {  # finite on the wire: 0 where no box
-                    "lo": np.where(boxed, self._boxes.lo[i], 0.0),
-                    "hi": np.where(boxed, self._boxes.hi[i], 0.0),
-                    "boxed": boxed.astype(float)})
+                    "lo": np.where(boxed[i], self._boxes.lo[i], 0.0),
+                    "hi": np.where(boxed[i], self._boxes.hi[i], 0.0),
+                    "boxed": boxed[i].astype(float)})
         return self.last
 
     def assess(self) -> None:

@@ -69,10 +69,10 @@ class ForecastSettings(StrictSpec):
     method: Literal["seasonal_naive", "holt_winters", "lstm", "oracle", "none"] = "holt_winters"
     training_days: Annotated[int, Field(ge=1)] = 31
     lstm_epochs: Annotated[int, Field(ge=1)] = 100
-    compare: list[Literal["seasonal_naive", "holt_winters", "lstm", "oracle"]] = Field(
-        default_factory=lambda: ["seasonal_naive", "holt_winters", "lstm", "oracle"])
-    compare_training_days: list[Annotated[int, Field(ge=1)]] = Field(
-        default_factory=lambda: [31, 15])
+    compare: tuple[Literal["seasonal_naive", "holt_winters", "lstm", "oracle"], ...] = Field(
+        default_factory=lambda: ("seasonal_naive", "holt_winters", "lstm", "oracle"))
+    compare_training_days: tuple[Annotated[int, Field(ge=1)], ...] = Field(
+        default_factory=lambda: (31, 15))
 
 
 class GASettingsSpec(StrictSpec):
@@ -101,8 +101,8 @@ class DRScenario(ScenarioHeader):
     program: ProgramSettings = ProgramSettings()
     forecast: ForecastSettings = ForecastSettings()
     auction: AuctionSettings = AuctionSettings()
-    strategies: list[Literal["OP", "BS", "ST"]] = Field(
-        default_factory=lambda: ["OP", "BS", "ST"], min_length=1)
+    strategies: tuple[Literal["OP", "BS", "ST"], ...] = Field(
+        default_factory=lambda: ("OP", "BS", "ST"), min_length=1)
 
     @model_validator(mode="after")
     def _day_inside_history(self) -> DRScenario:

@@ -79,8 +79,8 @@ class AFRRSettings(StrictSpec):
 
     base_eur_per_mw_h: NonNegative = 12.0
     peak_eur_per_mw_h: NonNegative = 20.0
-    peak_hours: list[Annotated[int, Field(ge=0, le=23)]] = Field(
-        default_factory=lambda: [6, 7, 8, 17, 18, 19, 20])
+    peak_hours: tuple[Annotated[int, Field(ge=0, le=23)], ...] = Field(
+        default_factory=lambda: (6, 7, 8, 17, 18, 19, 20))
 
 
 class PriceSettings(StrictSpec):
@@ -109,7 +109,7 @@ class LECScenario(ScenarioHeader):
     prices: PriceSettings = PriceSettings()
     weather_file: str = "723170TYA.CSV"
     households: HouseholdRanges = HouseholdRanges()
-    household_list: list[HouseholdSpec] | None = None
+    household_list: tuple[HouseholdSpec, ...] | None = None
     battery: BatterySpec = BatterySpec()
     wind: WindSpec = WindSpec()
     heat: HeatRecoverySpec = HeatRecoverySpec()
@@ -117,8 +117,8 @@ class LECScenario(ScenarioHeader):
     workload: WorkloadSettings = WorkloadSettings()
     retailer: RetailerSpec = RetailerSpec()
     afrr: AFRRSettings = AFRRSettings()
-    scenarios: list[Literal["NC", "TC", "TC+JP", "TC+JP+aFRR"]] = Field(
-        default_factory=lambda: list(SCENARIOS), min_length=1)
+    scenarios: tuple[Literal["NC", "TC", "TC+JP", "TC+JP+aFRR"], ...] = Field(
+        default_factory=lambda: SCENARIOS, min_length=1)
     solver: SolverSettings = SolverSettings()
     twin: TwinSettings = TwinSettings()
 

@@ -85,7 +85,7 @@ def workload_kw(scenario: LECScenario, start: pd.Timestamp, n_days: int) -> np.n
 def reserve_price(scenario: LECScenario, n_days: int) -> np.ndarray:
     a = scenario.afrr
     day = np.full(24, a.base_eur_per_mw_h)
-    day[a.peak_hours] = a.peak_eur_per_mw_h
+    day[list(a.peak_hours)] = a.peak_eur_per_mw_h
     return np.tile(day, n_days) / 1000.0  # € per kW and hour
 
 

@@ -18,7 +18,7 @@ from pydantic import Field, model_validator
 
 from agents.p2p.dc_physics import iw_capacity
 from agents.p2p.dc_spec import DataCenterSpec
-from agents.spec_base import NonNegative, Positive, StrictSpec
+from agents.spec_base import Frozen, NonNegative, Positive, StrictSpec
 from sim.scenario import TOLERANCE_SHARE, ScenarioError, ScenarioHeader, read_yaml, validate_as
 
 
@@ -31,7 +31,7 @@ class GraphSpec(StrictSpec):
     """
 
     topology: Literal["full", "ring", "random_regular", "edges"] = "full"
-    edges: list[tuple[str, str]] = Field(default_factory=list)
+    edges: tuple[tuple[str, str], ...] = Field(default_factory=tuple)
     degree: Annotated[int, Field(ge=1)] = 4
     seed: int = 0
 
@@ -77,7 +77,7 @@ class FaultSpec(StrictSpec):
     delay: Annotated[int, Field(ge=0, le=50)] = 0
     duplicate: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
     reorder: bool = False
-    dropouts: list[DropoutSpec] = Field(default_factory=list)
+    dropouts: tuple[DropoutSpec, ...] = Field(default_factory=tuple)
     seed: int = 0
 
     def model(self):
@@ -96,7 +96,7 @@ class MarketSettings(StrictSpec):
     trade_limit_share: NonNegative = Field(
         0.35, description="q^max of a link = share × the smaller DC's mean IW (31)"
     )
-    trade_limits: dict[str, NonNegative] = Field(
+    trade_limits: Annotated[dict[str, NonNegative], Frozen] = Field(
         default_factory=dict, description="per-link override, key 'DC1-DC2'"
     )
     penalty: Positive | Literal["auto"] = "auto"
@@ -161,19 +161,19 @@ class RenewableSpec(StrictSpec):
 
     name: str
     bus: int
-    available_mw: list[NonNegative]
+    available_mw: tuple[NonNegative, ...]
 
 
 class GridSpec(StrictSpec):
     """The grid operator's private data (docs/p2p.md)."""
 
     network: Literal["pandapower:case_ieee30"] = "pandapower:case_ieee30"
-    thermal_units: list[ThermalUnitSpec] = Field(min_length=1)
-    renewables: list[RenewableSpec] = Field(default_factory=list)
-    load_scaling: list[NonNegative] = Field(
+    thermal_units: tuple[ThermalUnitSpec, ...] = Field(min_length=1)
+    renewables: tuple[RenewableSpec, ...] = Field(default_factory=tuple)
+    load_scaling: tuple[NonNegative, ...] = Field(
         description="hourly factor on the case's fixed bus loads"
     )
-    line_ratings_mw: dict[str, Positive] = Field(
+    line_ratings_mw: Annotated[dict[str, Positive], Frozen] = Field(
         default_factory=dict, description="'a-b' -> MW; lines not named are unrated"
     )
     cost_factor: Positive = 1.0
@@ -198,8 +198,8 @@ class P2PScenario(ScenarioHeader):
     name: str = "p2p"
     hours: Annotated[int, Field(ge=1)]
     dt_h: Positive = 1.0
-    datacenters: list[DataCenterSpec] = Field(min_length=2)
-    lmp: dict[str, list[float]] = Field(
+    datacenters: tuple[DataCenterSpec, ...] = Field(min_length=2)
+    lmp: Annotated[dict[str, tuple[float, ...]], Frozen] = Field(
         description="$/MWh at each DC's bus, per hour (with a grid: the starting guess)"
     )
     market: MarketSettings = MarketSettings()

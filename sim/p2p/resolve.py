@@ -22,7 +22,7 @@ import copy
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agents.spec_base import NonNegative, Positive, StrictSpec
 from grid.weather import pv_output_mw, tmy3_day, tmy3_files, wind_output_mw
@@ -83,8 +83,16 @@ class DCSources(_Open):
 
 
 class FarmSource(StrictSpec):
+    """``available_mw: {pv: MW}`` or ``{wind: MW}``: one technology, its rating."""
+
     pv: Positive | None = None
     wind: Positive | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> FarmSource:
+        if (self.pv is None) == (self.wind is None):
+            raise ValueError("give exactly one of pv: MW or wind: MW")
+        return self
 
 
 class RenewableSources(_Open):
@@ -143,7 +151,7 @@ def resolve_sources(raw: dict[str, Any]) -> dict[str, Any]:
         for farm in grid.get("renewables", []):
             source = farm.get("available_mw")
             if isinstance(source, dict):
-                (tech, rating), = source.items()
+                (tech, rating), = ((k, v) for k, v in source.items() if v is not None)
                 make = {"pv": pv_output_mw, "wind": wind_output_mw}.get(tech)
                 if make is None:
                     raise ValueError(f"grid.renewables.{farm['name']}: unknown technology {tech!r}")

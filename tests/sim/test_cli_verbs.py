@@ -91,7 +91,7 @@ def test_step_batch_prints_the_conversation_and_keeps_what_ran(tmp_path):
     assert result.exit_code == 0, result.output
     text = result.output
     assert "step 2 · round 1" in text and "step 3 · round 2" in text
-    assert "DC1 → DC2  price_estimate  y $/M req DC1–DC2 h0–23:" in text
+    assert "DC1 → DC2  price_estimate" in text and "y $/M req DC1–DC2 h0–23:" in text
     assert "round 2: primal residual" in text and "stopped before the end" in text
     log = read_frame(out / "messages.parquet")
     assert log["round"].max() == 2  # exactly what ran, nothing more
@@ -161,7 +161,7 @@ def test_messages_filters_and_formats(market_run, capsys):
     assert all("DC2" in line for line in text.splitlines() if "→" in line)
     assert main(["messages", str(market_run), "--kind", "penalty", "--format", "csv"]) == 0
     csv = capsys.readouterr().out.splitlines()
-    assert csv[0].startswith("step,msg,outer,round,slot,sender,receiver,kind,field,unit")
+    assert csv[0].startswith("step,msg,outer,round,slot,sender,receiver,kind,fault,field,unit")
     assert len(csv) == 1 + 4  # one value to each of four DCs
     assert main(["messages", str(market_run), "--kind", "penalty", "--format", "json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
