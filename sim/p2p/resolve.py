@@ -126,8 +126,8 @@ def resolve_sources(raw: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(raw)
     hours = int(out["hours"])
     weather = None
-    if "weather" in out:
-        spec = out.pop("weather")
+    spec = out.pop("weather", None)
+    if spec is not None:
         if spec.get("source") != "pvlib-tmy3":
             raise ValueError(f"weather.source: unknown source {spec.get('source')!r}")
         weather = tmy3_day(int(spec["month"]), int(spec["day"]), spec.get("file", "723170TYA.CSV"))
