@@ -5,8 +5,9 @@ The bus applies it to every message of the kinds it names (by default all):
 each message is lost with probability ``loss``, otherwise delivered
 ``delay`` rounds late (0: in the round it was sent) and, with probability
 ``duplicate``, twice; ``reorder`` shuffles each inbox when it is read.  An
-agent in ``dropouts`` is offline from its round on: everything it would
-send or receive is lost, and the model no longer activates it.  Every fault
+agent in ``dropouts`` is offline from its round on (until it rejoins, if it
+does): everything it would send or receive is lost, and the model does not
+activate it.  Every fault
 is an event in the message log (column ``fault``), so a run under faults
 can be read and replayed: the same seed gives the same faults.
 """
@@ -24,14 +25,23 @@ class FaultError(ValueError):
 
 @dataclass(frozen=True)
 class Dropout:
-    """Agent ``agent`` goes offline at round ``at_round`` (and stays offline)."""
+    """Agent ``agent`` goes offline at round ``at_round`` and, if
+    ``rejoin_round`` is given, comes back then."""
 
     agent: str
     at_round: int
+    rejoin_round: int | None = None
 
     def __post_init__(self) -> None:
         if self.at_round < 0:
             raise FaultError(f"dropout of {self.agent}: at_round must be ≥ 0, got {self.at_round}")
+        if self.rejoin_round is not None and self.rejoin_round <= self.at_round:
+            raise FaultError(f"dropout of {self.agent}: rejoin_round {self.rejoin_round} must "
+                             f"come after at_round {self.at_round}")
+
+    def covers(self, round_: int) -> bool:
+        return round_ >= self.at_round and (self.rejoin_round is None
+                                            or round_ < self.rejoin_round)
 
 
 @dataclass(frozen=True)
@@ -59,7 +69,7 @@ class FaultModel:
         return self.kinds is None or kind in self.kinds
 
     def offline(self, agent: str, round_: int) -> bool:
-        return any(d.agent == agent and round_ >= d.at_round for d in self.dropouts)
+        return any(d.agent == agent and d.covers(round_) for d in self.dropouts)
 
     def fate(self, kind: str, sender: str, receiver: str, round_: int) -> tuple[str, int, int]:
         """``(event, copies, due round)`` of one message: ``event`` is "" for a

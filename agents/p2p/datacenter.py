@@ -95,7 +95,9 @@ class DataCenterAgent(MarketAgent):
         self.partners = links.partners(spec.name)  # public: the trading graph
         self._limits = {j: trade_limits[j] for j in self.partners}
         self._program: LinearProgram = build_local_program(spec, self._lmp, self._limits, dt)
-        self._shared = self._shared_rows(sorted(neighbours or []), estimates)
+        self._neighbours, self._estimates = sorted(neighbours or []), estimates
+        self._all_limits = dict(self._limits)
+        self._shared = self._shared_rows(self._neighbours, estimates)
         self._backend = backend
         self._node: DualConsensusNode | None = None
         self._penalty: float | None = None
@@ -298,8 +300,10 @@ class DataCenterAgent(MarketAgent):
         what was held, by neighbour: (round sent, y, owner's edge dual)."""
         fresh: dict[str, tuple[int, np.ndarray, np.ndarray | None]] = {}
         for m in self.receive(PRICE_ESTIMATE):
+            if m.sender in self.departed:
+                self._readmit(m.sender)  # it is back
             if m.sender not in self._node.shared_rows:
-                continue  # a neighbour that has left
+                continue
             held = self._latest.get(m.sender)
             if held is not None and held[0] >= m.round:
                 continue
@@ -311,6 +315,25 @@ class DataCenterAgent(MarketAgent):
             self._max_delay = max(self._max_delay, self.model.round - m.round)
             fresh[m.sender] = entry
         return fresh
+
+    def _readmit(self, neighbour: str) -> None:
+        """A neighbour given up on speaks again: trade and agree prices with it
+        again, its edge's duals starting from 0 (the owner's copy re-aligns them)."""
+        self.departed.discard(neighbour)
+        self._shared = self._shared_rows(self._neighbours, self._estimates)
+        self._shared = {j: r for j, r in self._shared.items() if j not in self.departed}
+        if neighbour in self._all_limits:
+            self._limits[neighbour] = self._all_limits[neighbour]
+        self._program = build_local_program(self._spec, self._lmp, self._limits, self._dt,
+                                            self._grid_box)
+        self._stale = True
+        self._admm()
+
+    def rejoin(self) -> None:
+        """Back after being offline (the harness restarts it): every neighbour is
+        heard from afresh, so none is given up on for the time it was away."""
+        self._heard = dict.fromkeys(self._shared, self.model.round)
+        self._latest.clear()
 
     def _give_up_on_silent_neighbours(self) -> None:
         """A neighbour silent for more than ``patience`` rounds has left (the

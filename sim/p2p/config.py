@@ -65,6 +65,14 @@ class GraphSpec(StrictSpec):
 class DropoutSpec(StrictSpec):
     agent: str
     at_round: Annotated[int, Field(ge=0)]
+    rejoin_round: Annotated[int, Field(ge=1)] | None = None
+
+    @model_validator(mode="after")
+    def _after(self) -> DropoutSpec:
+        if self.rejoin_round is not None and self.rejoin_round <= self.at_round:
+            raise ValueError(f"rejoin_round {self.rejoin_round} must come after at_round "
+                             f"{self.at_round}")
+        return self
 
 
 class FaultSpec(StrictSpec):
@@ -85,7 +93,8 @@ class FaultSpec(StrictSpec):
 
         return FaultModel(loss=self.loss, delay=self.delay, duplicate=self.duplicate,
                           reorder=self.reorder, seed=self.seed,
-                          dropouts=tuple(Dropout(d.agent, d.at_round) for d in self.dropouts))
+                          dropouts=tuple(Dropout(d.agent, d.at_round, d.rejoin_round)
+                                         for d in self.dropouts))
 
 
 class MarketSettings(StrictSpec):

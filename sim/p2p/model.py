@@ -181,6 +181,7 @@ class P2PMarketModel(mesa.Model):
         self.penalty = 0.0
         self.agree_penalty()
         self.history: list[RoundRecord] = []
+        self._offline_last_round: set[str] = set()
         self.converged = False
         self._reports: dict[str, dict] = {}
         self._tol_primal = scenario.market.tol_primal
@@ -296,6 +297,10 @@ class P2PMarketModel(mesa.Model):
         tic = time.perf_counter()
         self.round += 1
         self.bus.round = self.round
+        for dc in self._dcs():
+            if dc.name in self._offline_last_round:
+                dc.rejoin()  # restarted by the harness after its time offline
+        self._offline_last_round = set(self.departed)
         dcs = list(self._dcs())
         if self._pool is None:
             for dc in dcs:

@@ -76,3 +76,13 @@ def test_the_bilevel_loop_survives_lost_bids():
     assert lost and model.bilevel_converged
     reports = [m.payload for m in model.bus.log if m.kind == "outer_report"]
     assert reports[-1]["missing_bids"] == 0  # it stops only in a round with every bid
+
+
+def test_a_dc_that_rejoins_is_traded_with_again(reference):
+    scenario, welfare = reference
+    model = P2PMarketModel(scenario, faults=FaultModel(dropouts=(Dropout("DC3", 20, 60),)))
+    result = model.run(max_rounds=2000)
+    assert result.converged and model.departed == []
+    assert all(not dc.departed for dc in model.dcs.values())
+    assert sorted(result.schedules) == ["DC1", "DC2", "DC3", "DC4"]
+    assert abs(welfare - result.welfare) <= 1e-3 * abs(welfare)
