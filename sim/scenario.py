@@ -27,6 +27,20 @@ STUDIES = ("p2p", "lec", "dr")
 TOLERANCE_SHARE = 0.05
 
 
+def check_series(values: object, length: int, what: str, step: str, unit: str) -> None:
+    """A series handed to the Python API: ``length`` finite numbers, or a
+    :class:`ScenarioError` naming ``what``, the ``step`` (hour, slot) and the value."""
+    import numpy as np
+
+    array = np.asarray(values, float)
+    if array.shape != (length,):
+        raise ScenarioError(f"{what}: {array.size} values, expected {length}")
+    bad = np.flatnonzero(~np.isfinite(array))
+    if bad.size:
+        raise ScenarioError(f"{what}: {step} {bad[0]} is {array[bad[0]]} (finite {unit} "
+                            "expected)")
+
+
 def check_zone(zone: str, year: int) -> None:
     """``prices.zone`` must have prices in the shipped history of ``year``."""
     from grid.prices import smard_zones

@@ -41,7 +41,7 @@ from market.auction import GASettings
 from market.messages import MessageBus
 from market.protocols import DEMAND_RESPONSE
 from sim.dr.config import DRScenario
-from sim.scenario import ScenarioError
+from sim.scenario import ScenarioError, check_series
 
 DC_NAME = "DC"
 GRID_NAME = "grid"
@@ -98,14 +98,7 @@ class DRModel(mesa.Model):
         for label, series in (("prices", prices), ("forecast", forecast)):
             if series is None:
                 continue
-            values = np.asarray(series, float)
-            if values.shape != (SLOTS,):
-                raise ScenarioError(f"{label} for the day must have {SLOTS} slots, got "
-                                    f"{values.shape}")
-            bad = np.flatnonzero(~np.isfinite(values))
-            if bad.size:
-                raise ScenarioError(f"{label}: slot {bad[0]} is {values[bad[0]]} (finite €/MWh "
-                                    "expected)")
+            check_series(series, SLOTS, f"{label} for the day", "slot", "€/MWh")
         prices = np.asarray(prices, float)
         users = [f"user{u + 1:02d}" for u in range(scenario.users.count)]
         graph = nx.star_graph([DC_NAME, *users])

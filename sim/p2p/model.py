@@ -49,7 +49,7 @@ from market.protocols import MARKET_OFFER, P2P_MARKET, PENALTY, PRICE_ESTIMATE, 
 from market.solvers import SolveError
 from market.welfare import WelfareSolution, solve_centralised
 from sim.p2p.config import P2PScenario
-from sim.scenario import ScenarioError
+from sim.scenario import ScenarioError, check_series
 
 
 @dataclass(frozen=True)
@@ -110,14 +110,7 @@ def check_overrides(scenario: P2PScenario, lmp: dict | None, penalty: float | No
         if name not in scenario.names:
             raise ScenarioError(f"lmp override: unknown DC {name!r} (DCs: "
                                 f"{', '.join(scenario.names)})")
-        values = np.asarray(series, float)
-        if values.shape != (scenario.hours,):
-            raise ScenarioError(f"lmp override for {name}: {values.size} values, expected "
-                                f"{scenario.hours}")
-        bad = np.flatnonzero(~np.isfinite(values))
-        if bad.size:
-            raise ScenarioError(f"lmp override for {name}: hour {bad[0]} is {values[bad[0]]} "
-                                "(finite $/MWh expected)")
+        check_series(series, scenario.hours, f"lmp override for {name}", "hour", "$/MWh")
     if penalty is not None and not (np.isfinite(penalty) and penalty > 0):
         raise ScenarioError(f"penalty = {penalty}: the ADMM penalty must be a finite number "
                             "above 0 (or None for the agreed one)")
