@@ -30,6 +30,8 @@ Two selectors of the same problem:
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -185,6 +187,16 @@ class GASettings:
     crossover_prob: float = 0.8
     mutation_prob: float = 0.2
     elitism: bool = True
+    #: grow the budget with the number of bidders U: at least ⌈U/10⌉ individuals
+    #: and ⌈U/5⌉ generations (the paper's 30 × 50 is for its 10 users)
+    scale_with_bidders: bool = True
+
+    def for_bidders(self, users: int) -> GASettings:
+        """The budget for an auction of ``users`` bidders (see ``scale_with_bidders``)."""
+        if not self.scale_with_bidders:
+            return self
+        return dataclasses.replace(self, population=max(self.population, math.ceil(users / 10)),
+                                   generations=max(self.generations, math.ceil(users / 5)))
 
     def __post_init__(self) -> None:
         if self.population < 2 or self.generations < 1:
@@ -196,12 +208,28 @@ class GASettings:
             raise ValueError("the GA needs crossover_prob > 0 or mutation_prob > 0")
 
 
-def _roulette(rng: np.random.Generator, fitness: np.ndarray, k: int) -> np.ndarray:
-    weights = fitness - fitness.min()
-    total = weights.sum()
-    if total <= 0 or not np.isfinite(total):
-        return rng.integers(0, fitness.size, size=k)
-    return rng.choice(fitness.size, size=k, p=weights / total)
+class _Roulette:
+    """Roulette-wheel selection over one generation's fitness.
+
+    The wheel (the cumulative weights) is built once per generation; a spin
+    draws uniforms and looks them up, the same draws and the same picks as
+    ``rng.choice(n, size=k, p=weights / total)`` would make, without its
+    per-call checks (which cost more than the GA's own work on many users).
+    """
+
+    def __init__(self, rng: np.random.Generator, fitness: np.ndarray) -> None:
+        self.rng, self.n = rng, fitness.size
+        weights = fitness - fitness.min()
+        total = weights.sum()
+        self.cdf = None
+        if total > 0 and np.isfinite(total):
+            cdf = np.cumsum(weights / total)
+            self.cdf = cdf / cdf[-1]
+
+    def spin(self, k: int) -> np.ndarray:
+        if self.cdf is None:  # every individual alike: uniform choice
+            return self.rng.integers(0, self.n, size=k)
+        return self.cdf.searchsorted(self.rng.random(k), side="right")
 
 
 def select_ga(problem: WinnerSelection, rng: np.random.Generator,
@@ -217,6 +245,7 @@ def select_ga(problem: WinnerSelection, rng: np.random.Generator,
     U = problem.n_users
     if U == 0:
         return Selection(np.zeros(0, bool), 0.0, "ga", time.perf_counter() - start)
+    settings = settings.for_bidders(U)
     population = rng.random((settings.population, U)) < 0.5
     best = np.zeros(U, bool)
     best_value = float(problem.evaluate(best[None, :])[0][0])
@@ -231,20 +260,36 @@ def select_ga(problem: WinnerSelection, rng: np.random.Generator,
         floor = value[feasible].min() if feasible.any() else 0.0
         fitness = np.where(feasible, value, floor - 1.0 - violation)
         history.append(best_value)
-        offspring: list[np.ndarray] = [best.copy()] if settings.elitism else []
-        while len(offspring) < settings.population:
-            if rng.random() < settings.crossover_prob and U > 1:
-                a, b = population[_roulette(rng, fitness, 2)]
-                cut = int(rng.integers(1, U))
-                offspring.append(np.concatenate([a[:cut], b[cut:]]))
-                offspring.append(np.concatenate([b[:cut], a[cut:]]))
-            if rng.random() < settings.mutation_prob:
-                child = population[_roulette(rng, fitness, 1)[0]].copy()
-                point = int(rng.integers(0, U))
-                child[point] = ~child[point]
-                offspring.append(child)
-        population = np.array(offspring[: settings.population])
+        population = _next_generation(rng, population, fitness, best, settings)
     return Selection(best, best_value, "ga", time.perf_counter() - start, history)
+
+
+def _next_generation(rng: np.random.Generator, population: np.ndarray, fitness: np.ndarray,
+                     best: np.ndarray, settings: GASettings) -> np.ndarray:
+    """Algorithm 1's offspring loop, writing children into one preallocated array:
+    after the elite, repeat "with probability p_c, cross two roulette-chosen
+    parents at one point (two children); with probability p_m, flip one point
+    of a roulette-chosen parent (one child)" until the population is full."""
+    size, U = population.shape
+    wheel = _Roulette(rng, fitness)
+    children = np.empty((size + 2, U), dtype=bool)  # room for a last pair
+    filled = 0
+    if settings.elitism:
+        children[0] = best
+        filled = 1
+    while filled < size:
+        if rng.random() < settings.crossover_prob and U > 1:
+            a, b = population[wheel.spin(2)]
+            cut = int(rng.integers(1, U))
+            children[filled, :cut], children[filled, cut:] = a[:cut], b[cut:]
+            children[filled + 1, :cut], children[filled + 1, cut:] = b[:cut], a[cut:]
+            filled += 2
+        if rng.random() < settings.mutation_prob:
+            children[filled] = population[wheel.spin(1)[0]]
+            point = int(rng.integers(0, U))
+            children[filled, point] = not children[filled, point]
+            filled += 1
+    return children[:size]
 
 
 def select_exact(problem: WinnerSelection, time_limit_s: float = 120.0,

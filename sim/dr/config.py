@@ -81,6 +81,9 @@ class GASettingsSpec(StrictSpec):
     crossover_prob: Share = 0.8
     mutation_prob: Share = 0.2
     elitism: bool = True
+    scale_with_bidders: bool = Field(
+        True, description="grow the budget with the bidders U: at least U/10 individuals and "
+                          "U/5 generations (the paper's 30 x 50 is for 10 users; assumption)")
 
 
 class AuctionSettings(StrictSpec):
