@@ -35,10 +35,10 @@ class LinkIndex:
     def link_of(self, i: str, j: str) -> int:
         return self.links.index(tuple(sorted((i, j))))
 
-    def link_labels(self, rows: np.ndarray) -> list[str]:
+    def link_labels(self, rows: np.ndarray) -> tuple[str, ...]:
         """``"DC1–DC2"`` for each coupling row (the message log's ``link`` column)."""
         names = ["–".join(link) for link in self.links]
-        return [names[int(r) // self.hours] for r in rows]
+        return tuple(names[int(r) // self.hours] for r in rows)
 
     def rows_of(self, dc: str) -> np.ndarray:
         """Global coupling row of each entry of DC's ``trades`` block."""

@@ -162,7 +162,8 @@ class Message:
         object.__setattr__(self, "payload", MappingProxyType(frozen))
         object.__setattr__(self, "tags", MappingProxyType(dict(self.tags)))
         object.__setattr__(self, "labels", MappingProxyType(
-            {str(k): tuple(str(x) for x in v) for k, v in self.labels.items()}))
+            {str(k): v if isinstance(v, tuple) and all(type(x) is str for x in v[:1])
+             else tuple(str(x) for x in v) for k, v in self.labels.items()}))
 
     def copy(self) -> Message:
         """An independent copy (its own read-only arrays)."""

@@ -109,6 +109,7 @@ class DataCenterAgent(MarketAgent):
         self._latest: dict[str, tuple[int, np.ndarray, np.ndarray | None]] = {}
         self._heard: dict[str, int] = {}  # the round each neighbour was last heard in
         self._max_delay = 0  # the oldest estimate seen on arrival, rounds
+        self._label_cache: dict[bytes, tuple[str, ...]] = {}
         self._patience = patience
         self.departed: set[str] = set()  # neighbours it has given up on (public)
 
@@ -246,7 +247,7 @@ class DataCenterAgent(MarketAgent):
             payload = {"y": node.estimate_for(neighbour)}
             if node.owns(neighbour):
                 payload["edge_dual"] = node.edge_dual[neighbour]
-            labels = self._links.link_labels(rows)
+            labels = self._labels(rows)
             self.send(neighbour, PRICE_ESTIMATE, payload,
                       labels=dict.fromkeys(payload, labels))
 
@@ -266,7 +267,14 @@ class DataCenterAgent(MarketAgent):
             "trades": node.own_trades_vector()[own], "prices": node.y[own],
             "estimate_change": float(np.max(np.abs(node.y - self._previous_y), initial=0.0)),
             "disagreement": disagreement},
-            labels=dict.fromkeys(("trades", "prices"), self._links.link_labels(own)))
+            labels=dict.fromkeys(("trades", "prices"), self._labels(own)))
+
+    def _labels(self, rows: np.ndarray) -> tuple[str, ...]:
+        """The link of each row (public: the trading graph), remembered per row set."""
+        key = rows.tobytes()
+        if key not in self._label_cache:
+            self._label_cache[key] = self._links.link_labels(rows)
+        return self._label_cache[key]
 
     def marginal_cost_of_work(self) -> np.ndarray:
         """$ per M requests of IW served here in each hour, from private data only:
