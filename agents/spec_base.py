@@ -28,6 +28,15 @@ OutdoorC = Annotated[float, Field(ge=-90.0, le=60.0)]
 IndoorC = Annotated[float, Field(ge=0.0, le=50.0)]
 
 
+def one_of(value: str, choices: list[str], what: str, shown: int = 6) -> str:
+    """``value`` if it is among ``choices`` (what a library ships), else a
+    ValueError naming it and a few of the choices."""
+    if value not in choices:
+        more = ", …" if len(choices) > shown else ""
+        raise ValueError(f"{value!r} is not {what} ({', '.join(choices[:shown])}{more})")
+    return value
+
+
 class FrozenMap(dict):
     """A mapping that refuses changes (a validated scenario's dictionaries);
     copies, pickles and serialises as a plain dict does."""

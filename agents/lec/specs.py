@@ -13,7 +13,15 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
-from agents.spec_base import Efficiency, IndoorC, NonNegative, Positive, Share, StrictSpec
+from agents.spec_base import (
+    Efficiency,
+    IndoorC,
+    NonNegative,
+    Positive,
+    Share,
+    StrictSpec,
+    one_of,
+)
 
 
 class EVSpec(StrictSpec):
@@ -125,10 +133,7 @@ class WindSpec(StrictSpec):
     def _known(cls, turbine: str) -> str:
         from grid.weather import turbine_types
 
-        if turbine not in turbine_types():
-            raise ValueError(f"turbine {turbine!r} has no power curve in windpowerlib's data "
-                             f"(e.g. {', '.join(turbine_types()[:4])}, …)")
-        return turbine
+        return one_of(turbine, turbine_types(), "a turbine with a power curve in windpowerlib")
 
 
 class HeatRecoverySpec(StrictSpec):

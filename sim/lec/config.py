@@ -25,7 +25,7 @@ from agents.lec.specs import (
     ThermalSpec,
     WindSpec,
 )
-from agents.spec_base import Interval, NonNegative, Positive, Share, StrictSpec
+from agents.spec_base import Interval, NonNegative, Positive, Share, StrictSpec, one_of
 from sim.scenario import (
     TOLERANCE_SHARE,
     IsoDay,
@@ -130,9 +130,10 @@ class LECScenario(ScenarioHeader):
         check_zone(self.prices.zone, self.prices.year)
         from grid.weather import tmy3_files
 
-        if self.weather_file not in tmy3_files():
-            raise ValueError(f"weather_file: {self.weather_file!r} is not a TMY3 file shipped "
-                             f"with pvlib ({', '.join(tmy3_files())})")
+        try:
+            one_of(self.weather_file, tmy3_files(), "a TMY3 file shipped with pvlib")
+        except ValueError as exc:
+            raise ValueError(f"weather_file: {exc}") from None
         if self.household_list is not None:
             names = [h.name for h in self.household_list]
             twice = sorted({n for n in names if names.count(n) > 1})

@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from agents.spec_base import NonNegative, Positive, StrictSpec
+from agents.spec_base import NonNegative, Positive, StrictSpec, one_of
 from grid.weather import pv_output_mw, tmy3_day, tmy3_files, wind_output_mw
 from sim.p2p.profiles import batch_profile, interactive_profile
 
@@ -41,10 +41,7 @@ class WeatherSource(StrictSpec):
     @field_validator("file")
     @classmethod
     def _shipped(cls, file: str) -> str:
-        if file not in tmy3_files():
-            raise ValueError(f"{file!r} is not a TMY3 file shipped with pvlib "
-                             f"({', '.join(tmy3_files())})")
-        return file
+        return one_of(file, tmy3_files(), "a TMY3 file shipped with pvlib")
 
 
 class PeakSource(StrictSpec):
