@@ -101,29 +101,55 @@ class GridNetwork:
         return H
 
 
-@functools.lru_cache(maxsize=1)
-def load_pandapower_ieee30() -> tuple[GridNetwork, object]:
-    """The IEEE 30-bus case from pandapower and the pandapower net itself
-    (cached: treat the net as read-only, deep-copy it to modify it)."""
-    # pandapower warns that numba is missing; a 30-bus DC power flow does not need it
+#: pandapower cases a scenario may name as ``pandapower:<case>``
+CASES = ("case_ieee30", "case9", "case14", "case30", "case39", "case57", "case118", "case300")
+
+# PYPOWER branch status column (pandapower.pypower.idx_brch)
+_BR_STATUS = 10
+
+
+@functools.lru_cache(maxsize=8)
+def load_pandapower_case(name: str) -> tuple[GridNetwork, object]:
+    """A pandapower case and its net (cached: treat the net as read-only).
+
+    Read through pandapower's own conversion to its internal PYPOWER case:
+    in-service branches with reactance and tap; each bus's demand is its
+    in-service loads times their scaling plus its in-service shunts'
+    conductance at nominal voltage, less its static generators' fixed output,
+    as a DC OPF sees them.  Buses
+    carry the case's own numbers (MATPOWER cases keep them as bus names; the
+    IEEE 30-bus case numbers 1..30).
+    """
+    if name not in CASES:
+        raise ValueError(f"unknown pandapower case {name!r} (cases: {', '.join(CASES)})")
+    # pandapower warns that numba is missing; a DC power flow does not need it
     logging.getLogger("pandapower").setLevel(logging.ERROR)
     import pandapower as pp
     import pandapower.networks as pn
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        net = pn.case_ieee30()
-        pp.rundcpp(net, numba=False)  # the DC power flow is tiny; numba is not needed
+        net = getattr(pn, name)()
+        pp.rundcpp(net, numba=False)
     ppc = net._ppc  # pandapower's internal PYPOWER case, built from the net's own data
     branch = np.real(ppc["branch"])
+    branch = branch[branch[:, _BR_STATUS] > 0]
     tap = branch[:, _TAP].copy()
     tap[tap == 0] = 1.0
     lookup = net._pd2ppc_lookups["bus"]
     position_of_ppc = {int(lookup[b]): i for i, b in enumerate(net.bus.index)}
+    position = {b: i for i, b in enumerate(net.bus.index)}
     load = np.zeros(len(net.bus))
-    for _, row in net.load.iterrows():
-        load[list(net.bus.index).index(row.bus)] += row.p_mw * row.scaling
-    labels = tuple(int(b) + 1 for b in net.bus.index)
+    for _, row in net.load[net.load.in_service].iterrows():
+        load[position[row.bus]] += row.p_mw * row.scaling
+    for _, row in net.shunt[net.shunt.in_service].iterrows():  # conductance at 1 p.u.
+        load[position[row.bus]] += row.p_mw * row.step
+    for _, row in net.sgen[net.sgen.in_service].iterrows():  # fixed injections
+        load[position[row.bus]] -= row.p_mw * row.scaling
+    names = net.bus.name
+    numbered = names.map(lambda v: isinstance(v, int | np.integer)).all() and names.min() >= 1
+    labels = tuple(int(v) for v in names) if numbered else \
+        tuple(int(b) + 1 for b in net.bus.index)
     network = GridNetwork(
         bus_labels=labels,
         branch_from=np.array([position_of_ppc[int(f)] for f in branch[:, _F_BUS]]),
@@ -135,3 +161,8 @@ def load_pandapower_ieee30() -> tuple[GridNetwork, object]:
         base_mva=float(net.sn_mva),
     )
     return network, net
+
+
+def load_pandapower_ieee30() -> tuple[GridNetwork, object]:
+    """The IEEE 30-bus case (the reference case's network)."""
+    return load_pandapower_case("case_ieee30")

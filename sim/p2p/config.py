@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 import networkx as nx
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from agents.p2p.dc_physics import iw_capacity
 from agents.p2p.dc_spec import DataCenterSpec
@@ -141,17 +141,16 @@ class MarketSettings(StrictSpec):
     )
 
 
-NETWORK_BUSES = {"pandapower:case_ieee30": 30}
 
 
 @functools.cache
-def network_branches(network: str) -> tuple[str, ...]:
-    """The ``"a-b"`` names of a network's lines and transformers (by bus number)."""
-    from grid.network import load_pandapower_ieee30
+def network_data(network: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The ``"a-b"`` names of a network's lines and transformers and its bus
+    numbers (``pandapower:<case>``)."""
+    from grid.network import load_pandapower_case
 
-    if network != "pandapower:case_ieee30":
-        raise ValueError(f"grid.network: unknown network {network!r}")
-    return tuple(load_pandapower_ieee30()[0].branch_names())
+    grid = load_pandapower_case(network.removeprefix("pandapower:"))[0]
+    return tuple(grid.branch_names()), grid.bus_labels
 
 
 class ThermalUnitSpec(StrictSpec):
@@ -176,7 +175,19 @@ class RenewableSpec(StrictSpec):
 class GridSpec(StrictSpec):
     """The grid operator's private data (docs/p2p.md)."""
 
-    network: Literal["pandapower:case_ieee30"] = "pandapower:case_ieee30"
+    network: str = Field("pandapower:case_ieee30",
+                         description="pandapower:<case>, e.g. pandapower:case14 … case300")
+
+    @field_validator("network")
+    @classmethod
+    def _known_case(cls, network: str) -> str:
+        from grid.network import CASES
+
+        case = network.removeprefix("pandapower:")
+        if not network.startswith("pandapower:") or case not in CASES:
+            raise ValueError(f"{network!r} is not a network dcmarket reads; name a pandapower "
+                             f"case as pandapower:<case> ({', '.join(CASES)})")
+        return network
     thermal_units: tuple[ThermalUnitSpec, ...] = Field(min_length=1)
     renewables: tuple[RenewableSpec, ...] = Field(default_factory=tuple)
     load_scaling: tuple[NonNegative, ...] = Field(
@@ -278,20 +289,20 @@ class P2PScenario(ScenarioHeader):
             if len(farm.available_mw) != self.hours:
                 raise ValueError(f"grid.renewables.{farm.name}.available_mw: "
                                  f"{len(farm.available_mw)} values, expected {self.hours}")
-        lines = set(network_branches(grid.network))
+        branches, buses = network_data(grid.network)
+        lines = set(branches)
         for name in grid.line_ratings_mw:
             ends = name.split("-")
             if len(ends) != 2 or (name not in lines and f"{ends[1]}-{ends[0]}" not in lines):
                 raise ValueError(f"grid.line_ratings_mw.{name}: no such line or transformer in "
                                  f"{grid.network} (name it by its buses, e.g. 10-17)")
-        n_buses = NETWORK_BUSES[grid.network]
         placed = [(f"datacenters.{dc.name}.bus", dc.bus) for dc in self.datacenters]
         placed += [(f"grid.thermal_units.{u.name}.bus", u.bus) for u in grid.thermal_units]
         placed += [(f"grid.renewables.{r.name}.bus", r.bus) for r in grid.renewables]
         for where, bus in placed:
-            if bus is None or not 1 <= bus <= n_buses:
+            if bus not in buses:
                 raise ValueError(f"{where}: bus {bus} does not exist in {grid.network} "
-                                 f"(buses 1..{n_buses})")
+                                 f"(buses {buses[0]}..{buses[-1]}, by the case's numbers)")
 
     def _check_graphs(self, names: list[str]) -> None:
         for label, spec in (("communication", self.market.communication),

@@ -23,7 +23,7 @@ import pandas as pd
 from agents.p2p.datacenter import MONITOR
 from agents.p2p.grid_operator import GridOperatorAgent
 from grid.dcopf import DCOPF, Unit
-from grid.network import GridNetwork, load_pandapower_ieee30
+from grid.network import GridNetwork, load_pandapower_case
 from market.bilevel import OuterRecord
 from market.messages import Protocol
 from market.protocols import BILEVEL, DEMAND_BID, OUTER_REPORT, P2P_MARKET
@@ -43,9 +43,7 @@ class GridCase:
 
 def build_grid_case(spec: GridSpec, hours: int) -> GridCase:
     """The operator's data from the scenario and the field library's network."""
-    if spec.network != "pandapower:case_ieee30":
-        raise ValueError(f"grid.network: unknown network {spec.network!r}")
-    base, _ = load_pandapower_ieee30()
+    base, _ = load_pandapower_case(spec.network.removeprefix("pandapower:"))
     network = base.with_ratings(spec.line_ratings_mw)
     units = [Unit(u.name, u.bus, u.p_max_mw, u.p_min_mw, u.a * spec.cost_factor,
                   u.b * spec.cost_factor) for u in spec.thermal_units]

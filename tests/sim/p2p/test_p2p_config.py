@@ -86,3 +86,16 @@ def test_unknown_weather_source(tmp_path):
                     "datacenters: []\nlmp: {}\n")
     with pytest.raises(ScenarioError, match=r"weather\.source: .*'satellite'"):
         load_scenario(path)
+
+
+def test_any_pandapower_case_by_name_with_its_own_bus_numbers():
+    from sim.studies import load_any
+
+    _, scenario, _ = load_any("p2p_ieee30", ["grid.network=pandapower:case57",
+                                            "grid.line_ratings_mw={}"])
+    assert scenario.grid.network == "pandapower:case57"
+    with pytest.raises(ScenarioError, match=r"bus 40 does not exist in pandapower:case14"):
+        load_any("p2p_ieee30", ["grid.network=pandapower:case14", "grid.line_ratings_mw={}",
+                                "datacenters.DC1.bus=40"])
+    with pytest.raises(ScenarioError, match="case_ieee30, case9, case14"):
+        load_any("p2p_ieee30", ["grid.network=pandapower:case2869"])
