@@ -72,7 +72,10 @@ class DCOPF:
         G = np.zeros((n, len(units)))  # unit -> bus incidence
         for k, unit in enumerate(units):
             G[network.position(unit.bus), k] = 1.0
-        self.demand = cp.Parameter((T, n), nonneg=True, name="demand_mw")
+        # demand net of fixed injections: negative at a bus whose static
+        # generation exceeds its load; only positive demand can be shed
+        self.demand = cp.Parameter((T, n), name="demand_mw")
+        self.sheddable = cp.Parameter((T, n), nonneg=True, name="sheddable_mw")
         self.available = cp.Parameter((T, len(units)), nonneg=True, name="available_mw")
         self.p = cp.Variable((T, len(units)), name="p_mw")
         self.shed = cp.Variable((T, n), nonneg=True, name="shed_mw")
@@ -83,7 +86,7 @@ class DCOPF:
         constraints = [self.p >= np.tile(p_min, (T, 1)), self.p <= self.available]
         if value_of_lost_load is not None:
             cost = cost + value_of_lost_load * cp.sum(self.shed)
-            constraints.append(self.shed <= self.demand)
+            constraints.append(self.shed <= self.sheddable)
         else:
             constraints.append(self.shed == 0)
         injection = self.p @ G.T + self.shed - self.demand  # T × n
@@ -105,7 +108,8 @@ class DCOPF:
         T, n = self.hours, self.network.n_buses
         if demand_mw.shape != (T, n):
             raise ValueError(f"demand has shape {demand_mw.shape}, expected {(T, n)}")
-        self.demand.value = np.maximum(demand_mw, 0.0)
+        self.demand.value = np.asarray(demand_mw, float)
+        self.sheddable.value = np.maximum(demand_mw, 0.0)
         self.available.value = available_mw
         self._check_adequacy(demand_mw, available_mw)
         self.problem.solve(solver="CLARABEL")

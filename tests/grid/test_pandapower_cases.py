@@ -38,7 +38,7 @@ def load_pandapower_case_labels(net) -> list[int]:
     return [int(b) + 1 for b in net.bus.index]
 
 
-@pytest.mark.parametrize("case", ["case14", "case57", "case118"])
+@pytest.mark.parametrize("case", ["case14", "case57", "case118", "case300"])
 def test_lmps_equal_rundcopp_with_dcs_on_random_buses(case):
     network, net = load_pandapower_case(case)
     rng = np.random.default_rng(7)
