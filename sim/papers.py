@@ -19,6 +19,9 @@ P2P_ENERGY_CHANGE_PCT = -3.2
 #: (printed as "k€", which cannot hold for ten households; read as €).
 LEC_PAPER_COST = {"NC": 95_136.47, "TC": 89_771.18, "TC+JP": 88_849.72, "TC+JP+aFRR": 59_103.19}
 
+#: Paper 001, Table I: its "self-consumption" row, renewables / (renewables + retailer).
+LEC_PAPER_RENEWABLE_SHARE = {"NC": 0.3427, "TC": 0.3563, "TC+JP": 0.3563, "TC+JP+aFRR": 0.3523}
+
 #: Paper 002 states its DR results as an ordering (Figs. 9–11), not as numbers.
 DR_PAPER_ORDERING = {
     "OP": "lowest operating cost and PTA; rewarded in every DR hour it found",

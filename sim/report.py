@@ -23,6 +23,7 @@ from sim.papers import (
     DR_PAPER_MAPE_BOUND,
     DR_PAPER_ORDERING,
     LEC_PAPER_COST,
+    LEC_PAPER_RENEWABLE_SHARE,
     P2P_ENERGY_CHANGE_PCT,
     P2P_OUTER_ITERATIONS,
 )
@@ -124,7 +125,13 @@ def _block(summary: dict[str, Any], folder: Path) -> list[str]:
             "paper (year): cost change vs NC %": [
                 100 * (LEC_PAPER_COST[c] / LEC_PAPER_COST["NC"] - 1) if c in LEC_PAPER_COST
                 else float("nan") for c in cost.index]})
-        parts += ["<h3>Operating cost against NC, ours beside the paper's Table I</h3>",
+        if "renewable_share_paper" in table.index:
+            compare["ours: renewables/(renewables+retailer) %"] = [
+                100 * table.loc["renewable_share_paper", c] for c in cost.index]
+            compare["paper (year) %"] = [100 * LEC_PAPER_RENEWABLE_SHARE.get(c, float("nan"))
+                                         for c in cost.index]
+        parts += ["<h3>Operating cost against NC and the paper's self-consumption, ours "
+                  "beside the paper's Table I</h3>",
                   _table(compare),
                   "<p>The paper's figure is for a year (24 blocks of 15 days); this run's "
                   "days are not the year, so only the relative change is compared.</p>"]

@@ -7,6 +7,9 @@ Table I's rows (:func:`table_rows`), for one solved block:
 - ``retailer_mwh`` — energy bought;
 - ``self_consumption`` — share of the renewable production used inside the
   community: ``1 − (sold + PV curtailed + wind spilled) / production``;
+- ``renewable_share_paper`` — what paper 001's Table I calls self-consumption:
+  ``renewables / (renewables + retailer energy)`` (its four values follow
+  exactly from its own rows);
 - ``dc_from_surplus`` — share of the DC's energy covered by the community's
   own surplus. From (2b), the community's surplus in hour ``t`` after its
   households, battery and HVAC is ``p_dc + sell − buy``; the DC's share of it
@@ -38,6 +41,7 @@ from sim.manifest import scenario_digest
 
 PAPER_SIZE_PER_DAY = {"constraints": 16597, "variables": 2887, "binaries": 348}
 TABLE_ROWS = ("operating_cost_eur", "renewable_mwh", "retailer_mwh", "self_consumption",
+              "renewable_share_paper",
               "dc_from_surplus", "dc_paused", "heating_mwh", "additional_heating_mwh",
               "heat_reuse")
 
@@ -104,6 +108,13 @@ def balance_residuals(frame: pd.DataFrame) -> dict[str, float]:
             "heat_kw": float(np.abs(heat).max()), "heat_chain_kw": float(np.abs(chain).max())}
 
 
+def _renewable_share(renewable_mwh: float, retailer_mwh: float) -> float:
+    """Paper 001's "self-consumption" column: renewables over renewables plus
+    retailer energy (its Table I: 300.62 / (300.62 + 576.52) = 34.27 %)."""
+    total = renewable_mwh + retailer_mwh
+    return renewable_mwh / total if total > 0 else 0.0
+
+
 def table_rows(frame: pd.DataFrame, objective: float) -> dict[str, float]:
     """Table I's rows for one solved block (see the module docstring)."""
     f = frame
@@ -116,6 +127,7 @@ def table_rows(frame: pd.DataFrame, objective: float) -> dict[str, float]:
         "renewable_mwh": production / 1000.0,
         "retailer_mwh": f.buy_kw.sum() / 1000.0,
         "self_consumption": max(0.0, 1.0 - lost / production) if production > 0 else 0.0,
+        "renewable_share_paper": _renewable_share(production / 1000.0, f.buy_kw.sum() / 1000.0),
         "dc_from_surplus": surplus.sum() / f.dc_kw.sum(),
         "dc_paused": f.dc_pause_kw.sum() / f.dc_workload_kw.sum(),
         "heating_mwh": heating / 1000.0,
@@ -194,7 +206,8 @@ def table(runs: dict[str, ScenarioRun]) -> pd.DataFrame:
 def table_text(frame: pd.DataFrame) -> str:
     shown = frame.copy().astype(object)
     for row in shown.index:
-        pct = row in ("self_consumption", "dc_from_surplus", "dc_paused", "heat_reuse")
+        pct = row in ("self_consumption", "renewable_share_paper", "dc_from_surplus", "dc_paused",
+                      "heat_reuse")
         shown.loc[row] = [f"{100 * v:.2f} %" if pct else f"{v:,.2f}" for v in frame.loc[row]]
     return shown.to_string()
 
@@ -268,6 +281,8 @@ def long_run_table(folder: Path, blocks: int) -> pd.DataFrame:
                    "additional_heating_mwh")}
         weight = [r["renewable_mwh"] for r in rows]
         heat_w = [r["heating_mwh"] for r in rows]
+        summed["renewable_share_paper"] = _renewable_share(summed["renewable_mwh"],
+                                                           summed["retailer_mwh"])
         summed["self_consumption"] = np.average([r["self_consumption"] for r in rows],
                                                 weights=weight)
         summed["dc_from_surplus"] = float(np.mean([r["dc_from_surplus"] for r in rows]))

@@ -251,3 +251,17 @@ def test_infeasible_day_names_the_violated_group(scenario):
     with pytest.raises(SolveError, match=r"Infeasible.*house001/indoor_temperature_2k"):
         model.solve_centralised()
     assert Options.of("TC+JP").job_pausing and not Options.of("TC").job_pausing
+
+
+def test_the_papers_self_consumption_is_renewables_over_renewables_plus_retailer(
+        scenario, inputs, solved):
+    from sim.lec.study import _renewable_share, hourly_frame, table_rows
+
+    # paper 001, Table I, NC: 300.62 MWh renewables, 576.52 MWh from the retailer
+    assert _renewable_share(300.62, 576.52) == pytest.approx(0.3427, abs=5e-5)
+    for label, (model, solution) in solved.items():
+        rows = table_rows(hourly_frame(solution.values, inputs, scenario, model.pairs, label),
+                          solution.objective)
+        assert rows["renewable_share_paper"] == pytest.approx(
+            rows["renewable_mwh"] / (rows["renewable_mwh"] + rows["retailer_mwh"]))
+        assert 0.0 < rows["renewable_share_paper"] < 1.0
