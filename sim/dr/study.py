@@ -222,10 +222,12 @@ def study_text(study: DRStudy) -> str:
     lines.append(study.forecast_errors().to_string(index=False, float_format="%.2f"))
     lines += ["", "strategies on the day:"]
     cols = ["strategy", "pta", "energy_mwh", "electricity_cost_eur", "reward_eur", "fees_eur",
-            "penalties_eur", "operating_cost_eur", "reduction_vs_st_pct"]
+            "penalties_eur", "operating_cost_eur", "reduction_vs_st_pct", "total_cost_eur"]
     summary = study.summary()
     lines.append(summary[[c for c in cols if c in summary]].to_string(
         index=False, float_format="%.3f"))
+    lines.append("operating cost: electricity + fees + penalties − reward; total_cost_eur: the "
+                 "slot cost (7) summed, task revenue included (negative: the day earns)")
     auctions = summary[summary["auctions"] > 0]
     if len(auctions):
         lines.append("winner selection: " + "; ".join(
