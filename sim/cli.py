@@ -415,8 +415,11 @@ def case_study(scenario: str | None, out: Path | None, force: bool,
 @click.option("--selector", type=click.Choice(["ga", "exact"]),
               help="winner selection (default: the scenario's)")
 @click.option("--no-quality", is_flag=True, help="skip the forecast-quality runs")
+@click.option("--sensitivity", is_flag=True,
+              help="also rerun the day over θ0 (40-500 €/MWh) and the requested share "
+                   "(10-30 %), the assumptions the paper does not state")
 def dr(scenario: str | None, out: Path | None, force: bool, settings: tuple[str, ...],
-       selector: str | None, no_quality: bool) -> None:
+       selector: str | None, no_quality: bool, sensitivity: bool) -> None:
     """Paper 002: DC demand response, OP / BS / ST on one day."""
     @_guarded
     def body() -> int:
@@ -424,8 +427,7 @@ def dr(scenario: str | None, out: Path | None, force: bool, settings: tuple[str,
 
         _, parsed, _ = _load(scenario, settings, "dr_2000hosts", "dr")
         _prepare_out(out, force)
-        return run_dr(parsed, out, selector, not no_quality,
-                      _command())
+        return run_dr(parsed, out, selector, not no_quality, _command(), sensitivity)
     body()
 
 

@@ -9,7 +9,7 @@ from sim.dr.study import run_dr_study, study_text, write_dr_run
 
 
 def run_dr(scenario: DRScenario, out: Path | None, selector: str | None, quality: bool,
-           command: str = "dcmarket dr") -> int:
+           command: str = "dcmarket dr", sensitivity: bool = False) -> int:
     """OP / BS / ST on the scenario's day and, with ``quality``, OP under each forecast."""
     if selector:
         scenario = scenario.model_copy(update={"auction": scenario.auction.model_copy(
@@ -26,7 +26,17 @@ def run_dr(scenario: DRScenario, out: Path | None, selector: str | None, quality
                           "auctions)" for r in unsettled.itertuples())
               + "; raise auction.ga.generations, or use --selector exact.\n")
     print(study_text(study))
+    swept = None
+    if sensitivity:
+        from sim.dr.sensitivity import sensitivity as sweep
+
+        swept = sweep(scenario)
+        print("\nsensitivity to the assumptions the paper does not state (OP and BS):")
+        shown = swept[swept.strategy != "ST"].pivot_table(
+            index=["theta0_eur_per_mwh", "requested_share"], columns="strategy",
+            values="reduction_vs_st_pct")
+        print(shown.to_string(float_format="%.1f"))
     if out:
-        write_dr_run(study, scenario, Path(out), command=command)
+        write_dr_run(study, scenario, Path(out), command=command, sensitivity=swept)
         print(f"run folder: {out}")
     return 3 if len(unsettled) else 0

@@ -244,7 +244,7 @@ def study_text(study: DRStudy) -> str:
 
 
 def write_dr_run(study: DRStudy, scenario: DRScenario, out: Path, figures: bool = True,
-                 command: str = "dcmarket dr") -> None:
+                 command: str = "dcmarket dr", sensitivity: pd.DataFrame | None = None) -> None:
     """Run folder: frames (Parquet), summary.json, the message logs and the figures."""
     folder = RunFolder(out)
     folder.frame("slots.parquet", study.slots())
@@ -254,6 +254,11 @@ def write_dr_run(study: DRStudy, scenario: DRScenario, out: Path, figures: bool 
     folder.frame("summary.parquet", study.summary())
     if study.quality_models:
         folder.frame("forecast_quality.parquet", study.forecast_quality())
+    if sensitivity is not None:
+        from sim.dr.sensitivity import sensitivity_figure
+
+        folder.frame("sensitivity.parquet", sensitivity)
+        sensitivity_figure(sensitivity, folder.path("fig_sensitivity_theta0.png"))
     for name, model in study.models.items():
         folder.messages(model.bus, f"messages_{name}.parquet")
     manifest = {
