@@ -66,7 +66,8 @@ def Residuals(model: DashboardModel):  # noqa: N802
         ax.set_xlabel(s.unit)
     ax.set_title(f"{'power vs reference' if model.study == 'dr' else 'residuals'} "
                  f"after {s.steps} {s.unit}(s)")
-    ax.legend(fontsize=7)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
     return solara.FigureMatplotlib(fig, format="png")
 
 

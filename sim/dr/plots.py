@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 from market.atomic import atomic_path
 
@@ -129,3 +130,24 @@ def write_figures(study, out: Path) -> list[Path]:
         paths.append(out / "fig12_ga_convergence.png")
         _save(fig, paths[-1])
     return paths
+
+
+def sensitivity_figure(frame: pd.DataFrame, path: Path) -> Path:
+    """OP's and BS's reduction against ST by θ0, one line per requested share."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True, layout="constrained")
+    for ax, strategy in zip(axes, ("OP", "BS"), strict=True):
+        rows = frame[frame.strategy == strategy]
+        for k, (share, group) in enumerate(rows.groupby("requested_share")):
+            ax.plot(group.theta0_eur_per_mwh, group.reduction_vs_st_pct, marker="osD^"[k % 4],
+                    label=f"requested {100 * share:.0f} % of the reference")
+        ax.axhline(0, color="grey", lw=0.6)
+        ax.set_xscale("log")
+        thetas = sorted(frame.theta0_eur_per_mwh.unique())
+        ax.set_xticks(thetas, [f"{t:g}" for t in thetas])
+        ax.minorticks_off()
+        ax.set_xlabel("θ0, reward per MWh reduced (€/MWh)")
+        ax.set_title(f"{strategy}: operating cost below ST")
+    axes[0].set_ylabel("%")
+    axes[0].legend(fontsize=8)
+    _save(fig, path)
+    return path

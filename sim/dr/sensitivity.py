@@ -9,8 +9,6 @@ operating cost, its reduction against ST and its eq. (7) cost.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from grid.forecast import peak_hours
@@ -43,33 +41,3 @@ def sensitivity(scenario: DRScenario, thetas: tuple[float, ...] = THETAS,
     columns = ["theta0_eur_per_mwh", "requested_share", "strategy", "operating_cost_eur",
                "reduction_vs_st_pct", "reward_eur", "total_cost_eur"]
     return pd.concat(frames, ignore_index=True)[columns]
-
-
-def sensitivity_figure(frame: pd.DataFrame, path: Path) -> Path:
-    """OP's and BS's reduction against ST by θ0, one line per requested share."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from market.atomic import atomic_path
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True, layout="constrained")
-    for ax, strategy in zip(axes, ("OP", "BS"), strict=True):
-        rows = frame[frame.strategy == strategy]
-        for k, (share, group) in enumerate(rows.groupby("requested_share")):
-            ax.plot(group.theta0_eur_per_mwh, group.reduction_vs_st_pct, marker="osD^"[k % 4],
-                    label=f"requested {100 * share:.0f} % of the reference")
-        ax.axhline(0, color="grey", lw=0.6)
-        ax.set_xscale("log")
-        thetas = sorted(frame.theta0_eur_per_mwh.unique())
-        ax.set_xticks(thetas, [f"{t:g}" for t in thetas])
-        ax.minorticks_off()
-        ax.set_xlabel("θ0, reward per MWh reduced (€/MWh)")
-        ax.set_title(f"{strategy}: operating cost below ST")
-    axes[0].set_ylabel("%")
-    axes[0].legend(fontsize=8)
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    return path

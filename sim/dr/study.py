@@ -255,7 +255,7 @@ def write_dr_run(study: DRStudy, scenario: DRScenario, out: Path, figures: bool 
     if study.quality_models:
         folder.frame("forecast_quality.parquet", study.forecast_quality())
     if sensitivity is not None:
-        from sim.dr.sensitivity import sensitivity_figure
+        from sim.dr.plots import sensitivity_figure
 
         folder.frame("sensitivity.parquet", sensitivity)
         sensitivity_figure(sensitivity, folder.path("fig_sensitivity_theta0.png"))

@@ -89,10 +89,23 @@ def browser():
     driver.quit()
 
 
+def _fresh(read, attempts: int = 20):
+    """Run ``read`` again when the page re-rendered under it (Solara replaces
+    elements after every step)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    for _ in range(attempts - 1):
+        try:
+            return read()
+        except StaleElementReferenceException:
+            time.sleep(0.2)
+    return read()
+
+
 def _text(driver) -> str:
     from selenium.webdriver.common.by import By
 
-    return driver.find_element(By.TAG_NAME, "body").text
+    return _fresh(lambda: driver.find_element(By.TAG_NAME, "body").text)
 
 
 def _wait_for(driver, pattern: str, timeout: float = 90) -> re.Match:
@@ -105,43 +118,59 @@ def _wait_for(driver, pattern: str, timeout: float = 90) -> re.Match:
     raise AssertionError(f"page never showed {pattern!r}; it shows:\n{_text(driver)[:1500]}")
 
 
-def _button(driver, label: str):
+def _click(driver, label: str) -> None:
     from selenium.webdriver.common.by import By
 
-    for button in driver.find_elements(By.TAG_NAME, "button"):
-        if button.text.strip().lower() == label.lower():
-            return button
-    raise AssertionError(f"no {label!r} button")
+    def press() -> None:
+        for button in driver.find_elements(By.TAG_NAME, "button"):
+            if button.text.strip().lower() == label.lower():
+                button.click()
+                return
+        raise AssertionError(f"no {label!r} button")
+
+    _fresh(press)
 
 
 def _images(driver) -> list[str]:
     from selenium.webdriver.common.by import By
 
-    return [img.get_attribute("src") for img in driver.find_elements(By.TAG_NAME, "img")
-            if (img.get_attribute("src") or "").startswith(("blob:", "data:image"))]
+    return _fresh(lambda: [
+        img.get_attribute("src") for img in driver.find_elements(By.TAG_NAME, "img")
+        if (img.get_attribute("src") or "").startswith(("blob:", "data:image"))])
+
+
+def _images_shown(driver, other_than: str | None = None, timeout: float = 60) -> list[str]:
+    """The page's figures once they are drawn (and, with ``other_than``, once
+    the first one has been redrawn)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        images = _images(driver)
+        if images and images[0] != other_than:
+            return images
+        time.sleep(0.3)
+    raise AssertionError("no (new) figure on the page")
 
 
 def test_step_play_and_reset_in_a_real_browser(server, browser):
     browser.get(server)
     _wait_for(browser, r"Step counter: 0 ADMM round")
-    before = _images(browser)
-    assert before, "no figure on the page"
+    before = _images_shown(browser)
     for k in (1, 2, 3):
-        _button(browser, "Step").click()
+        _click(browser, "Step")
         _wait_for(browser, rf"Step counter: {k} ADMM round")
     _wait_for(browser, r"round 3: primal residual")
-    after = _images(browser)
-    assert after and after[0] != before[0], "the residual plot did not change"
+    after = _images_shown(browser, other_than=before[0])
+    assert after[0] != before[0], "the residual plot did not change"
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / "dashboard_after_3_steps.png"))
 
-    _button(browser, "▶").click()
+    _click(browser, "▶")
     time.sleep(3)
-    _button(browser, "❚❚").click()
+    _click(browser, "❚❚")
     played = int(_wait_for(browser, r"Step counter: (\d+) ADMM round").group(1))
     assert played > 3, "play did not advance the market"
 
-    _button(browser, "Reset").click()
+    _click(browser, "Reset")
     _wait_for(browser, r"Step counter: 0 ADMM round")
     browser.save_screenshot(str(ARTIFACTS / "dashboard_after_reset.png"))
 
@@ -151,19 +180,17 @@ def test_scenario_picker_loads_the_dr_day_and_its_auction(server, browser):
 
     browser.get(server)
     _wait_for(browser, r"Step counter: 0 ADMM round")
-    picker = next(e for e in browser.find_elements(By.CSS_SELECTOR, ".v-select")
-                  if "p2p_4dc_fixed_lmp" in e.text)
-    picker.click()
+    _fresh(lambda: next(e for e in browser.find_elements(By.CSS_SELECTOR, ".v-select")
+                        if "p2p_4dc_fixed_lmp" in e.text).click())
     _wait_for(browser, r"dr_2000hosts")
-    option = next(e for e in browser.find_elements(
-        By.XPATH, "//*[normalize-space(text())='dr_2000hosts']") if e.is_displayed())
-    option.click()
-    _button(browser, "Reset").click()
+    _fresh(lambda: next(e for e in browser.find_elements(
+        By.XPATH, "//*[normalize-space(text())='dr_2000hosts']") if e.is_displayed()).click())
+    _click(browser, "Reset")
     _wait_for(browser, r"dr_2000hosts \(dr\)")
     _wait_for(browser, r"Step counter: 0 slot")
     auctions = 0
     for k in range(1, 13):
-        _button(browser, "Step").click()
+        _click(browser, "Step")
         _wait_for(browser, rf"Step counter: {k} slot")
         auctions += "the reverse auction" in _text(browser)
     assert auctions, "no slot of the morning held a reverse auction"
