@@ -89,15 +89,20 @@ def browser():
     driver.quit()
 
 
-def _fresh(read, attempts: int = 20):
+def _fresh(read, attempts: int = 100):
     """Run ``read`` again when the page re-rendered under it (Solara replaces
-    elements after every step)."""
-    from selenium.common.exceptions import StaleElementReferenceException
+    elements after every step) or has not drawn what it looks for yet."""
+    from selenium.common.exceptions import (
+        ElementNotInteractableException,
+        NoSuchElementException,
+        StaleElementReferenceException,
+    )
 
     for _ in range(attempts - 1):
         try:
             return read()
-        except StaleElementReferenceException:
+        except (StaleElementReferenceException, ElementNotInteractableException,
+                NoSuchElementException, StopIteration):
             time.sleep(0.2)
     return read()
 
@@ -126,7 +131,9 @@ def _click(driver, label: str) -> None:
             if button.text.strip().lower() == label.lower():
                 button.click()
                 return
-        raise AssertionError(f"no {label!r} button")
+        from selenium.common.exceptions import NoSuchElementException
+
+        raise NoSuchElementException(f"no {label!r} button")
 
     _fresh(press)
 
