@@ -41,6 +41,23 @@ def check_series(values: object, length: int, what: str, step: str, unit: str) -
                             "expected)")
 
 
+def check_unique(names: list[str], where: str, what: str) -> None:
+    """Names of one kind must be unique; the repeated ones are named."""
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"{where}: {what} names must be unique; {', '.join(twice)} "
+                         "appears more than once")
+
+
+def check_tolerance(where: str, tol: float, scale: float, unit: str, what: str,
+                    outcome: str) -> None:
+    """A tolerance must be small against the quantity it bounds (below
+    :data:`TOLERANCE_SHARE` of it), or a run stops before doing anything."""
+    if tol > TOLERANCE_SHARE * scale:
+        raise ValueError(f"{where} = {tol:g} {unit} is above {TOLERANCE_SHARE:.0%} of {what} "
+                         f"({scale:.3g} {unit}): {outcome}")
+
+
 def check_zone(zone: str, year: int) -> None:
     """``prices.zone`` must have prices in the shipped history of ``year``."""
     from grid.prices import smard_zones

@@ -22,6 +22,7 @@ run within the day).
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,7 +103,17 @@ def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
 EXACT_CHECK_MAX_USERS = 200
 
 
+#: each finished day's auction check, made once (the exact MILPs are the costly part)
+_SETTLED: weakref.WeakKeyDictionary[DRModel, tuple[int, float]] = weakref.WeakKeyDictionary()
+
+
 def _auctions_settled(model: DRModel) -> tuple[int, float]:
+    if model not in _SETTLED:
+        _SETTLED[model] = _check_auctions(model)
+    return _SETTLED[model]
+
+
+def _check_auctions(model: DRModel) -> tuple[int, float]:
     """``(auctions settled, worst GA gap to the exact optimum in %)``: a GA
     auction is settled when its winners' saving is within 1 % of the exact
     optimum's (the exact MILP solved beside it as a check; an auction of more
@@ -251,7 +262,8 @@ def write_dr_run(study: DRStudy, scenario: DRScenario, out: Path, figures: bool 
     folder.frame("bids.parquet", study.bids())
     folder.frame("postponements.parquet", study.postponements())
     folder.frame("forecasts.parquet", study.forecasts_frame())
-    folder.frame("summary.parquet", study.summary())
+    summary = study.summary()
+    folder.frame("summary.parquet", summary)
     if study.quality_models:
         folder.frame("forecast_quality.parquet", study.forecast_quality())
     if sensitivity is not None:
@@ -266,11 +278,10 @@ def write_dr_run(study: DRStudy, scenario: DRScenario, out: Path, figures: bool 
         "kind": "dr_day",
         "scenario_name": scenario.name,
         # a day runs every slot; what can fail to settle is a GA auction
-        "converged": bool((study.summary()["auctions_settled"]
-                           == study.summary()["auctions"]).all()),
+        "converged": bool((summary["auctions_settled"] == summary["auctions"]).all()),
         "scenario": scenario.model_dump(mode="json"),
         "event_hours": study.event_hours,
-        "summary": study.summary().to_dict(orient="records"),
+        "summary": summary.to_dict(orient="records"),
         "forecasts": study.forecast_errors().to_dict(orient="records"),
         "day_all_strategies_s": study.day_s,
     }

@@ -27,10 +27,11 @@ from agents.lec.specs import (
 )
 from agents.spec_base import Interval, NonNegative, Positive, Share, StrictSpec, one_of
 from sim.scenario import (
-    TOLERANCE_SHARE,
     IsoDay,
     ScenarioError,
     ScenarioHeader,
+    check_tolerance,
+    check_unique,
     check_zone,
     read_yaml,
     validate_as,
@@ -135,15 +136,9 @@ class LECScenario(ScenarioHeader):
         except ValueError as exc:
             raise ValueError(f"weather_file: {exc}") from None
         if self.household_list is not None:
-            names = [h.name for h in self.household_list]
-            twice = sorted({n for n in names if names.count(n) > 1})
-            if twice:
-                raise ValueError(f"household_list: household names must be unique; "
-                                 f"{', '.join(twice)} appears more than once")
-        if self.twin.tol_kw > TOLERANCE_SHARE * self.dc.rated_kw:
-            raise ValueError(f"twin.tol_kw = {self.twin.tol_kw:g} kW is above "
-                             f"{TOLERANCE_SHARE:.0%} of the DC's rating ({self.dc.rated_kw:g} kW): "
-                             "the twin would stop before balancing anything")
+            check_unique([h.name for h in self.household_list], "household_list", "household")
+        check_tolerance("twin.tol_kw", self.twin.tol_kw, self.dc.rated_kw, "kW",
+                        "the DC's rating", "the twin would stop before balancing anything")
         return self
 
     def household_specs(self) -> list[HouseholdSpec]:

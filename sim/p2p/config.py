@@ -19,7 +19,14 @@ from pydantic import Field, field_validator, model_validator
 from agents.p2p.dc_physics import iw_capacity
 from agents.p2p.dc_spec import DataCenterSpec
 from agents.spec_base import Frozen, NonNegative, Positive, StrictSpec
-from sim.scenario import TOLERANCE_SHARE, ScenarioError, ScenarioHeader, read_yaml, validate_as
+from sim.scenario import (
+    ScenarioError,
+    ScenarioHeader,
+    check_tolerance,
+    check_unique,
+    read_yaml,
+    validate_as,
+)
 
 
 class GraphSpec(StrictSpec):
@@ -229,10 +236,7 @@ class P2PScenario(ScenarioHeader):
     @model_validator(mode="after")
     def _check(self) -> P2PScenario:
         names = [dc.name for dc in self.datacenters]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ValueError(f"datacenters: DC names must be unique; {', '.join(twice)} "
-                             "appears more than once")
+        check_unique(names, "datacenters", "DC")
         for dc in self.datacenters:
             if dc.hours != self.hours:
                 raise ValueError(
@@ -274,10 +278,8 @@ class P2PScenario(ScenarioHeader):
                   ("bilevel.tol_mw", self.bilevel.tol_mw, power, "MW",
                    "the mean grid-import limit"))
         for where, tol, scale, unit, what in checks:
-            if tol > TOLERANCE_SHARE * scale:
-                raise ValueError(f"{where} = {tol:g} {unit} is above {TOLERANCE_SHARE:.0%} of "
-                                 f"{what} ({scale:.3g} {unit}): a run would stop before "
-                                 "clearing anything")
+            check_tolerance(where, tol, scale, unit, what,
+                            "a run would stop before clearing anything")
 
     def _check_grid(self) -> None:
         grid = self.grid
