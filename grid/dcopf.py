@@ -53,6 +53,71 @@ class OPFError(RuntimeError):
     """An OPF that cannot be solved; the message names the hour."""
 
 
+@dataclass
+class OPFParts:
+    """The grid half of a cvxpy problem: dispatch, shedding, (24)–(28).
+
+    Shared by the operator's :class:`DCOPF` (demand a parameter) and the
+    competitive-equilibrium twin (demand partly a variable: the DCs' draw)."""
+
+    p: cp.Variable  # hours × units
+    shed: cp.Variable  # hours × buses
+    cost: cp.Expression
+    constraints: list
+    balance: cp.Constraint  # (25), one row per hour
+    upper: cp.Constraint | None  # (26) on the rated lines
+    lower: cp.Constraint | None
+    flow: cp.Expression  # hours × branches
+    ptdf_rated: np.ndarray  # rated lines × buses
+
+    def prices(self) -> tuple[np.ndarray, np.ndarray]:
+        """λ_t and the congestion part −Σ_l H_l,n (μ⁺ − μ⁻) from the solved duals (29)."""
+        T = self.p.shape[0]
+        lam = -np.asarray(self.balance.dual_value).reshape(T)
+        congestion = np.zeros((T, self.shed.shape[1]))
+        if self.upper is not None:
+            mu = np.asarray(self.upper.dual_value) - np.asarray(self.lower.dual_value)
+            congestion = -mu @ self.ptdf_rated
+        return lam, congestion
+
+
+def opf_parts(network: GridNetwork, units: list[Unit], hours: int, demand: cp.Expression,
+              sheddable: cp.Expression | np.ndarray, available: cp.Expression | np.ndarray,
+              value_of_lost_load: float | None) -> OPFParts:
+    """Generation cost (24), balance (25) and flow limits (26) for ``demand``
+    (hours × buses, net of fixed injections)."""
+    n, T = network.n_buses, hours
+    H = network.ptdf()
+    rated = np.flatnonzero(np.isfinite(network.rating_mw))
+    G = np.zeros((n, len(units)))  # unit -> bus incidence
+    for k, unit in enumerate(units):
+        G[network.position(unit.bus), k] = 1.0
+    p = cp.Variable((T, len(units)), name="p_mw")
+    shed = cp.Variable((T, n), nonneg=True, name="shed_mw")
+    a = np.array([u.a for u in units])
+    b = np.array([u.b for u in units])
+    p_min = np.array([u.p_min for u in units])
+    cost = cp.sum(p @ b) + cp.sum(cp.multiply(np.tile(a, (T, 1)), cp.square(p)))
+    constraints = [p >= np.tile(p_min, (T, 1)), p <= available]
+    if value_of_lost_load is not None:
+        cost = cost + value_of_lost_load * cp.sum(shed)
+        constraints.append(shed <= sheddable)
+    else:
+        constraints.append(shed == 0)
+    injection = p @ G.T + shed - demand  # T × n
+    balance = cp.sum(injection, axis=1) == 0  # (25)
+    constraints.append(balance)
+    upper = lower = None
+    if rated.size:
+        flow = injection @ H[rated].T  # T × rated
+        limit = np.tile(network.rating_mw[rated], (T, 1))
+        upper = flow <= limit  # (26)
+        lower = -flow <= limit
+        constraints += [upper, lower]
+    return OPFParts(p, shed, cost, constraints, balance, upper, lower, injection @ H.T,
+                    H[rated])
+
+
 class DCOPF:
     """The grid operator's DC-OPF, built once for ``hours`` and re-solved."""
 
@@ -66,41 +131,14 @@ class DCOPF:
         self.network, self.units, self.hours = network, units, hours
         self._shedding = value_of_lost_load is not None
         n, T = network.n_buses, hours
-        H = network.ptdf()
-        rated = np.flatnonzero(np.isfinite(network.rating_mw))
-        self._rated, self._H = rated, H
-        G = np.zeros((n, len(units)))  # unit -> bus incidence
-        for k, unit in enumerate(units):
-            G[network.position(unit.bus), k] = 1.0
         # demand net of fixed injections: negative at a bus whose static
         # generation exceeds its load; only positive demand can be shed
         self.demand = cp.Parameter((T, n), name="demand_mw")
         self.sheddable = cp.Parameter((T, n), nonneg=True, name="sheddable_mw")
         self.available = cp.Parameter((T, len(units)), nonneg=True, name="available_mw")
-        self.p = cp.Variable((T, len(units)), name="p_mw")
-        self.shed = cp.Variable((T, n), nonneg=True, name="shed_mw")
-        a = np.array([u.a for u in units])
-        b = np.array([u.b for u in units])
-        p_min = np.array([u.p_min for u in units])
-        cost = cp.sum(self.p @ b) + cp.sum(cp.multiply(np.tile(a, (T, 1)), cp.square(self.p)))
-        constraints = [self.p >= np.tile(p_min, (T, 1)), self.p <= self.available]
-        if value_of_lost_load is not None:
-            cost = cost + value_of_lost_load * cp.sum(self.shed)
-            constraints.append(self.shed <= self.sheddable)
-        else:
-            constraints.append(self.shed == 0)
-        injection = self.p @ G.T + self.shed - self.demand  # T × n
-        self._balance = cp.sum(injection, axis=1) == 0  # (25)
-        constraints.append(self._balance)
-        self._upper = self._lower = None
-        if rated.size:
-            flow = injection @ H[rated].T  # T × rated
-            limit = np.tile(network.rating_mw[rated], (T, 1))
-            self._upper = flow <= limit  # (26)
-            self._lower = -flow <= limit
-            constraints += [self._upper, self._lower]
-        self._flow_all = injection @ H.T
-        self.problem = cp.Problem(cp.Minimize(cost), constraints)
+        self._parts = opf_parts(network, units, T, self.demand, self.sheddable, self.available,
+                                value_of_lost_load)
+        self.problem = cp.Problem(cp.Minimize(self._parts.cost), self._parts.constraints)
         assert self.problem.is_dpp()
 
     def solve(self, demand_mw: np.ndarray, available_mw: np.ndarray) -> OPFResult:
@@ -115,18 +153,15 @@ class DCOPF:
         self.problem.solve(solver="CLARABEL")
         if self.problem.status != "optimal":
             raise OPFError(f"DC-OPF: solver status {self.problem.status!r}")
-        lam = -np.asarray(self._balance.dual_value).reshape(T)
-        congestion = np.zeros((T, n))
-        if self._upper is not None:
-            mu = np.asarray(self._upper.dual_value) - np.asarray(self._lower.dual_value)
-            congestion = -mu @ self._H[self._rated]
+        parts = self._parts
+        lam, congestion = parts.prices()
         return OPFResult(
-            dispatch={u.name: self.p.value[:, k] for k, u in enumerate(self.units)},
+            dispatch={u.name: parts.p.value[:, k] for k, u in enumerate(self.units)},
             lmp=lam[:, None] + congestion,
             energy_price=lam,
             congestion=congestion,
-            flows=np.asarray(self._flow_all.value),
-            shed=np.asarray(self.shed.value),
+            flows=np.asarray(parts.flow.value),
+            shed=np.asarray(parts.shed.value),
             cost=float(self.problem.value),
         )
 

@@ -92,6 +92,15 @@ def _case_study(summary: dict[str, Any], folder: Path) -> list[str]:
                  f"{summary['plain_loop_oscillated']}. DC energy {before:,.1f} → {after:,.1f} MWh "
                  f"({100 * (after / before - 1):+.1f} %; paper {P2P_ENERGY_CHANGE_PCT:+.1f} %)."
                  "</p>")
+    eq = summary.get("equilibrium")
+    if eq and rows:
+        total = pd.DataFrame(rows).set_index("dc").loc["total"]
+        parts.append(f"<p>The market's gain: {total['change_pct']:+.2f} % measured from the "
+                     "bisection loop's no-market point, which its boxes hold (below: what each "
+                     f"DC gives up inside its box); {eq['gain_pct']:+.2f} % measured from the "
+                     "competitive equilibrium of the same inputs (one joint problem of "
+                     "generators, network and DCs; no boxes); paper "
+                     f"{total['paper_change_pct']:+.1f} %.</p>")
     given = summary.get("profit_given_up_in_box")
     if given:
         frame = pd.DataFrame(given).reset_index(names="DC")

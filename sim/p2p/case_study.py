@@ -18,6 +18,7 @@ import pandas as pd
 from agents.p2p.datacenter import DCSchedule
 from sim.p2p.config import P2PScenario
 from sim.p2p.coordination import CoordinationModel
+from sim.p2p.equilibrium import Equilibrium, equilibrium_gain
 from sim.p2p.results import schedules_frame
 from sim.papers import P2P_TABLE_I
 from sim.run_folder import RunFolder
@@ -78,29 +79,46 @@ def run_one(scenario: P2PScenario, trading: bool, bisection: bool = True,
                       time.perf_counter() - tic)
 
 
-def table_one(without: RunOutcome, with_: RunOutcome) -> pd.DataFrame:
+def table_one(without: RunOutcome, with_: RunOutcome,
+              equilibria: tuple[Equilibrium, Equilibrium]) -> pd.DataFrame:
+    """Table I from the bisection loop and from the competitive equilibrium,
+    beside the paper's."""
     rows = []
+    eq_without, eq_with = (e.profits for e in equilibria)
     for name in without.profit:
         a, b = without.profit[name], with_.profit[name]
         paper = P2P_TABLE_I.get(name, (np.nan, np.nan))
         rows.append({"dc": name, "profit_without": a, "profit_with": b,
-                     "change_pct": 100 * (b / a - 1), "paper_without": paper[0],
+                     "change_pct": 100 * (b / a - 1),
+                     "equilibrium_without": eq_without[name], "equilibrium_with": eq_with[name],
+                     "equilibrium_change_pct": 100 * (eq_with[name] / eq_without[name] - 1),
+                     "paper_without": paper[0],
                      "paper_with": paper[1], "paper_change_pct": 100 * (paper[1] / paper[0] - 1)})
-    total = {k: sum(r[k] for r in rows) for k in ("profit_without", "profit_with",
-                                                   "paper_without", "paper_with")}
+    keys = ("profit_without", "profit_with", "equilibrium_without", "equilibrium_with",
+            "paper_without", "paper_with")
+    total = {k: sum(r[k] for r in rows) for k in keys}
     rows.append({"dc": "total", **total,
                  "change_pct": 100 * (total["profit_with"] / total["profit_without"] - 1),
+                 "equilibrium_change_pct": 100 * (total["equilibrium_with"]
+                                                  / total["equilibrium_without"] - 1),
                  "paper_change_pct": 100 * (total["paper_with"] / total["paper_without"] - 1)})
     return pd.DataFrame(rows)
 
 
-def format_table(table: pd.DataFrame, without: RunOutcome, with_: RunOutcome) -> str:
-    lines = [f"{'DC':<6}{'without $':>12}{'with $':>12}{'change':>9}{'paper change':>14}"]
+def format_table(table: pd.DataFrame, without: RunOutcome, with_: RunOutcome,
+                 equilibria: tuple[Equilibrium, Equilibrium]) -> str:
+    lines = ["          bisection loop (boxes held)       competitive equilibrium        paper",
+             f"{'DC':<6}{'without $':>12}{'with $':>12}{'change':>9}"
+             f"{'without $':>12}{'with $':>12}{'change':>9}{'change':>13}"]
     for r in table.itertuples():
         lines.append(f"{r.dc:<6}{r.profit_without:>12,.0f}{r.profit_with:>12,.0f}"
-                     f"{r.change_pct:>8.1f}%{r.paper_change_pct:>13.1f}%")
+                     f"{r.change_pct:>8.1f}%{r.equilibrium_without:>12,.0f}"
+                     f"{r.equilibrium_with:>12,.0f}{r.equilibrium_change_pct:>8.1f}%"
+                     f"{r.paper_change_pct:>12.1f}%")
     e0, e1 = without.energy_mwh, with_.energy_mwh
-    lines.append(f"DC energy: {e0:,.1f} → {e1:,.1f} MWh ({100 * (e1 / e0 - 1):+.1f} %, "
+    q0, q1 = (e.energy_mwh for e in equilibria)
+    lines.append(f"DC energy: {e0:,.1f} → {e1:,.1f} MWh ({100 * (e1 / e0 - 1):+.1f} %; "
+                 f"equilibrium {q0:,.1f} → {q1:,.1f}, {100 * (q1 / q0 - 1):+.1f} %; "
                  "paper −3.2 %)")
     lines.append(f"LMP spread across DC buses, hours 11–18: {without.peak_spread():.2f} → "
                  f"{with_.peak_spread():.2f} $/MWh")
@@ -112,6 +130,18 @@ def format_boxes(given_up: dict[str, dict[str, float]]) -> str:
     parts = [f"{run}: " + ", ".join(f"{n} {v:,.0f} $" for n, v in values.items())
              for run, values in given_up.items()]
     return "profit given up inside the bisection boxes — " + "; ".join(parts)
+
+
+def format_gains(table: pd.DataFrame, summary: dict) -> str:
+    """The market's gain measured from both starting points, and why they differ."""
+    total = table.set_index("dc").loc["total"]
+    given = summary["profit_given_up_in_box"]["without"]
+    worst = max(given, key=given.get)
+    return (f"market gain: {total.change_pct:+.2f} % from the bisection loop's no-market point "
+            f"(boxes narrower than {max(summary['widest_box_mw'].values()):.3f} MW hold it; "
+            f"{worst} gives up {given[worst]:,.0f} $ inside its box), "
+            f"{total.equilibrium_change_pct:+.2f} % from the competitive equilibrium "
+            f"(no boxes); paper {total.paper_change_pct:+.1f} %")
 
 
 def congestion_sensitivity(run: RunOutcome, line: str = "10-17") -> dict[str, float]:
@@ -165,8 +195,10 @@ def run_case_study(scenario: P2PScenario, out: Path | None = None,
     # the market from the no-market equilibrium was tried: it took longer, an
     # early outer iteration hit the ADMM round cap.)
     with_ = run_one(scenario, trading=True)
+    eq_without, eq_with, eq_gain = equilibrium_gain(scenario)
+    equilibria = (eq_without, eq_with)
     wall = time.perf_counter() - tic
-    table = table_one(without, with_)
+    table = table_one(without, with_, equilibria)
     inner_ok = bool(with_.outer.inner_converged.all())
     summary = {
         "study": "p2p",
@@ -197,13 +229,24 @@ def run_case_study(scenario: P2PScenario, out: Path | None = None,
                 with_.schedules[n], with_.model.last_market.link_prices)
                 for n, dc in with_.model.dcs.items()},
         },
+        "equilibrium": {
+            "profit_without": eq_without.profits, "profit_with": eq_with.profits,
+            "gain_pct": eq_gain,
+            "energy_mwh_without": eq_without.energy_mwh, "energy_mwh_with": eq_with.energy_mwh,
+            "load_shed_mwh": {"without": eq_without.shed_mwh, "with": eq_with.shed_mwh},
+            "solve_s": eq_without.solve_s + eq_with.solve_s,
+        },
+        "widest_box_mw": {"without": float(without.outer.widest_box_mw.iloc[-1]),
+                          "with": float(with_.outer.widest_box_mw.iloc[-1])},
         "wall_s": wall,
         "grid_s": sum(r.model.operator.solve_s for r in (plain, without, with_)),
         "market_s": sum(r.model.market_s for r in (plain, without, with_)),
     }
     summary["other_s"] = wall - summary["grid_s"] - summary["market_s"]
-    text = format_table(table, without, with_) + "\n" + format_boxes(
-        summary["profit_given_up_in_box"])
+    text = "\n".join([
+        format_table(table, without, with_, equilibria),
+        format_boxes(summary["profit_given_up_in_box"]),
+        format_gains(table, summary)])
     if out is not None:
         folder = write_run_folder(out, scenario, {"without": without, "with": with_}, plain,
                                   summary)

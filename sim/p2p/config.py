@@ -216,6 +216,13 @@ class BilevelSettings(StrictSpec):
     max_outer: Annotated[int, Field(ge=1)] = 60
     bisection: bool = True
     stall: Annotated[int, Field(ge=1)] = 6
+    box_tol_mw: Positive | None = Field(
+        None, description="the loop stops only when every bisection box is narrower than "
+        "this (MODEL: 'until every interval is narrower than ε'); null: tol_mw")
+
+    @property
+    def box_tolerance(self) -> float:
+        return self.tol_mw if self.box_tol_mw is None else self.box_tol_mw
 
 
 class P2PScenario(ScenarioHeader):

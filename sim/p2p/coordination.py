@@ -138,7 +138,9 @@ class CoordinationModel(P2PMarketModel):
         record = OuterRecord(k, float(r["power_residual"]), int(r["boxed"]),
                              float(r["widest_box_mw"]), rounds, converged)
         self.outer.append(record)
-        self.bilevel_converged = (record.power_residual <= self.scenario.bilevel.tol_mw
+        rule = self.scenario.bilevel  # (49) and, with boxes, every box narrower than ε
+        self.bilevel_converged = (record.power_residual <= rule.tol_mw
+                                  and record.widest_box_mw < rule.box_tolerance
                                   and int(r["missing_bids"]) == 0)
         self.outer_collector.collect(self)
         return record
@@ -172,7 +174,8 @@ class CoordinationModel(P2PMarketModel):
         return result.rounds, result.converged
 
     def run_bilevel(self, max_outer: int | None = None) -> pd.DataFrame:
-        """Outer iterations until (49) holds or the cap; returns the history."""
+        """Outer iterations until (49) holds with every box narrower than ε, or
+        the cap; returns the history."""
         cap = max_outer or self.scenario.bilevel.max_outer
         while not self.bilevel_converged and len(self.outer) < cap:
             self.outer_step()

@@ -40,6 +40,22 @@ def test_market_gains_saves_energy_and_narrows_prices(case):
     assert summary["lmp_spread_peak_without"] > 1.0
 
 
+def test_stops_by_the_papers_rule_and_shows_the_equilibrium_gain(case):
+    """(49) and every box narrower than ε; with the market the loop's point is the
+    competitive equilibrium (two independent methods agree); without it the boxes
+    hold a point that is not one, and both gains are reported."""
+    scenario, text, summary, _ = case
+    for widest in summary["widest_box_mw"].values():
+        assert widest < scenario.bilevel.box_tolerance
+    eq = summary["equilibrium"]
+    loop_with = sum(summary["profit_with"].values())
+    assert sum(eq["profit_with"].values()) == pytest.approx(loop_with, rel=1e-3)
+    table = {r["dc"]: r for r in summary["table_I"]}
+    assert table["total"]["equilibrium_change_pct"] == pytest.approx(eq["gain_pct"])
+    assert f"{eq['gain_pct']:+.2f} % from the competitive equilibrium" in text
+    assert eq["load_shed_mwh"]["without"] < 1e-6 and eq["load_shed_mwh"]["with"] < 1e-6
+
+
 def test_with_market_the_boxes_barely_bind(case):
     _, _, summary, _ = case
     for name, given_up in summary["profit_given_up_in_box"]["with"].items():

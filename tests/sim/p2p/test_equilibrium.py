@@ -1,0 +1,97 @@
+"""The competitive-equilibrium twin: its prices are ones nobody wants to move at.
+
+Checked against independent solves: the operator's DC-OPF (itself checked
+against pandapower) at the twin's DC demand gives the twin's LMPs, and each
+DC re-optimising alone at the twin's LMPs (and link prices) cannot beat its
+share of the joint solution.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agents.p2p.dc_physics import build_local_program, revenue
+from grid.dcopf import DCOPF
+from market.links import LinkIndex
+from market.solvers import solve_lp
+from sim.p2p.config import parse_scenario
+from sim.p2p.coordination import build_grid_case
+from sim.p2p.equilibrium import EquilibriumError, competitive_equilibrium
+from sim.p2p.instances import ieee30_scenario
+from sim.p2p.model import partner_limits
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return parse_scenario(ieee30_scenario())
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["without", "with"])
+def equilibrium(request, scenario):
+    return competitive_equilibrium(scenario, trading=request.param)
+
+
+def test_lmps_are_the_operators_dcopf_at_the_dcs_demand(scenario, equilibrium):
+    case = build_grid_case(scenario.grid, scenario.hours)
+    net = case.network
+    load = case.fixed_load_mw.copy()
+    for spec in scenario.datacenters:
+        load[:, net.position(spec.bus)] += equilibrium.grid_mw[spec.name]
+    voll = scenario.grid.value_of_lost_load * scenario.grid.cost_factor
+    opf = DCOPF(net, case.units, scenario.hours, voll).solve(load, case.available_mw)
+    assert float(np.ptp(opf.lmp)) > 1.0, "the check needs a congested day to mean something"
+    # where a rated line sits exactly at its limit both problems are degenerate
+    # and any congestion price in an interval is right; elsewhere prices are unique
+    rated = np.isfinite(net.rating_mw)
+    at_limit = (np.abs(np.abs(opf.flows[:, rated]) - net.rating_mw[rated]) < 1e-3).any(axis=1)
+    assert (~at_limit).sum() >= scenario.hours // 2
+    assert np.allclose(equilibrium.lmp[~at_limit], opf.lmp[~at_limit], atol=2e-3)
+    assert equilibrium.shed_mwh < 1e-6
+
+
+def test_each_dc_is_at_a_best_response(scenario, equilibrium):
+    links = LinkIndex.of(scenario.trading_graph(), scenario.hours)
+    limits = scenario.trade_limits()
+    for spec in scenario.datacenters:
+        own = (partner_limits(limits, links, spec.name) if equilibrium.trading
+               else dict.fromkeys(links.partners(spec.name), 0.0))
+        lp = build_local_program(spec, equilibrium.dc_lmp[spec.name], own, scenario.dt_h)
+        if equilibrium.link_prices is not None:
+            cost = lp.cost.copy()
+            cost[lp.blocks["trades"]] += equilibrium.link_prices[links.rows_of(spec.name)]
+            lp = type(lp)(**{**lp.__dict__, "cost": cost})
+        best = revenue(spec, scenario.dt_h) - solve_lp(lp, spec.name).objective
+        share = equilibrium.profits[spec.name]
+        # to the interior point's tolerance on a degenerate LP (see SOLVER)
+        assert share <= best + 1e-6 * abs(best), spec.name
+        assert best - share <= 1e-4 * abs(best), spec.name
+
+
+def test_trades_are_reciprocal_and_payments_cancel(scenario):
+    eq = competitive_equilibrium(scenario, trading=True)
+    links = LinkIndex.of(scenario.trading_graph(), scenario.hours)
+    total = np.zeros(links.n_rows)
+    paid = 0.0
+    for name, traded in eq.trades.items():
+        np.add.at(total, links.rows_of(name), traded)
+        paid += float(eq.link_prices[links.rows_of(name)] @ traded)
+    assert np.abs(total).max() < 1e-5
+    assert abs(paid) < 1e-3 * sum(abs(p) for p in eq.profits.values())
+    assert np.abs(np.concatenate(list(eq.trades.values()))).max() > 1.0  # it does trade
+
+
+def test_market_cannot_raise_the_social_cost(scenario):
+    """Trading widens the joint feasible set (q = 0 stays feasible), so the joint
+    optimum, DC costs plus generation, cannot rise (a derived bound)."""
+    without = competitive_equilibrium(scenario, trading=False)
+    with_ = competitive_equilibrium(scenario, trading=True)
+    assert with_.social_cost <= without.social_cost + 1e-6 * abs(without.social_cost)
+
+
+def test_a_grid_that_cannot_serve_its_load_names_the_status(scenario):
+    starved = scenario.model_copy(update={"grid": scenario.grid.model_copy(
+        update={"value_of_lost_load": None, "thermal_units": tuple(
+            u.model_copy(update={"p_max_mw": 1.0}) for u in scenario.grid.thermal_units)})})
+    with pytest.raises(EquilibriumError, match="status 'infeasible'"):
+        competitive_equilibrium(starved, trading=False)
