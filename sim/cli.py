@@ -394,16 +394,25 @@ def verify(run_dir: Path) -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="write a run folder here")
 @click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@click.option("--sensitivity", is_flag=True,
+              help="also show how the equilibrium gain moves with each assumption the paper "
+                   "does not state (line rating, workload shape, costs, COPs; a tornado)")
 def case_study(scenario: str | None, out: Path | None, force: bool,
-               settings: tuple[str, ...]) -> None:
+               settings: tuple[str, ...], sensitivity: bool) -> None:
     """Paper 000's case study: grid + market without and with trading (Table I)."""
     @_guarded
     def body() -> int:
         from sim.p2p.cli import run_case_study_cli
 
-        _, parsed, _ = _load(scenario, settings, "p2p_ieee30", "p2p")
+        _, parsed, path = _load(scenario, settings, "p2p_ieee30", "p2p")
         _prepare_out(out, force)
-        return run_case_study_cli(parsed, out, _command())
+        swept = None
+        if sensitivity:
+            from sim.p2p.sensitivity import format_tornado, tornado
+
+            swept = tornado(path, settings)
+            print(format_tornado(swept) + "\n")
+        return run_case_study_cli(parsed, out, _command(), swept)
     body()
 
 

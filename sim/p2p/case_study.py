@@ -187,7 +187,10 @@ def write_run_folder(out: Path, scenario: P2PScenario, runs: dict[str, RunOutcom
 
 
 def run_case_study(scenario: P2PScenario, out: Path | None = None,
-                   plain_cap: int = 12, command: str = "dcmarket case-study") -> tuple[str, dict]:
+                   plain_cap: int = 12, command: str = "dcmarket case-study",
+                   sensitivity: pd.DataFrame | None = None) -> tuple[str, dict]:
+    """Both bi-level loops, the plain loop, the equilibrium twin; ``sensitivity``
+    (a tornado of :mod:`sim.p2p.sensitivity`) is written and drawn with them."""
     tic = time.perf_counter()
     plain = run_one(scenario, trading=False, bisection=False, max_outer=plain_cap)
     without = run_one(scenario, trading=False)
@@ -253,6 +256,11 @@ def run_case_study(scenario: P2PScenario, out: Path | None = None,
         from sim.p2p.plots import case_study_figures
 
         case_study_figures(out, without, with_, plain)
+        if sensitivity is not None:
+            from sim.p2p.plots import tornado_figure
+
+            folder.frame("sensitivity.csv", sensitivity)
+            tornado_figure(sensitivity, out / "fig_sensitivity_tornado.png")
         folder.finish(command, scenario,
                       {key: summary[key] for key in ("wall_s", "grid_s", "market_s", "other_s")})
     return text, summary

@@ -123,13 +123,13 @@ def write_run(out: Path, source: Path, scenario: P2PScenario, alone: dict,
 
 
 def run_case_study_cli(scenario: P2PScenario, out: Path | None,
-                       command: str = "dcmarket case-study") -> int:
+                       command: str = "dcmarket case-study", sensitivity=None) -> int:
     """``dcmarket case-study``: paper 000's grid + market case study."""
     from sim.p2p.case_study import run_case_study
 
     print(f"case study {scenario.name}: {len(scenario.names)} DCs on {scenario.grid.network}, "
           "bi-level loop without and with the P2P market ...", flush=True)
-    text, summary = run_case_study(scenario, out, command=command)
+    text, summary = run_case_study(scenario, out, command=command, sensitivity=sensitivity)
     converged = summary["bilevel_converged"] and summary["admm_converged_all"]
     if not converged:
         print("NOT CONVERGED: " + ("the bi-level loop hit its outer cap" if not

@@ -20,18 +20,20 @@ def diurnal_shape(hours: int, low_hour: float = 4.0, dt: float = 1.0) -> np.ndar
 
 def interactive_profile(
     rng: np.random.Generator, hours: int, peak: float, low_share: float = 0.35,
-    noise: float = 0.04,
+    noise: float = 0.04, peak_hour: float = 16.0,
 ) -> np.ndarray:
-    """IW arrivals (M requests/h): ``peak`` near 16 h, ``low_share·peak`` near 04 h."""
-    base = peak * (low_share + (1.0 - low_share) * diurnal_shape(hours))
+    """IW arrivals (M requests/h): ``peak`` near ``peak_hour`` (16 h), ``low_share·peak``
+    twelve hours earlier."""
+    base = peak * (low_share + (1.0 - low_share) * diurnal_shape(hours, peak_hour - 12.0))
     return np.maximum(base * (1.0 + noise * rng.standard_normal(hours)), 0.0)
 
 
 def batch_profile(
-    rng: np.random.Generator, hours: int, mean: float, swing: float = 0.3, noise: float = 0.1
+    rng: np.random.Generator, hours: int, mean: float, swing: float = 0.3, noise: float = 0.1,
+    peak_hour: float = 14.0,
 ) -> np.ndarray:
-    """BW arrivals (M requests/h) around ``mean`` with a mild daytime swing."""
-    base = mean * (1.0 + swing * (diurnal_shape(hours, low_hour=2.0) - 0.5))
+    """BW arrivals (M requests/h) around ``mean``, ``±swing/2`` peaking at ``peak_hour``."""
+    base = mean * (1.0 + swing * (diurnal_shape(hours, low_hour=peak_hour - 12.0) - 0.5))
     return np.maximum(base * (1.0 + noise * rng.standard_normal(hours)), 0.0)
 
 

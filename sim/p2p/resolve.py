@@ -44,16 +44,25 @@ class WeatherSource(StrictSpec):
         return one_of(file, tmy3_files(), "a TMY3 file shipped with pvlib")
 
 
+Hour = Annotated[float, Field(ge=0.0, lt=24.0)]
+
+
 class PeakSource(StrictSpec):
-    """``interactive: {peak: P}``, M requests/h."""
+    """``interactive: {peak: P}``, M requests/h: the daily peak, its hour and the
+    night trough as a share of it (paper 000, Fig. 3: low near 04 h, high near 16 h)."""
 
     peak: Positive
+    peak_hour: Hour = 16.0
+    low_share: Annotated[float, Field(gt=0.0, le=1.0)] = 0.35
 
 
 class MeanSource(StrictSpec):
-    """``batch: {mean: M}``, M requests/h."""
+    """``batch: {mean: M}``, M requests/h, with a daily swing (``swing`` 0.3 is ±15 %
+    of the mean) peaking at ``peak_hour``."""
 
     mean: NonNegative
+    swing: Annotated[float, Field(ge=0.0, le=2.0)] = 0.3
+    peak_hour: Hour = 14.0
 
 
 class WorkloadSource(StrictSpec):
@@ -140,9 +149,13 @@ def resolve_sources(raw: dict[str, Any]) -> dict[str, Any]:
         if dc.get("outdoor_c") == "weather":
             dc["outdoor_c"] = _round(_need(weather, "outdoor_c").temperature_c)
         if isinstance(dc.get("interactive"), dict):
-            dc["interactive"] = _round(interactive_profile(rng, hours, dc["interactive"]["peak"]))
+            iw = PeakSource.model_validate(dc["interactive"])
+            dc["interactive"] = _round(interactive_profile(
+                rng, hours, iw.peak, low_share=iw.low_share, peak_hour=iw.peak_hour))
         if isinstance(dc.get("batch"), dict):
-            dc["batch"] = _round(batch_profile(rng, hours, dc["batch"]["mean"]))
+            bw = MeanSource.model_validate(dc["batch"])
+            dc["batch"] = _round(batch_profile(rng, hours, bw.mean, swing=bw.swing,
+                                               peak_hour=bw.peak_hour))
     grid = out.get("grid")
     if grid:
         for farm in grid.get("renewables", []):
