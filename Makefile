@@ -22,7 +22,7 @@ $(NB_STAMP): $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/dcmarket run --out runs/p2p_4dc_fixed_lmp
-	$(BIN)/dcmarket case-study --out runs/p2p_ieee30
+	$(BIN)/dcmarket case-study --sensitivity --out runs/p2p_ieee30
 	$(BIN)/dcmarket dr --out runs/dr_2000hosts
 	$(BIN)/dcmarket lec --out runs/lec_10households
 	for r in p2p_4dc_fixed_lmp p2p_ieee30 dr_2000hosts lec_10households; do \
