@@ -114,6 +114,29 @@ class Oracle:
         return np.asarray(self.actual, dtype=float).copy()
 
 
+@dataclass
+class Persistence:
+    """One-step-ahead baseline: each hour's price is the hour before's (the last
+    hour of the history for the day's first hour)."""
+
+    name: str = "persistence"
+    horizon: int = 1
+    _last: float | None = None
+
+    def fit(self, history: np.ndarray) -> Persistence:
+        self._last = float(check_history(history, 1, self.name).ravel()[-1])
+        return self
+
+    def predict(self) -> np.ndarray:
+        raise ForecastError(f"{self.name}: a one-step forecaster predicts the day hour by "
+                            "hour from the actual prices: predict_rolling(day)")
+
+    def predict_rolling(self, day: np.ndarray) -> np.ndarray:
+        if self._last is None:
+            raise ForecastError(f"{self.name}: predict_rolling() before fit()")
+        return np.concatenate([[self._last], np.asarray(day, float)[:-1]])
+
+
 def mape(forecast: np.ndarray, actual: np.ndarray) -> float:
     """Mean absolute percentage error in % (hours with a zero price are skipped)."""
     forecast, actual = np.asarray(forecast, float), np.asarray(actual, float)

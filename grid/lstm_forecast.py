@@ -3,14 +3,18 @@
 Setup as the paper describes it: prices scaled to [0, 1] on the training
 window (the paper used scikit-learn's scaler; here the same min–max in
 NumPy), an LSTM trained with AdaDelta for ``epochs`` iterations (100 in the
-paper) on the previous ``k`` days, predicting day ``k + 1``. Design choices
-the paper leaves open, made here: each sample is the last 24 hours, the
-target the following 24 hours (direct multi-output, no error feedback across
-the day); each hour is fed as (price, sine and cosine of its hour of day) so
-the network knows where in the day a window ends (with the price alone it
-learnt a flat mean on January 2018); one LSTM layer of 32 units and a linear head; an epoch is one
-shuffled pass in mini-batches of 32 windows;
-everything seeded (``torch.manual_seed`` and deterministic algorithms) so a
+paper) on the previous ``k`` days, predicting day ``k + 1``. The paper does
+not say how far ahead each prediction reaches; both readings are here, named
+by ``horizon``: 24, **day-ahead** (each sample is the last 24 hours, the
+target the following 24, direct multi-output: the whole day is known before
+it starts), and 1, **one-step-ahead** (the target is the next hour; the day is
+predicted hour by hour, each hour from the actual prices up to the hour
+before, :meth:`LSTMForecaster.predict_rolling`). Other choices: each hour is
+fed as (price, sine and cosine of its hour of day) so the network knows where
+in the day a window ends (with the price alone it learnt a flat mean on
+January 2018); one LSTM layer of 32 units and a linear head; an epoch is one
+shuffled pass in mini-batches of 32 windows; everything seeded
+(``torch.manual_seed`` and deterministic algorithms) so a
 run repeats exactly on the same machine.
 
 PyTorch is an optional extra: ``pip install 'dcmarket[lstm]'`` (pinned to the
@@ -42,11 +46,11 @@ def _require_torch() -> None:
 
 if nn is not None:
 
-    class _DayAheadLSTM(nn.Module):
-        def __init__(self, hidden: int) -> None:
+    class _PriceLSTM(nn.Module):
+        def __init__(self, hidden: int, horizon: int) -> None:
             super().__init__()
             self.lstm = nn.LSTM(input_size=3, hidden_size=hidden, batch_first=True)
-            self.head = nn.Linear(hidden, HOURS)
+            self.head = nn.Linear(hidden, horizon)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             out, _ = self.lstm(x)
@@ -61,10 +65,12 @@ def _with_hour_of_day(scaled: np.ndarray) -> np.ndarray:
 
 @dataclass
 class LSTMForecaster:
-    """LSTM day-ahead forecaster (AdaDelta, ``epochs`` passes over the training windows)."""
+    """LSTM forecaster (AdaDelta, ``epochs`` passes over the training windows);
+    ``horizon`` 24 predicts the next day at once, 1 the next hour."""
 
     seed: int = 0
     epochs: int = 100
+    horizon: int = HOURS
     hidden: int = 32
     batch_size: int = 32
     name: str = "lstm"
@@ -74,6 +80,7 @@ class LSTMForecaster:
     _model: object | None = None
     _scale: tuple[float, float] = (0.0, 1.0)
     _last_day: np.ndarray | None = None
+    _last_prices: np.ndarray | None = None
 
     def fit(self, history: np.ndarray) -> LSTMForecaster:
         _require_torch()
@@ -84,14 +91,18 @@ class LSTMForecaster:
         self._scale = (low, span)
         scaled = (series - low) / span
         features = _with_hour_of_day(scaled)
-        windows = np.lib.stride_tricks.sliding_window_view(np.arange(scaled.size), 2 * HOURS)
+        if self.horizon not in (1, HOURS):
+            raise ForecastError(f"{self.name}: horizon {self.horizon}; 1 (one-step) or "
+                                f"{HOURS} (day-ahead)")
+        windows = np.lib.stride_tricks.sliding_window_view(np.arange(scaled.size),
+                                                           HOURS + self.horizon)
         inputs = torch.tensor(features[windows[:, :HOURS]], dtype=torch.float32)
         targets = torch.tensor(scaled[windows[:, HOURS:]], dtype=torch.float32)
 
         torch.manual_seed(self.seed)
         torch.use_deterministic_algorithms(True)
         torch.set_num_threads(1)
-        model = _DayAheadLSTM(self.hidden)
+        model = _PriceLSTM(self.hidden, self.horizon)
         optimiser = torch.optim.Adadelta(model.parameters(), lr=1.0)
         loss_fn = nn.MSELoss()
         order = torch.Generator().manual_seed(self.seed)
@@ -109,13 +120,32 @@ class LSTMForecaster:
                 self.on_epoch(epoch + 1, self.losses[-1])
         self._model = model
         self._last_day = features[-HOURS:].copy()
+        self._last_prices = series[-HOURS:].copy()
         return self
 
     def predict(self) -> np.ndarray:
+        """The next day (day-ahead); a one-step model needs :meth:`predict_rolling`."""
         if self._model is None or self._last_day is None:
             raise ForecastError(f"{self.name}: predict() before fit()")
+        if self.horizon != HOURS:
+            raise ForecastError(f"{self.name}: a one-step model predicts the day hour by hour "
+                                "from the actual prices: predict_rolling(day)")
         with torch.no_grad():
             x = torch.tensor(self._last_day[None], dtype=torch.float32)
             scaled = self._model(x).numpy().ravel()
         low, span = self._scale
+        return scaled.astype(float) * span + low
+
+    def predict_rolling(self, day: np.ndarray) -> np.ndarray:
+        """One-step-ahead over ``day``: hour h from the 24 actual prices before it."""
+        if self._model is None or self._last_prices is None:
+            raise ForecastError(f"{self.name}: predict_rolling() before fit()")
+        if self.horizon != 1:
+            return self.predict()
+        low, span = self._scale
+        series = np.concatenate([self._last_prices, np.asarray(day, float)])
+        features = _with_hour_of_day((series - low) / span)  # the tail starts at hour 0
+        windows = np.stack([features[h:h + HOURS] for h in range(HOURS)])
+        with torch.no_grad():
+            scaled = self._model(torch.tensor(windows, dtype=torch.float32)).numpy().ravel()
         return scaled.astype(float) * span + low

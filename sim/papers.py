@@ -30,3 +30,6 @@ DR_PAPER_ORDERING = {
 }
 #: Paper 002, §V: forecast error with k = 31 and k = 15 training days (MAPE bound, %).
 DR_PAPER_MAPE_BOUND = {31: 10.0, 15: 25.0}
+#: §4.1.1: "six peak electricity price moments, which are 6:00, 7:00, 17:00,
+#: 18:00, 19:00, and 20:00"; DR signals are sent at these moments
+DR_PAPER_EVENT_HOURS = [6, 7, 17, 18, 19, 20]

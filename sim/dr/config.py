@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 import pandas as pd
 from pydantic import Field, model_validator
 
-from agents.spec_base import Interval, NonNegative, Positive, Share, StrictSpec
+from agents.spec_base import Frozen, Interval, NonNegative, Positive, Share, StrictSpec
 from sim.scenario import IsoDay, ScenarioHeader, check_zone, read_yaml, validate_as
 
 
@@ -65,14 +65,35 @@ class ProgramSettings(StrictSpec):
     reference_days: Annotated[int, Field(ge=1)] = 5
 
 
+Method = Literal["seasonal_naive", "holt_winters", "lstm", "persistence", "oracle"]
+
+
 class ForecastSettings(StrictSpec):
-    method: Literal["seasonal_naive", "holt_winters", "lstm", "oracle", "none"] = "holt_winters"
+    method: Method | Literal["none"] = "lstm"
     training_days: Annotated[int, Field(ge=1)] = 31
+    horizon: Literal["day_ahead", "one_step"] = Field(
+        "day_ahead", description="the LSTM's reach: the whole day before it starts, or each "
+        "hour from the actual prices up to the hour before (the paper does not say)")
     lstm_epochs: Annotated[int, Field(ge=1)] = 100
-    compare: tuple[Literal["seasonal_naive", "holt_winters", "lstm", "oracle"], ...] = Field(
-        default_factory=lambda: ("seasonal_naive", "holt_winters", "lstm", "oracle"))
+    lstm_epochs_by_training_days: Annotated[dict[int, Annotated[int, Field(ge=1)]], Frozen] = \
+        Field(default_factory=dict, description="epochs for a training-set size, e.g. {15: 20}")
+    seeds: Annotated[int, Field(ge=1)] = Field(
+        5, description="LSTM seeds for the forecast spread (MAPE mean ± sd, both horizons)")
+    compare: tuple[Method, ...] = Field(
+        default_factory=lambda: ("seasonal_naive", "holt_winters", "lstm", "persistence",
+                                 "oracle"))
     compare_training_days: tuple[Annotated[int, Field(ge=1)], ...] = Field(
         default_factory=lambda: (31, 15))
+
+    @model_validator(mode="after")
+    def _horizon_reaches_the_method(self) -> ForecastSettings:
+        if self.horizon == "one_step" and self.method not in ("lstm", "persistence"):
+            raise ValueError(f"forecast.horizon: one_step is a reading of the LSTM (got method "
+                             f"{self.method!r}, which predicts the day ahead)")
+        return self
+
+    def epochs_for(self, training_days: int) -> int:
+        return self.lstm_epochs_by_training_days.get(training_days, self.lstm_epochs)
 
 
 class GASettingsSpec(StrictSpec):

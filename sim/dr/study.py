@@ -30,11 +30,13 @@ import numpy as np
 import pandas as pd
 
 from grid.forecast import mape, peak_hours
-from grid.forecasters import make_forecaster
+from grid.forecasters import forecast_day, make_forecaster
 from grid.prices import price_days
 from market.auction import select_exact
 from sim.dr.config import DRScenario
 from sim.dr.model import DRModel
+from sim.papers import DR_PAPER_EVENT_HOURS as PAPER_EVENT_HOURS
+from sim.papers import DR_PAPER_MAPE_BOUND
 from sim.run_folder import RunFolder
 
 OPERATING_TERMS = ("penalties_eur", "fees_eur", "energy_cost_eur")
@@ -61,6 +63,8 @@ class DRStudy:
     quality_models: dict[str, DRModel]
     day_s: float
     timings: dict[str, float] = field(default_factory=dict)
+    #: the LSTM over seeds and both horizons (see :func:`lstm_spread`)
+    lstm_seeds: pd.DataFrame | None = None
 
     def slots(self) -> pd.DataFrame:
         return pd.concat([m.slots_frame() for m in self.models.values()], ignore_index=True)
@@ -166,13 +170,17 @@ def summarise(models: dict[str, DRModel], event_hours: list[int]) -> pd.DataFram
 
 
 def train_forecast(scenario: DRScenario, method: str, training_days: int,
-                   history: np.ndarray, actual: np.ndarray) -> ForecastRun:
-    """Fit ``method`` on the last ``training_days`` days of ``history``; predict the day."""
+                   history: np.ndarray, actual: np.ndarray, seed: int | None = None,
+                   horizon: str | None = None) -> ForecastRun:
+    """Fit ``method`` on the last ``training_days`` days of ``history``; predict the
+    day (at once, or hour by hour for a one-step forecaster)."""
     from sim.progress import bar
 
     start = time.perf_counter()
-    forecaster = make_forecaster(method, seed=scenario.seed, epochs=scenario.forecast.lstm_epochs,
-                                 actual=actual)
+    forecaster = make_forecaster(
+        method, seed=scenario.seed if seed is None else seed,
+        epochs=scenario.forecast.epochs_for(training_days), actual=actual,
+        horizon=horizon or scenario.forecast.horizon)
     with bar(total=getattr(forecaster, "epochs", None), desc=f"{method} k={training_days}",
              unit="epoch") as progress:
         if hasattr(forecaster, "on_epoch"):
@@ -181,7 +189,7 @@ def train_forecast(scenario: DRScenario, method: str, training_days: int,
                 progress.set_postfix_str(f"loss {loss:.4f}")
 
             forecaster.on_epoch = show
-        forecast = forecaster.fit(history[-training_days:]).predict()
+        forecast = forecast_day(forecaster.fit(history[-training_days:]), actual)
     seconds = time.perf_counter() - start
     return ForecastRun(method, training_days, forecast, mape(forecast, actual),
                        peak_hours(forecast, scenario.program.n_events).tolist(), seconds)
@@ -224,7 +232,48 @@ def run_dr_study(scenario: DRScenario, quality: bool = True) -> DRStudy:
             quality_models[label] = DRModel(scenario, "OP", actual, run.forecast).run_day()
         quality_models["no forecast"] = DRModel(scenario, "OP", actual, None).run_day()
         quality_models["ST"] = models.get("ST") or DRModel(scenario, "ST", actual, None).run_day()
-    return DRStudy(actual, event_hours, forecasts, models, quality_models, day_s)
+    spread = None
+    if quality and "lstm" in ({scenario.forecast.method} | set(scenario.forecast.compare)):
+        st = models.get("ST") or DRModel(scenario, "ST", actual, None).run_day()
+        spread = lstm_spread(scenario, history, actual, event_hours, st)
+    return DRStudy(actual, event_hours, forecasts, models, quality_models, day_s,
+                   lstm_seeds=spread)
+
+
+def lstm_spread(scenario: DRScenario, history: np.ndarray, actual: np.ndarray,
+                event_hours: list[int], st: DRModel) -> pd.DataFrame:
+    """The paper's LSTM (k = the scenario's training days) over ``forecast.seeds``
+    seeds and both horizons: MAPE, event hours found and OP's saving against ST.
+    One seed is one draw; the spread is what a reader of one number should know."""
+    k = scenario.forecast.training_days
+    st_cost = float(summarise({"ST": st}, event_hours).operating_cost_eur.iloc[0])
+    rows = []
+    for horizon in ("day_ahead", "one_step"):
+        for seed in range(scenario.seed, scenario.seed + scenario.forecast.seeds):
+            run = train_forecast(scenario, "lstm", k, history, actual, seed=seed,
+                                 horizon=horizon)
+            op = DRModel(scenario, "OP", actual, run.forecast).run_day()
+            cost = float(summarise({"OP": op}, event_hours).operating_cost_eur.iloc[0])
+            rows.append({"horizon": horizon, "seed": seed, "training_days": k,
+                         "mape_pct": run.mape_pct, "dr_hours": run.dr_hours,
+                         "events_found": len(set(run.dr_hours) & set(event_hours)),
+                         "op_operating_cost_eur": cost,
+                         "op_reduction_vs_st_pct": 100.0 * (st_cost - cost) / st_cost})
+    return pd.DataFrame(rows)
+
+
+def format_spread(frame: pd.DataFrame, n_events: int) -> str:
+    lines = []
+    for horizon, group in frame.groupby("horizon", sort=False):
+        lines.append(
+            f"  {horizon.replace('_', '-'):<10} MAPE {group.mape_pct.mean():.1f} ± "
+            f"{group.mape_pct.std(ddof=1) if len(group) > 1 else 0.0:.1f} % "
+            f"(min {group.mape_pct.min():.1f}, max {group.mape_pct.max():.1f}); event hours "
+            f"found {group.events_found.min()}–{group.events_found.max()} of {n_events}; OP "
+            f"saves {group.op_reduction_vs_st_pct.mean():.1f} ± "
+            f"{group.op_reduction_vs_st_pct.std(ddof=1) if len(group) > 1 else 0.0:.1f} % "
+            "against ST")
+    return "\n".join(lines)
 
 
 def study_text(study: DRStudy) -> str:
@@ -250,6 +299,15 @@ def study_text(study: DRStudy) -> str:
         lines.append(quality[["forecast", "pta", "reward_eur", "operating_cost_eur",
                               "reduction_vs_st_pct"]].to_string(index=False,
                                                                 float_format="%.3f"))
+    if study.lstm_seeds is not None and len(study.lstm_seeds):
+        seeds = study.lstm_seeds
+        lines += ["", f"the paper's LSTM over {seeds.seed.nunique()} seeds (k = "
+                  f"{seeds.training_days.iloc[0]}; paper: error within "
+                  f"{DR_PAPER_MAPE_BOUND.get(int(seeds.training_days.iloc[0]), float('nan')):g} %"
+                  f", event hours {PAPER_EVENT_HOURS}):",
+                  format_spread(seeds, len(study.event_hours))]
+    lines += ["", f"actual DR event hours {study.event_hours} (slots from 00:00 local "
+              f"time); the paper's: {PAPER_EVENT_HOURS} (its price source is not named)"]
     lines += ["", f"day, all strategies (training excluded): {study.day_s:.2f} s"]
     return "\n".join(lines)
 
@@ -283,8 +341,12 @@ def write_dr_run(study: DRStudy, scenario: DRScenario, out: Path, figures: bool 
         "event_hours": study.event_hours,
         "summary": summary.to_dict(orient="records"),
         "forecasts": study.forecast_errors().to_dict(orient="records"),
+        "paper_event_hours": PAPER_EVENT_HOURS,
         "day_all_strategies_s": study.day_s,
     }
+    if study.lstm_seeds is not None:
+        folder.frame("lstm_seeds.csv", study.lstm_seeds.astype({"dr_hours": str}))
+        manifest["lstm_seeds"] = study.lstm_seeds.to_dict(orient="records")
     folder.json("summary.json", manifest)
     if figures:
         from sim.dr.plots import write_figures

@@ -130,6 +130,8 @@ SETTINGS = [
     ("dr-willingness-2", DR, ["users.willingness={low: 0.5, high: 2}"], ["willingness", "2"]),
     ("dr-forecast-unknown", DR, ["forecast.method=crystal_ball"],
      ["forecast.method", "crystal_ball"]),
+    ("dr-one-step-holt-winters", DR, ["forecast.method=holt_winters", "forecast.horizon=one_step"],
+     ["forecast.horizon", "holt_winters"]),
     ("dr-training-days-zero", DR, ["forecast.training_days=0"], ["training_days", "0"]),
     ("dr-selector-unknown", DR, ["auction.selector=magic"], ["auction.selector", "magic"]),
     ("dr-ga-population-1", DR, ["auction.ga.population=1"], ["population", "1"]),

@@ -13,7 +13,7 @@ from grid.forecast import (
     mape,
     peak_hours,
 )
-from grid.forecasters import make_forecaster
+from grid.forecasters import forecast_day, make_forecaster
 from grid.prices import PriceDataError, daily_price_matrix, price_days, smard_prices
 
 
@@ -86,6 +86,29 @@ def test_lstm_trains_deterministically_and_learns():
     assert np.array_equal(first.predict(), again.predict())
     assert first.losses[-1] < first.losses[0]
     assert first.predict().shape == (24,) and np.isfinite(first.predict()).all()
+
+
+def test_one_step_lstm_sees_only_the_hours_before():
+    """Hour h of a one-step forecast depends on the actual prices up to h − 1 only."""
+    pytest.importorskip("torch")
+    days = price_days(2018, "DE", "2018-01-01", 11).to_numpy()
+    history, day = days[:-1], days[-1]
+    model = make_forecaster("lstm", seed=1, epochs=3, horizon="one_step").fit(history)
+    base = forecast_day(model, day)
+    changed = day.copy()
+    changed[12:] += 50.0
+    moved = forecast_day(model, changed)
+    assert np.array_equal(base[:13], moved[:13])  # hours 0..12 saw nothing of the change
+    assert not np.allclose(base[13:], moved[13:])
+    with pytest.raises(ForecastError, match="predict_rolling"):
+        model.predict()
+
+
+def test_persistence_is_the_hour_before():
+    days = price_days(2018, "DE", "2018-01-01", 4).to_numpy()
+    forecast = forecast_day(make_forecaster("persistence").fit(days[:-1]), days[-1])
+    assert forecast[0] == days[-2][-1]
+    assert np.array_equal(forecast[1:], days[-1][:-1])
 
 
 def test_peak_hours_and_mape():

@@ -194,3 +194,27 @@ def test_bad_scenarios_name_the_field(scenario):
     with pytest.raises(ScenarioError, match=r"dc\.hosts"):
         parse_dr_scenario({**raw, "dc": {**raw["dc"], "hosts": 0}})
     assert len(TASK_TYPES) == 3
+
+
+def test_lstm_spread_reports_both_horizons_over_seeds():
+    """The LSTM's spread: one row per horizon and seed, OP's saving derived from
+    the same day's ST cost, events found counted against the actual peaks."""
+    pytest.importorskip("torch")
+    from sim.dr.study import DRModel, day_prices, lstm_spread, summarise
+    from sim.studies import load_any
+
+    _, scenario, _ = load_any("dr_2000hosts", ["forecast.seeds=2", "forecast.lstm_epochs=2"],
+                              study="dr")
+    history, actual = day_prices(scenario)
+    from grid.forecast import peak_hours
+
+    events = peak_hours(actual, scenario.program.n_events).tolist()
+    st = DRModel(scenario, "ST", actual, None).run_day()
+    frame = lstm_spread(scenario, history, actual, events, st)
+    assert sorted(frame.horizon.unique()) == ["day_ahead", "one_step"]
+    assert len(frame) == 4 and frame.seed.nunique() == 2
+    st_cost = float(summarise({"ST": st}, events).operating_cost_eur.iloc[0])
+    for r in frame.itertuples():
+        assert r.events_found == len(set(r.dr_hours) & set(events))
+        assert r.op_reduction_vs_st_pct == pytest.approx(
+            100 * (st_cost - r.op_operating_cost_eur) / st_cost)
