@@ -20,6 +20,7 @@ import pandas as pd
 
 from market.atomic import atomic_write_text
 from sim.papers import (
+    DR_PAPER_EVENT_HOURS,
     DR_PAPER_MAPE_BOUND,
     DR_PAPER_ORDERING,
     LEC_PAPER_COST,
@@ -112,7 +113,17 @@ def _case_study(summary: dict[str, Any], folder: Path) -> list[str]:
 def _dr(summary: dict[str, Any], folder: Path) -> list[str]:
     frame = pd.DataFrame(summary["summary"])
     frame["paper (Figs. 9–11)"] = frame["strategy"].map(DR_PAPER_ORDERING)
-    parts = [f"<p>Actual DR event hours: {summary['event_hours']}.</p>", _table(frame)]
+    parts = [f"<p>Actual DR event hours: {summary['event_hours']}; the paper's: "
+             f"{summary.get('paper_event_hours', DR_PAPER_EVENT_HOURS)}.</p>", _table(frame)]
+    seeds = pd.DataFrame(summary.get("lstm_seeds", []))
+    if len(seeds):
+        spread = seeds.groupby("horizon", sort=False).agg(
+            mape_mean_pct=("mape_pct", "mean"), mape_sd_pct=("mape_pct", "std"),
+            events_found_min=("events_found", "min"), events_found_max=("events_found", "max"),
+            op_saving_mean_pct=("op_reduction_vs_st_pct", "mean"),
+            op_saving_sd_pct=("op_reduction_vs_st_pct", "std")).reset_index()
+        parts += [f"<h3>The paper's LSTM over {seeds.seed.nunique()} seeds</h3>",
+                  _table(spread)]
     forecasts = pd.DataFrame(summary.get("forecasts", []))
     if len(forecasts):
         parts += ["<h3>Forecasters</h3>", _table(forecasts),
