@@ -112,10 +112,19 @@ class ExchangeRound:
     mean_price_eur_per_kwh: float
 
 
-def residuals(profiles: list[np.ndarray], previous_mean: np.ndarray, rho: float
-              ) -> tuple[np.ndarray, float, float]:
-    """Mean profile ``ā``, primal residual ``‖Σ a_i‖∞`` (kW), dual residual ``ρ‖Δā‖∞·N``."""
+def residuals(profiles: list[np.ndarray], previous: list[np.ndarray] | None,
+              previous_mean: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Mean profile ``ā``, primal residual ``‖Σ a_i‖∞`` and dual residual
+    ``max_i ‖(a_i − ā) − (a_i⁻ − ā⁻)‖∞`` (both kW; Boyd et al. §7.3.2's ``s``
+    over ρ).  The dual residual is per agent: with only the change of the mean,
+    agents can swap power among themselves with the mean standing still, and a
+    round that happens to balance passes for convergence (it did: a twin
+    stopped after 16 rounds 8.5 % above the optimum)."""
     total = np.sum(profiles, axis=0)
     mean = total / len(profiles)
-    return mean, float(np.abs(total).max()), float(np.abs(mean - previous_mean).max()
-                                                   * len(profiles))
+    if previous is None:
+        dual = float(np.abs(mean - previous_mean).max() * len(profiles))
+    else:
+        dual = max(float(np.abs((a - mean) - (b - previous_mean)).max())
+                   for a, b in zip(profiles, previous, strict=True))
+    return mean, float(np.abs(total).max()), dual

@@ -442,8 +442,9 @@ def dr(scenario: str | None, out: Path | None, force: bool, settings: tuple[str,
 
 @cli.command()
 @click.option("--scenario", help="scenario name or YAML (default: lec_10households)")
-@click.option("--mode", type=click.Choice(["day", "block", "year", "sweep"]), default="day",
-              show_default=True)
+@click.option("--mode", type=click.Choice(["day", "block", "year", "sweep", "afrr-sweep"]),
+              default="day", show_default=True,
+              help="sweep: 5-100 households; afrr-sweep: the aFRR price scaled by --factors")
 @click.option("--days", type=click.IntRange(min=1),
               help="days of the block (block: 15) or of each sweep run (sweep: 10)")
 @click.option("--blocks", type=click.IntRange(min=1), default=24, show_default=True,
@@ -452,6 +453,8 @@ def dr(scenario: str | None, out: Path | None, force: bool, settings: tuple[str,
               help="year: days per block")
 @click.option("--counts", default="5,10,20,50,100", show_default=True,
               help="sweep: numbers of households")
+@click.option("--factors", default="0,1,2,4,8,16", show_default=True,
+              help="afrr-sweep: factors on the scenario's aFRR prices")
 @click.option("--twin/--no-twin", default=None,
               help="also run the decentralised twin (default: on for a day)")
 @click.option("--out", type=click.Path(path_type=Path),
@@ -462,8 +465,8 @@ def dr(scenario: str | None, out: Path | None, force: bool, settings: tuple[str,
                    "scenario, or unreadable ones, are computed again)")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 def lec(scenario: str | None, mode: str, days: int | None, blocks: int, block_days: int,
-        counts: str, twin: bool | None, out: Path | None, force: bool, resume: bool,
-        settings: tuple[str, ...]) -> None:
+        counts: str, factors: str, twin: bool | None, out: Path | None, force: bool,
+        resume: bool, settings: tuple[str, ...]) -> None:
     """Paper 001: energy community + DC MILP (Table I, Figs. 4-6)."""
     @_guarded
     def body() -> int:
@@ -476,7 +479,7 @@ def lec(scenario: str | None, mode: str, days: int | None, blocks: int, block_da
             raise ScenarioError("--resume: only --mode year can go on with an unfinished run")
         _prepare_out(out, force, resume)
         return run_lec(parsed, mode, days, blocks, block_days, counts, twin, out,
-                       _command())
+                       _command(), factors)
     body()
 
 

@@ -20,6 +20,9 @@ P2P_ENERGY_CHANGE_PCT = -3.2
 LEC_PAPER_COST = {"NC": 95_136.47, "TC": 89_771.18, "TC+JP": 88_849.72, "TC+JP+aFRR": 59_103.19}
 
 #: Paper 001, Table I: its "self-consumption" row, renewables / (renewables + retailer).
+#: §III-C: "the cost per household is reduced as their number increases, showing a
+#: 42.85% reduction compared to the case with 5 households" (Fig. 6: 5 … 100, 10 days)
+LEC_PAPER_HOUSEHOLDS_CHANGE_PCT = -42.85
 LEC_PAPER_RENEWABLE_SHARE = {"NC": 0.3427, "TC": 0.3563, "TC+JP": 0.3563, "TC+JP+aFRR": 0.3523}
 
 #: Paper 002 states its DR results as an ordering (Figs. 9–11), not as numbers.

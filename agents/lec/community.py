@@ -16,7 +16,8 @@ DC blocks       ``p_dc``, ``h_dc``, pausing ``x, z, w, delta``, reserve ``r``
 ``supply_heat`` heat handed to the households (Σ_h heat)
 ==============  ========================================================
 
-(2b) ``buy + wind + b_dis = sell + b_ch + p_dc + hvac + supply_e``;
+(2b) ``buy + wind + b_dis = sell + b_ch + p_dc + hvac + supply_e``
+(+ ``η_up h_up / COP_up`` when the upgrading heat pump's COP is given);
 (2p) ``supply_heat = η_up h_up + η_HVAC hvac``; heat chain ``h_dc = h_up + h_vent``.
 Objective (2a): ``min Σ_t c^b_t buy_t − c^s_t sell_t − c^R_t r_t``.
 
@@ -109,9 +110,11 @@ def community_program(assets: CommunityAssets, data: CommunityProfiles,
     b.add_variables("supply_e", T, -np.inf, np.inf)
     b.add_variables("supply_heat", T, 0.0, np.inf)
 
-    b.add_rows("eoa_balance_2b", [("buy", 1.0), ("wind", 1.0), ("b_dis", 1.0), ("sell", -1.0),
-                                  ("b_ch", -1.0), ("p_dc", -1.0), ("hvac", -1.0),
-                                  ("supply_e", -1.0)], 0.0, 0.0)
+    balance = [("buy", 1.0), ("wind", 1.0), ("b_dis", 1.0), ("sell", -1.0), ("b_ch", -1.0),
+               ("p_dc", -1.0), ("hvac", -1.0), ("supply_e", -1.0)]
+    if heat.upgrade_cop is not None:  # the upgrading heat pump's electricity
+        balance.append(("h_up", -heat.eta_upgrade / heat.upgrade_cop))
+    b.add_rows("eoa_balance_2b", balance, 0.0, 0.0)
     b.add_rows("heat_balance_2p", [("supply_heat", 1.0), ("h_up", -heat.eta_upgrade),
                                    ("hvac", -heat.eta_hvac)], 0.0, 0.0)
     b.add_rows("heat_chain", [("h_dc", 1.0), ("h_up", -1.0), ("h_vent", -1.0)], 0.0, 0.0)
@@ -152,6 +155,7 @@ class CommunityAgent(MarketAgent):
                                              + profiles.sell_eur_per_kwh), np.zeros(T)])
         self._u = start_price / rho
         self._mean = np.zeros(2 * T)
+        self._previous: list[np.ndarray] | None = None  # last round's profiles
         self._values: dict[str, np.ndarray] | None = None
         self.objective: float | None = None  # the EOA's cost after scheduling (public result)
 
@@ -181,7 +185,8 @@ class CommunityAgent(MarketAgent):
         if missing:
             raise RuntimeError(f"EOA: no exchange bid from {sorted(missing)}")
         profiles = [bids[h] for h in self._households]
-        mean, primal, dual = residuals([*profiles, own], self._mean, self._rho)
+        mean, primal, dual = residuals([*profiles, own], self._previous, self._mean)
+        self._previous = [*profiles, own]
         self._mean = mean
         self._u = self._u + mean
         self.send(self._monitor, TWIN_REPORT, {

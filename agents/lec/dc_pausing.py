@@ -22,7 +22,12 @@ inside an energy community.
   blocks they cut the worst solve seen from 140 s to 47 s (Jan–Mar 2018;
   the best case rose from 21 s to 38 s).
 - aFRR (assumption, docs/lec.md): upward reserve ``R_t ≤ P^wl_t − P^pause_t``,
-  offered by pausing more.
+  offered by pausing more; and, so that the offer can be delivered, room to
+  resume that work within δ^max under the rating:
+  ``R_t + Σ_{t<t'≤t+δ^max} P_DC,t' ≤ n_t·P^rated`` (``n_t`` hours in the window
+  inside the horizon; none at the last hour).  Without the second row the
+  reserve is bounded by the workload alone and a call could not be honoured
+  (``reserve_resume_headroom: false`` gives that variant).
 - (1i) heat ``H^DC_t = η_h P_DC,t + H_0``.
 """
 
@@ -87,12 +92,29 @@ def add_dc_rows(b: ProgramBuilder, spec: PausingDCSpec, heat: HeatRecoverySpec,
         b.add_rows("action_needs_pair", [("z", 1.0), ("w", -paused)], -np.inf, 0.0)
         if reserve:
             b.add_rows("afrr_headroom", [("r", 1.0), ("x", paused)], -np.inf, workload_kw)
+            if spec.reserve_resume_headroom:
+                add_resume_room(b, spec, T)
     else:
         b.add_rows("dc_power_1a", [("p_dc", 1.0)], workload_kw, workload_kw)
         if reserve:
             b.add_rows("afrr_headroom", [("r", 1.0)], -np.inf, workload_kw)
+            if spec.reserve_resume_headroom:
+                add_resume_room(b, spec, T)
     b.add_rows("dc_heat_1i", [("h_dc", 1.0), ("p_dc", -heat.eta_heat)], heat.heat_fixed_kw,
                heat.heat_fixed_kw)
+
+
+def add_resume_room(b: ProgramBuilder, spec: PausingDCSpec, T: int) -> None:
+    """``R_t + Σ_{t<t'≤t+δ^max} P_DC,t' ≤ n_t·P^rated``: a called reserve can be resumed."""
+    rows, cols = [], []
+    room = np.zeros(T)
+    for t in range(T):
+        window = np.arange(t + 1, min(t + spec.delay_max_h, T - 1) + 1)
+        rows += [t] * window.size
+        cols += window.tolist()
+        room[t] = window.size * spec.rated_kw
+    later = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(T, T))
+    b.add_rows("afrr_resume_room", [("r", 1.0), ("p_dc", later)], -np.inf, room)
 
 
 def check_workload(spec: PausingDCSpec, workload_kw: np.ndarray) -> None:

@@ -145,6 +145,9 @@ class HeatRecoverySpec(StrictSpec):
     eta_upgrade: Efficiency = 0.85    # η_up
     hvac_max_kw: NonNegative = 40.0
     eta_hvac: Positive = 3.0          # η_HVAC (heat per kW of electricity)
+    upgrade_cop: Positive | None = Field(
+        None, description="heat delivered per kW of electricity driving the upgrading heat "
+        "pump; null: upgrading draws no electricity (the paper's (2p) shows none)")
 
 
 class PausingDCSpec(StrictSpec):
@@ -154,6 +157,9 @@ class PausingDCSpec(StrictSpec):
     kappa_kw: NonNegative = 1.0       # κ: auxiliary power of a pause action
     mean_job_hours: Positive = 8.0
     qos_share: Share = 0.25           # δ^max = qos_share · mean job duration
+    reserve_resume_headroom: bool = Field(
+        True, description="aFRR: keep room under the rating to resume, within δ^max, the "
+        "work paused if the reserve is called (without it the offer may be undeliverable)")
 
     @property
     def delay_max_h(self) -> int:

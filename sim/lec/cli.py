@@ -24,8 +24,11 @@ from sim.scenario import ScenarioError
 
 def run_lec(scenario: LECScenario, mode: str, days: int | None, blocks: int, block_days: int,
             counts: str, twin: bool | None, out: Path | None,
-            command: str = "dcmarket lec") -> int:
-    """``dcmarket lec``: a day (with the twin), a block, the year or the sweep."""
+            command: str = "dcmarket lec", factors: str = "0,1,2,4,8,16") -> int:
+    """``dcmarket lec``: a day (with the twin), a block, the year, the households
+    sweep or the aFRR price sweep."""
+    if mode == "afrr-sweep":
+        return _afrr_sweep(scenario, factors, days or 1, out, command)
     if mode == "year":
         if out is None:
             raise ScenarioError("dcmarket lec --mode year needs --out DIR (finished blocks are "
@@ -52,6 +55,13 @@ def run_lec(scenario: LECScenario, mode: str, days: int | None, blocks: int, blo
             sweep = households_sweep(scenario, sizes, days or 10,
                                      progress=lambda s: (progress.update(), progress.write(s)))
         print(sweep.to_string(index=False, float_format="%.3f"))
+        if len(sweep) > 1:
+            from sim.lec.sensitivity import households_change_pct
+            from sim.papers import LEC_PAPER_HOUSEHOLDS_CHANGE_PCT
+
+            print(f"cost per household, {sweep.households.min()} → {sweep.households.max()} "
+                  f"households: {households_change_pct(sweep):+.2f} % (paper, 5 → 100 over 10 "
+                  f"days: {LEC_PAPER_HOUSEHOLDS_CHANGE_PCT:+.2f} %)")
         if out:
             from sim.lec.plots import households_sensitivity
 
@@ -65,6 +75,35 @@ def run_lec(scenario: LECScenario, mode: str, days: int | None, blocks: int, blo
     n_days = 1 if mode == "day" else (days or 15)
     with_twin = twin if twin is not None else mode == "day"
     return _block(scenario, n_days, with_twin, out, command)
+
+
+def _afrr_sweep(scenario: LECScenario, factors: str, days: int, out: Path | None,
+                command: str) -> int:
+    from sim.lec.sensitivity import afrr_price_sweep, format_sweep
+
+    try:
+        values = [float(f) for f in factors.split(",")]
+    except ValueError as exc:
+        raise ScenarioError(f"--factors {factors!r}: expected numbers like 0,1,2,4") from exc
+    if any(f < 0 for f in values) or values != sorted(values):
+        raise ScenarioError(f"--factors {factors!r}: factors must be non-negative and rising")
+    if "TC+JP+aFRR" not in scenario.scenarios:
+        raise ScenarioError("--mode afrr-sweep: the scenario leaves out TC+JP+aFRR")
+    with bar(total=len(values), desc="aFRR price sweep", unit="price") as progress:
+        frame = afrr_price_sweep(scenario, values, days,
+                                 progress=lambda s: (progress.update(), progress.write(s)))
+    print(format_sweep(frame, scenario))
+    if out:
+        from sim.lec.plots import afrr_sweep_figure
+
+        folder = RunFolder(out)
+        folder.frame("afrr_sweep.csv", frame)
+        afrr_sweep_figure(frame, folder.path("fig_afrr_price_sweep.png"))
+        folder.json("summary.json", {"study": "lec", "kind": "afrr_sweep", "converged": True,
+                                     "scenario_name": scenario.name,
+                                     "sweep": frame.to_dict(orient="records")})
+        folder.finish(command, scenario)
+    return 0
 
 
 def _block(scenario: LECScenario, days: int, twin: bool, out: Path | None, command: str) -> int:

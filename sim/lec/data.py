@@ -60,6 +60,11 @@ def _h0_profile(year: int) -> pd.Series:
     return quarter.resample("h").mean()
 
 
+def h0_peak_kw_per_mwh(year: int) -> float:
+    """The highest hourly mean power (kW) of H0 over ``year`` for 1 MWh a year."""
+    return float(_h0_profile(year).max())
+
+
 def _day_prices(year: int, zone: str) -> pd.DataFrame:
     matrix = daily_price_matrix(smard_prices(year, zone))
     return matrix.interpolate(axis=0, limit_direction="both")

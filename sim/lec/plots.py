@@ -93,3 +93,22 @@ def households_sensitivity(sweep: pd.DataFrame, path: Path) -> Path:
         ax.set(xlabel="households", title=label)
     fig.suptitle("Fig. 6: impact of the number of households")
     return _save(fig, path)
+
+
+def afrr_sweep_figure(frame: pd.DataFrame, path: Path) -> Path:
+    """Cost reduction NC → TC+JP+aFRR against the aFRR price, the paper's line."""
+    from sim.lec.sensitivity import PAPER_REDUCTION_PCT, factor_reaching
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
+    ax.plot(frame.base_eur_per_mw_h, frame.reduction_pct, marker="o",
+            label=f"ours ({int(frame.days.iloc[0])} day(s))")
+    ax.axhline(PAPER_REDUCTION_PCT, color="tab:red", ls="--",
+               label=f"paper, the year: {PAPER_REDUCTION_PCT:.2f} %")
+    factor = factor_reaching(frame)
+    if factor is not None and len(frame) > 1:
+        base = frame.base_eur_per_mw_h.iloc[1] / max(frame.factor.iloc[1], 1e-12)
+        ax.axvline(base * factor, color="grey", lw=0.8)
+    ax.set_xlabel("aFRR base price (€/MW/h; peak hours scaled alike)")
+    ax.set_ylabel("operating cost vs NC (%)")
+    ax.legend(fontsize=8)
+    return _save(fig, path)

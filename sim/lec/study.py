@@ -14,7 +14,10 @@ Table I's rows (:func:`table_rows`), for one solved block:
   own surplus. From (2b), the community's surplus in hour ``t`` after its
   households, battery and HVAC is ``p_dc + sell − buy``; the DC's share of it
   is that clipped to ``[0, p_dc]``;
-- ``dc_paused`` — ``Σ P^pause / Σ P^wl``;
+- ``dc_paused`` — ``Σ P^pause / Σ P^wl`` (gross: work paused again in a later
+  hour counts again);
+- ``dc_deferred_net`` — ``Σ max(0, P^pause − P^res) / Σ P^wl``: the work
+  actually taken out of an hour;
 - ``heating_mwh`` — heat delivered to the households (their heating demand);
 - ``additional_heating_mwh`` — heat from the shared HVAC (``η_HVAC · hvac``);
 - ``heat_reuse`` — share of the heating demand met by the DC's waste heat
@@ -42,8 +45,8 @@ from sim.manifest import scenario_digest
 PAPER_SIZE_PER_DAY = {"constraints": 16597, "variables": 2887, "binaries": 348}
 TABLE_ROWS = ("operating_cost_eur", "renewable_mwh", "retailer_mwh", "self_consumption",
               "renewable_share_paper",
-              "dc_from_surplus", "dc_paused", "heating_mwh", "additional_heating_mwh",
-              "heat_reuse")
+              "dc_from_surplus", "dc_paused", "dc_deferred_net", "heating_mwh",
+              "additional_heating_mwh", "heat_reuse")
 
 Values = dict[str, dict[str, np.ndarray]]
 
@@ -87,6 +90,9 @@ def hourly_frame(values: Values, inputs: BlockInputs, scenario: LECScenario,
         "dc_reserve_kw": e.get("r", np.zeros(T)),
         "dc_heat_kw": e["h_dc"], "heat_upgraded_kw": e["h_up"], "heat_vented_kw": e["h_vent"],
         "heat_from_dc_kw": scenario.heat.eta_upgrade * e["h_up"],
+        "upgrade_electricity_kw": (scenario.heat.eta_upgrade * e["h_up"]
+                                   / scenario.heat.upgrade_cop
+                                   if scenario.heat.upgrade_cop is not None else np.zeros(T)),
         "heat_from_hvac_kw": scenario.heat.eta_hvac * e["hvac"],
         "heating_kw": _sum_households(values, "heat"),
         "buy_price_eur_per_kwh": c.buy_eur_per_kwh, "sell_price_eur_per_kwh": c.sell_eur_per_kwh,
@@ -101,7 +107,7 @@ def balance_residuals(frame: pd.DataFrame) -> dict[str, float]:
     supply = (f.buy_kw + f.wind_kw + f.battery_discharge_kw + f.pv_kw - f.pv_curtailed_kw
               + f.ev_discharge_kw)
     use = (f.sell_kw + f.battery_charge_kw + f.dc_kw + f.hvac_kw + f.household_demand_kw
-           + f.ev_charge_kw + f.cooling_kw)
+           + f.ev_charge_kw + f.cooling_kw + f.upgrade_electricity_kw)
     heat = f.heat_from_dc_kw + f.heat_from_hvac_kw - f.heating_kw
     chain = f.dc_heat_kw - f.heat_upgraded_kw - f.heat_vented_kw
     return {"energy_kw": float(np.abs(supply - use).max()),
@@ -130,6 +136,9 @@ def table_rows(frame: pd.DataFrame, objective: float) -> dict[str, float]:
         "renewable_share_paper": _renewable_share(production / 1000.0, f.buy_kw.sum() / 1000.0),
         "dc_from_surplus": surplus.sum() / f.dc_kw.sum(),
         "dc_paused": f.dc_pause_kw.sum() / f.dc_workload_kw.sum(),
+        "dc_deferred_net": np.clip(f.dc_pause_kw - f.dc_resume_kw, 0.0, None).sum()
+        / f.dc_workload_kw.sum(),
+        "dc_workload_mwh": f.dc_workload_kw.sum() / 1000.0,
         "heating_mwh": heating / 1000.0,
         "additional_heating_mwh": f.heat_from_hvac_kw.sum() / 1000.0,
         "heat_reuse": f.heat_from_dc_kw.sum() / heating if heating > 0 else 0.0,
@@ -207,7 +216,7 @@ def table_text(frame: pd.DataFrame) -> str:
     shown = frame.copy().astype(object)
     for row in shown.index:
         pct = row in ("self_consumption", "renewable_share_paper", "dc_from_surplus", "dc_paused",
-                      "heat_reuse")
+                      "dc_deferred_net", "heat_reuse")
         shown.loc[row] = [f"{100 * v:.2f} %" if pct else f"{v:,.2f}" for v in frame.loc[row]]
     return shown.to_string()
 
@@ -286,7 +295,9 @@ def long_run_table(folder: Path, blocks: int) -> pd.DataFrame:
         summed["self_consumption"] = np.average([r["self_consumption"] for r in rows],
                                                 weights=weight)
         summed["dc_from_surplus"] = float(np.mean([r["dc_from_surplus"] for r in rows]))
-        summed["dc_paused"] = float(np.mean([r["dc_paused"] for r in rows]))
+        work = [r.get("dc_workload_mwh", 1.0) for r in rows]  # older blocks: unweighted
+        for key in ("dc_paused", "dc_deferred_net"):
+            summed[key] = float(np.average([r.get(key, np.nan) for r in rows], weights=work))
         summed["heat_reuse"] = np.average([r["heat_reuse"] for r in rows], weights=heat_w) \
             if sum(heat_w) > 0 else 0.0
         totals[label] = summed

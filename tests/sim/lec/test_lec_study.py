@@ -265,3 +265,74 @@ def test_the_papers_self_consumption_is_renewables_over_renewables_plus_retailer
         assert rows["renewable_share_paper"] == pytest.approx(
             rows["renewable_mwh"] / (rows["renewable_mwh"] + rows["retailer_mwh"]))
         assert 0.0 < rows["renewable_share_paper"] < 1.0
+
+
+def test_reserve_offered_can_be_delivered(solved, scenario, inputs):
+    """A called reserve pauses R_t more; that work fits under the rating within
+    δ^max afterwards (the offer is deliverable), checked hour by hour."""
+    _, solution = solved["TC+JP+aFRR"]
+    dc = solution.values[EOA]
+    r, p = dc["r"], dc["p_dc"]
+    assert r.sum() > 1.0, "the reserve is used on the reference day"
+    rated, d, T = scenario.dc.rated_kw, scenario.dc.delay_max_h, inputs.hours
+    for t in range(T):
+        room = sum(rated - p[s] for s in range(t + 1, min(t + d, T - 1) + 1))
+        assert r[t] <= room + 1e-6, t
+    # without the rule the same day offers a reserve that could not be resumed
+    loose = scenario.model_copy(update={"dc": scenario.dc.model_copy(
+        update={"reserve_resume_headroom": False})})
+    free = LECModel(loose, inputs, "TC+JP+aFRR").solve_centralised().values[EOA]
+    short = [t for t in range(T) if free["r"][t] > 1e-6 + sum(
+        rated - free["p_dc"][s] for s in range(t + 1, min(t + d, T - 1) + 1))]
+    assert short, "the headroom rule should bind somewhere on this day"
+
+
+def test_net_deferred_share_counts_each_kwh_once(runs):
+    rows = runs["TC+JP"].rows
+    hourly = runs["TC+JP"].hourly
+    net = np.clip(hourly.dc_pause_kw - hourly.dc_resume_kw, 0, None).sum()
+    assert rows["dc_deferred_net"] == pytest.approx(net / hourly.dc_workload_kw.sum())
+    assert 0 < rows["dc_deferred_net"] <= rows["dc_paused"]
+
+
+def test_households_peak_at_their_drawn_peak(scenario, inputs):
+    """With demand_basis peak_kw each household's H0 profile peaks over the year at
+    a value inside the stated 3-10 kW range."""
+    from sim.lec.data import _h0_profile
+
+    assert scenario.households.demand_basis == "peak_kw"
+    peak = _h0_profile(2018).max()
+    low, high = scenario.households.peak_kw.low, scenario.households.peak_kw.high
+    for spec in scenario.household_specs():
+        kw = peak * spec.annual_demand_kwh / 1000.0
+        assert low - 1e-9 <= kw <= high + 1e-9
+
+
+def test_upgrading_heat_pump_electricity_enters_the_balance(scenario, inputs):
+    """With a COP for the upgrading, its electricity is bought and the balances hold."""
+    from sim.lec.study import run_scenario
+
+    cop = scenario.model_copy(update={"heat": scenario.heat.model_copy(
+        update={"upgrade_cop": 4.0})})
+    free = run_scenario(scenario, inputs, "TC")
+    paid = run_scenario(cop, inputs, "TC")
+    assert max(balance_residuals(paid.hourly).values()) < 1e-6
+    drawn = paid.hourly.upgrade_electricity_kw
+    assert drawn.sum() == pytest.approx(
+        (scenario.heat.eta_upgrade * paid.hourly.heat_upgraded_kw / 4.0).sum())
+    assert paid.objective > free.objective
+
+
+def test_afrr_sweep_recovers_the_scenarios_own_price(scenario):
+    """At factor 1 the sweep is the scenario's own TC+JP+aFRR day; the reduction
+    cannot shrink as the reserve price rises (more revenue for the same offer)."""
+    from sim.lec.sensitivity import afrr_price_sweep, factor_reaching
+
+    frame = afrr_price_sweep(scenario, [0.0, 1.0, 4.0], 1, progress=lambda s: None)
+    own = run_block(scenario.model_copy(update={"scenarios": ("NC", "TC+JP+aFRR")}), 0, 1)
+    assert frame.cost_afrr_eur.iloc[1] == pytest.approx(own["TC+JP+aFRR"].objective, rel=1e-3)
+    assert frame.cost_nc_eur.iloc[0] == pytest.approx(own["NC"].objective, rel=1e-6)
+    assert (np.diff(frame.reduction_pct) <= 1e-6).all()
+    target = float(frame.reduction_pct.iloc[1] + frame.reduction_pct.iloc[2]) / 2
+    factor = factor_reaching(frame, target)
+    assert 1.0 < factor < 4.0
