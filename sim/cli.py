@@ -483,6 +483,45 @@ def lec(scenario: str | None, mode: str, days: int | None, blocks: int, block_da
     body()
 
 
+@cli.command()
+@click.argument("paper", type=click.Choice(["000", "001", "002"]))
+@click.option("--out", type=click.Path(path_type=Path),
+              help="write comparison.csv/.md, the sensitivity figures and a manifest here")
+@click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
+@click.option("--full", is_flag=True,
+              help="also the slow parts (001: the 5-100 households sweep; 002: the LSTM "
+                   "over seeds and the forecast comparison)")
+@click.option("--days", type=click.IntRange(min=1), default=1, show_default=True,
+              help="001: days of the Table I block and of the aFRR price sweep")
+@click.option("--year-run", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              help="001: take Table I from a finished `dcmarket lec --mode year` folder")
+@click.option("--update-pins", is_flag=True,
+              help="record this run's headline numbers as the regression baseline")
+def reproduce(paper: str, out: Path | None, force: bool, full: bool, days: int,
+              year_run: Path | None, update_pins: bool) -> None:
+    """A paper's numbers beside ours: value, difference and why (and the figures)."""
+    @_guarded
+    def body() -> int:
+        from sim import reproduce as rp
+
+        _prepare_out(out, force)
+        rep = rp.reproduce(paper, full=full, days=days, year_run=year_run)
+        print(f"paper {paper}: ours beside the paper's\n")
+        print(rp.markdown(rep.rows))
+        moved = rp.check_pins(paper, rep.headline)
+        if update_pins:
+            rp.update_pins(paper, rep.headline, rp.TOLERANCES[paper])
+            print(f"\nrecorded {len(rep.headline)} headline numbers in {rp.pins_path()}")
+        elif moved:
+            print("\nheadline numbers moved from the recorded baseline:\n  "
+                  + "\n  ".join(moved))
+        if out:
+            rp.write(rep, out, _command())
+            print(f"run folder: {out}")
+        return 0
+    body()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (for tests) instead of exiting."""
     _ARGV[:] = list(sys.argv[1:] if argv is None else argv)

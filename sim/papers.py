@@ -20,10 +20,23 @@ P2P_ENERGY_CHANGE_PCT = -3.2
 LEC_PAPER_COST = {"NC": 95_136.47, "TC": 89_771.18, "TC+JP": 88_849.72, "TC+JP+aFRR": 59_103.19}
 
 #: Paper 001, Table I: its "self-consumption" row, renewables / (renewables + retailer).
+LEC_PAPER_RENEWABLE_SHARE = {"NC": 0.3427, "TC": 0.3563, "TC+JP": 0.3563, "TC+JP+aFRR": 0.3523}
+#: Paper 001, Table I, every row by our row names (shares as fractions; NC, TC, TC+JP,
+#: TC+JP+aFRR).  Its self-consumption row is our ``renewable_share_paper``.
+LEC_PAPER_TABLE_I = {
+    "operating_cost_eur": (95_136.47, 89_771.18, 88_849.72, 59_103.19),
+    "renewable_mwh": (300.62, 300.62, 300.62, 300.62),
+    "retailer_mwh": (576.52, 543.03, 543.17, 552.67),
+    "renewable_share_paper": (0.3427, 0.3563, 0.3563, 0.3523),
+    "dc_from_surplus": (0.3330, 0.2821, 0.2771, 0.2797),
+    "dc_paused": (0.0, 0.0, 0.1862, 0.1586),
+    "heating_mwh": (118.69, 110.40, 106.13, 109.37),
+    "additional_heating_mwh": (118.69, 15.79, 15.67, 15.76),
+    "heat_reuse": (0.0, 0.8749, 0.8713, 0.8741),
+}
 #: §III-C: "the cost per household is reduced as their number increases, showing a
 #: 42.85% reduction compared to the case with 5 households" (Fig. 6: 5 … 100, 10 days)
 LEC_PAPER_HOUSEHOLDS_CHANGE_PCT = -42.85
-LEC_PAPER_RENEWABLE_SHARE = {"NC": 0.3427, "TC": 0.3563, "TC+JP": 0.3563, "TC+JP+aFRR": 0.3523}
 
 #: Paper 002 states its DR results as an ordering (Figs. 9–11), not as numbers.
 DR_PAPER_ORDERING = {

@@ -218,3 +218,25 @@ def test_lstm_spread_reports_both_horizons_over_seeds():
         assert r.events_found == len(set(r.dr_hours) & set(events))
         assert r.op_reduction_vs_st_pct == pytest.approx(
             100 * (st_cost - r.op_operating_cost_eur) / st_cost)
+
+
+def test_headline_numbers_hold_their_recorded_baseline():
+    pytest.importorskip("torch")
+    from sim.dr.study import run_dr_study
+    from sim.reproduce import check_pins, compare_002, headline_002
+    from sim.studies import load_any
+
+    _, scenario, _ = load_any("dr_2000hosts", [], study="dr")
+    study = run_dr_study(scenario, quality=False)
+    assert check_pins("002", headline_002(study)) == []
+    assert {r.quantity for r in compare_002(study)} >= {"event hours", "operating cost ordering"}
+
+
+def test_a_moved_headline_is_named(monkeypatch):
+    from sim import reproduce
+
+    monkeypatch.setattr(reproduce, "read_pins", lambda: {"002": {
+        "OP_operating_cost_eur": {"value": 100.0, "abs_tol": 1.0}}})
+    assert reproduce.check_pins("002", {"OP_operating_cost_eur": 192.08}) == [
+        "002.OP_operating_cost_eur: 192.08, recorded 100 ± 1"]
+    assert reproduce.check_pins("002", {}) == ["002.OP_operating_cost_eur: no longer computed"]

@@ -336,3 +336,14 @@ def test_afrr_sweep_recovers_the_scenarios_own_price(scenario):
     target = float(frame.reduction_pct.iloc[1] + frame.reduction_pct.iloc[2]) / 2
     factor = factor_reaching(frame, target)
     assert 1.0 < factor < 4.0
+
+
+def test_headline_numbers_hold_their_recorded_baseline(runs):
+    from sim.lec.study import table
+    from sim.reproduce import check_pins, compare_001, headline_001
+
+    frame = table(runs)
+    assert check_pins("001", headline_001(frame)) == []
+    rows = compare_001(frame, "the day")
+    aFRR = next(r for r in rows if r.quantity.startswith("operating cost, TC+JP+aFRR"))
+    assert aFRR.paper == pytest.approx(-37.88, abs=0.005)  # from the paper's own Table I

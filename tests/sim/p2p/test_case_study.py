@@ -90,3 +90,19 @@ def test_report_shows_table_one_beside_the_papers_without_solving(case, tmp_path
     assert f"{P2P_TABLE_I['DC3'][1]:,}" in page  # the paper's number, beside ours
     assert f"{summary['profit_with']['DC3']:,.0f}" in page
     assert "messages_with.parquet" in page
+
+
+def test_headline_numbers_hold_their_recorded_baseline(case):
+    """Regression pins (sim/reproduction_pins.json, written by `dcmarket reproduce
+    000 --update-pins`): a change that moves a headline number fails here, named."""
+    from sim.reproduce import check_pins, compare_000, headline_000
+
+    _, _, summary, _ = case
+    assert check_pins("000", headline_000(summary)) == []
+    rows = compare_000(summary)
+    assert all(r.reason for r in rows)
+    total = next(r for r in rows if r.quantity.startswith("total profit gain, competitive"))
+    from sim.papers import P2P_TABLE_I
+
+    paper = sum(v[1] for v in P2P_TABLE_I.values()) / sum(v[0] for v in P2P_TABLE_I.values())
+    assert total.paper == pytest.approx(100 * (paper - 1))
