@@ -158,7 +158,7 @@ def draw_households(ranges: HouseholdRanges, seed: int, year: int = 2018) -> lis
     rng = np.random.default_rng([seed, 11])
     n = ranges.count
     if ranges.demand_basis == "peak_kw":
-        from sim.lec.data import h0_peak_kw_per_mwh
+        from sim.lec.load_profiles import h0_peak_kw_per_mwh
 
         demand = 1000.0 * ranges.peak_kw.draw(rng, n) / h0_peak_kw_per_mwh(year)
     else:

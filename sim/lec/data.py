@@ -22,7 +22,6 @@ counts from the scenario's ``day``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -33,6 +32,7 @@ from agents.lec.specs import HouseholdSpec
 from grid.prices import daily_price_matrix, smard_prices
 from grid.weather import pv_output_mw, tmy3_days, wind_output_mw
 from sim.lec.config import LECScenario
+from sim.lec.load_profiles import h0_profile as _h0_profile
 
 
 @dataclass(frozen=True)
@@ -49,20 +49,6 @@ class BlockInputs:
     @property
     def hours(self) -> int:
         return 24 * self.n_days
-
-
-@cache
-def _h0_profile(year: int) -> pd.Series:
-    """BDEW H0 for ``year``, hourly mean kW for 1,000 kWh a year."""
-    from demandlib import bdew
-
-    quarter = bdew.ElecSlp(year).get_scaled_power_profiles({"h0": 1000.0})["h0"]
-    return quarter.resample("h").mean()
-
-
-def h0_peak_kw_per_mwh(year: int) -> float:
-    """The highest hourly mean power (kW) of H0 over ``year`` for 1 MWh a year."""
-    return float(_h0_profile(year).max())
 
 
 def _day_prices(year: int, zone: str) -> pd.DataFrame:

@@ -298,7 +298,7 @@ def test_net_deferred_share_counts_each_kwh_once(runs):
 def test_households_peak_at_their_drawn_peak(scenario, inputs):
     """With demand_basis peak_kw each household's H0 profile peaks over the year at
     a value inside the stated 3-10 kW range."""
-    from sim.lec.data import _h0_profile
+    from sim.lec.load_profiles import h0_profile as _h0_profile
 
     assert scenario.households.demand_basis == "peak_kw"
     peak = _h0_profile(2018).max()
