@@ -62,6 +62,7 @@ class Equilibrium:
     profits: dict[str, float]  # revenue − depreciation − LMP·Pg − trade payments
     link_prices: np.ndarray | None  # $ per M requests, buyer pays (None without trading)
     trades: dict[str, np.ndarray]  # each DC's trade block (partner-major), M requests/h
+    servers_k: dict[str, np.ndarray]  # active kservers (interactive + batch) per hour
     shed_mwh: float
     social_cost: float  # the joint objective: DC costs + generation + lost load, $
     solve_s: float
@@ -138,7 +139,7 @@ def competitive_equilibrium(scenario: P2PScenario, trading: bool) -> Equilibrium
     lam, congestion = parts.prices()
     lmp = (lam[:, None] + congestion) / dt  # the objective counts energy per Δt
     link_prices = None if reciprocity is None else np.asarray(reciprocity.dual_value, float)
-    dc_lmp, grid_mw, profits, trades = {}, {}, {}, {}
+    dc_lmp, grid_mw, profits, trades, servers = {}, {}, {}, {}, {}
     for spec in scenario.datacenters:
         name = spec.name
         xi = np.asarray(x.value)[offsets[name]]
@@ -150,8 +151,9 @@ def competitive_equilibrium(scenario: P2PScenario, trading: bool) -> Equilibrium
             payments = float(link_prices[links.rows_of(name)] @ traded)
         grid_mw[name] = priced.block(xi, "grid")
         trades[name] = traded
+        servers[name] = priced.block(xi, "servers_I") + priced.block(xi, "servers_B")
         profits[name] = revenue(spec, dt) - float(priced.cost @ xi) - payments
-    return Equilibrium(trading, lmp, dc_lmp, grid_mw, profits, link_prices, trades,
+    return Equilibrium(trading, lmp, dc_lmp, grid_mw, profits, link_prices, trades, servers,
                        float(np.asarray(parts.shed.value).sum() * dt), float(problem.value),
                        time.perf_counter() - tic)
 
