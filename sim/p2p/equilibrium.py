@@ -45,6 +45,7 @@ from sim.p2p.model import partner_limits
 # its proximal regularisation gets these to 1e-9 but failed ("claims optimality,
 # but with primal infeasibilities") or took 17 s on the trading problem.
 SOLVER = "CLARABEL"
+FALLBACK = "HIGHS"  # active-set QP, when the interior point reports an inaccurate optimum
 
 
 class EquilibriumError(RuntimeError):
@@ -132,6 +133,8 @@ def competitive_equilibrium(scenario: P2PScenario, trading: bool) -> Equilibrium
         constraints.append(reciprocity)
     problem = cp.Problem(cp.Minimize(union.cost @ x + dt * parts.cost), constraints)
     problem.solve(solver=SOLVER)
+    if problem.status == "optimal_inaccurate":  # seen on a few sweep points: try HiGHS
+        problem.solve(solver=FALLBACK)
     if problem.status != "optimal":
         raise EquilibriumError(f"competitive-equilibrium twin of {scenario.name} "
                                f"({'with' if trading else 'without'} market): solver status "

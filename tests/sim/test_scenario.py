@@ -12,8 +12,8 @@ from sim.lec.config import parse_lec_scenario
 from sim.p2p.config import load_scenario, parse_scenario
 from sim.scenario import ScenarioError, read_yaml, scenario_path, shipped_scenarios, study_of
 
-SHIPPED = {"p2p_4dc_fixed_lmp": "p2p", "p2p_ieee30": "p2p", "lec_10households": "lec",
-           "dr_2000hosts": "dr"}
+SHIPPED = {"p2p_4dc_fixed_lmp": "p2p", "p2p_ieee30": "p2p", "p2p_ieee30_paper_day": "p2p",
+           "lec_10households": "lec", "dr_2000hosts": "dr"}
 
 
 def test_every_shipped_scenario_is_found_by_name_and_says_its_study():
