@@ -32,14 +32,19 @@ def equilibrium(request, scenario):
     return competitive_equilibrium(scenario, trading=request.param)
 
 
-def test_lmps_are_the_operators_dcopf_at_the_dcs_demand(scenario, equilibrium):
+def operators_opf(scenario, eq):
+    """The grid operator's own DC-OPF at the DCs' demand in ``eq`` (and its network)."""
     case = build_grid_case(scenario.grid, scenario.hours)
     net = case.network
     load = case.fixed_load_mw.copy()
     for spec in scenario.datacenters:
-        load[:, net.position(spec.bus)] += equilibrium.grid_mw[spec.name]
+        load[:, net.position(spec.bus)] += eq.grid_mw[spec.name]
     voll = scenario.grid.value_of_lost_load * scenario.grid.cost_factor
-    opf = DCOPF(net, case.units, scenario.hours, voll).solve(load, case.available_mw)
+    return DCOPF(net, case.units, scenario.hours, voll).solve(load, case.available_mw), net
+
+
+def test_lmps_are_the_operators_dcopf_at_the_dcs_demand(scenario, equilibrium):
+    opf, net = operators_opf(scenario, equilibrium)
     assert float(np.ptp(opf.lmp)) > 1.0, "the check needs a congested day to mean something"
     # where a rated line sits exactly at its limit both problems are degenerate
     # and any congestion price in an interval is right; elsewhere prices are unique
@@ -105,13 +110,7 @@ def test_the_papers_day_facts_are_measured_on_the_equilibrium(scenario):
 
     eq = competitive_equilibrium(scenario, trading=False)
     facts = day_facts(scenario, eq)
-    case = build_grid_case(scenario.grid, scenario.hours)
-    net = case.network
-    load = case.fixed_load_mw.copy()
-    for spec in scenario.datacenters:
-        load[:, net.position(spec.bus)] += eq.grid_mw[spec.name]
-    voll = scenario.grid.value_of_lost_load * scenario.grid.cost_factor
-    opf = DCOPF(net, case.units, scenario.hours, voll).solve(load, case.available_mw)
+    opf, net = operators_opf(scenario, eq)
     rated = np.isfinite(net.rating_mw)
     at_limit = set(np.flatnonzero(
         (np.abs(np.abs(opf.flows[:, rated]) - net.rating_mw[rated]) < 1e-3).any(axis=1)))
