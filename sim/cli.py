@@ -492,7 +492,8 @@ def lec(scenario: str | None, mode: str, days: int | None, blocks: int, block_da
               help="also the slow parts (001: the 5-100 households sweep; 002: the LSTM "
                    "over seeds and the forecast comparison)")
 @click.option("--days", type=click.IntRange(min=1), default=1, show_default=True,
-              help="001: days of the Table I block and of the aFRR price sweep")
+              help="001: days of the Table I block, the aFRR price sweep and (--full) the "
+                   "households sweep (the paper's Fig. 6: 10)")
 @click.option("--year-run", type=click.Path(path_type=Path, exists=True, file_okay=False),
               help="001: take Table I from a finished `dcmarket lec --mode year` folder")
 @click.option("--update-pins", is_flag=True,

@@ -317,7 +317,7 @@ def reproduce(paper: str, full: bool = False, days: int = 1,
         figures = {"fig_afrr_price_sweep.png": (afrr_sweep_figure, afrr), "afrr_sweep.csv": afrr}
         homes = None
         if full:
-            homes = households_sweep(scenario, [5, 10, 20, 50, 100], 10, progress=quiet)
+            homes = households_sweep(scenario, [5, 10, 20, 50, 100], days, progress=quiet)
             figures |= {"fig06_households.png": (households_sensitivity, homes),
                         "households_sweep.csv": homes}
         return Reproduction(paper, compare_001(frame, period, afrr, homes), headline_001(
