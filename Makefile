@@ -20,11 +20,12 @@ $(NB_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,lstm,dashboard,notebooks]"
 	touch $(NB_STAMP)
 
+# runs/ holds the results of the last `make run`: each folder is replaced (--force)
 run: $(STAMP)
-	$(BIN)/dcmarket run --out runs/p2p_4dc_fixed_lmp
-	$(BIN)/dcmarket case-study --sensitivity --out runs/p2p_ieee30
-	$(BIN)/dcmarket dr --out runs/dr_2000hosts
-	$(BIN)/dcmarket lec --out runs/lec_10households
+	$(BIN)/dcmarket run --force --out runs/p2p_4dc_fixed_lmp
+	$(BIN)/dcmarket case-study --sensitivity --force --out runs/p2p_ieee30
+	$(BIN)/dcmarket dr --force --out runs/dr_2000hosts
+	$(BIN)/dcmarket lec --force --out runs/lec_10households
 	for r in p2p_4dc_fixed_lmp p2p_ieee30 dr_2000hosts lec_10households; do \
 	  $(BIN)/dcmarket report runs/$$r || exit $$?; done
 
