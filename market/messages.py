@@ -209,8 +209,12 @@ class MessageBus:
     """
 
     def __init__(self, graph: nx.Graph, protocols: Iterable[Protocol],
-                 faults: FaultModel | None = None) -> None:
+                 faults: FaultModel | None = None, keep_log: bool = True) -> None:
         self.graph = graph
+        #: ``False`` keeps only the counts below (for runs too large to log)
+        self.keep_log = keep_log
+        self.sent_messages = 0
+        self.sent_values = 0  # numbers carried, over all messages
         self.faults = faults
         self._pending: list[tuple[int, Message]] = []
         self._kinds: dict[str, MessageKind] = {}
@@ -282,12 +286,15 @@ class MessageBus:
         message = Message(self.round, sender, receiver, kind, payload, tags=self.tags,
                           labels=labels, step=self._step, fault=event)
         _check_labels(declared, message)
+        self.sent_messages += 1
+        self.sent_values += sum(np.size(v) for v in payload.values())
         for _ in range(copies):
             if due <= self.round:
                 self._inboxes[receiver].append(message.copy())
             else:
                 self._pending.append((due, message.copy()))
-        self._log.append(message.copy())
+        if self.keep_log:
+            self._log.append(message.copy())
 
     def offline(self, agent: str) -> bool:
         """Whether the fault model has taken ``agent`` offline by now (for the model,

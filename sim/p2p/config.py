@@ -29,17 +29,44 @@ from sim.scenario import (
 )
 
 
+def nearest_neighbour_graph(n: int, k: int, seed: int) -> nx.Graph:
+    """``n`` seeded random points in the unit square, each linked to its ``k``
+    nearest (a k-d tree), then components joined by their closest pair of points."""
+    from scipy.spatial import cKDTree
+
+    points = np.random.default_rng(seed).random((n, 2))
+    tree = cKDTree(points)
+    _, near = tree.query(points, k=min(k + 1, n))
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    graph.add_edges_from((i, int(j)) for i, row in enumerate(near) for j in row[1:])
+    parts = [sorted(c) for c in nx.connected_components(graph)]
+    while len(parts) > 1:
+        first, rest = parts[0], [i for c in parts[1:] for i in c]
+        d = np.linalg.norm(points[first][:, None, :] - points[rest][None, :, :], axis=2)
+        a, b = np.unravel_index(np.argmin(d), d.shape)
+        graph.add_edge(first[a], rest[b])
+        parts = [sorted(c) for c in nx.connected_components(graph)]
+    return graph
+
+
 class GraphSpec(StrictSpec):
     """A communication (or trading) graph among DCs.
 
     Either explicit ``edges`` or a ``topology``: ``full`` (complete graph),
-    ``ring`` (in the listed order of DCs) or ``random_regular`` (``degree``,
-    ``seed``).
+    ``ring`` (in the listed order of DCs), ``random_regular`` (``degree``,
+    ``seed``), ``small_world`` (Watts–Strogatz: a ring where each DC talks to
+    its ``degree`` nearest, each link rewired with probability ``rewire``;
+    connected) or ``geographic`` (DCs at seeded random points of the unit
+    square, each linked to its ``degree`` nearest; connected through the
+    nearest links between components).
     """
 
-    topology: Literal["full", "ring", "random_regular", "edges"] = "full"
+    topology: Literal["full", "ring", "random_regular", "small_world", "geographic",
+                      "edges"] = "full"
     edges: tuple[tuple[str, str], ...] = Field(default_factory=tuple)
     degree: Annotated[int, Field(ge=1)] = 4
+    rewire: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1
     seed: int = 0
 
     @model_validator(mode="after")
@@ -62,6 +89,13 @@ class GraphSpec(StrictSpec):
         elif self.topology == "random_regular":
             regular = nx.random_regular_graph(self.degree, len(names), seed=self.seed)
             graph = nx.relabel_nodes(regular, dict(enumerate(names)))
+        elif self.topology == "small_world":
+            ring = nx.connected_watts_strogatz_graph(len(names), self.degree, self.rewire,
+                                                     seed=self.seed)
+            graph = nx.relabel_nodes(ring, dict(enumerate(names)))
+        elif self.topology == "geographic":
+            graph = nx.relabel_nodes(nearest_neighbour_graph(len(names), self.degree, self.seed),
+                                     dict(enumerate(names)))
         else:
             graph = nx.Graph()
             graph.add_nodes_from(names)

@@ -121,7 +121,7 @@ def random_scenario(
             lmp_profile(rng, hours, p["lmp_level"], afternoon_premium=p["premium"])
         )
     graph: dict[str, Any] = {"topology": topology}
-    if topology == "random_regular":
+    if topology in ("random_regular", "small_world", "geographic"):
         graph.update(degree=degree, seed=seed)
     return {
         "name": f"random_{n_dc}dc_seed{seed}",

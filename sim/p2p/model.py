@@ -138,6 +138,7 @@ class P2PMarketModel(mesa.Model):
         seed: int = 0,
         workers: int | None = None,
         faults: FaultModel | None = None,
+        keep_log: bool = True,
     ) -> None:
         super().__init__(rng=seed)
         check_overrides(scenario, lmp, penalty)
@@ -152,7 +153,7 @@ class P2PMarketModel(mesa.Model):
             # faults hit what DCs tell each other; the monitor's reports are the
             # harness's own measurement of the run
             faults = dataclasses.replace(faults, kinds=frozenset({PRICE_ESTIMATE}))
-        self.bus = MessageBus(self._bus_graph(), self._protocols(), faults)
+        self.bus = MessageBus(self._bus_graph(), self._protocols(), faults, keep_log)
         self.bus.tags = self._opening_tags()
         self._port = self.bus.port(MONITOR)
         self.backend = backend or scenario.market.backend

@@ -99,3 +99,32 @@ def test_any_pandapower_case_by_name_with_its_own_bus_numbers():
                                 "datacenters.DC1.bus=40"])
     with pytest.raises(ScenarioError, match="case_ieee30, case9, case14"):
         load_any("p2p_ieee30", ["grid.network=pandapower:case2869"])
+
+
+@pytest.mark.parametrize("topology", ["small_world", "geographic"])
+def test_scaling_graph_families_are_connected_and_seeded(topology):
+    from sim.p2p.config import GraphSpec
+
+    names = [f"DC{i}" for i in range(60)]
+    graph = GraphSpec(topology=topology, degree=4, seed=5).build(names)
+    again = GraphSpec(topology=topology, degree=4, seed=5).build(names)
+    import networkx as nx
+
+    assert nx.is_connected(graph) and set(graph) == set(names)
+    assert sorted(graph.edges) == sorted(again.edges)
+    assert 2 * graph.number_of_edges() / len(names) >= 4 - 1e-9
+    assert nx.number_of_selfloops(graph) == 0
+
+
+def test_a_bus_without_a_log_still_counts_what_it_carried():
+    from sim.p2p.instances import reference_scenario
+    from sim.p2p.model import P2PMarketModel
+
+    scenario = parse_scenario(reference_scenario(hours=6))
+    logged, counted = P2PMarketModel(scenario), P2PMarketModel(scenario, keep_log=False)
+    for model in (logged, counted):
+        for _ in range(3):
+            model.step()
+    assert counted.bus.log == [] and logged.bus.sent_messages == len(logged.bus.log)
+    assert counted.bus.sent_messages == logged.bus.sent_messages
+    assert counted.bus.sent_values == logged.bus.sent_values > 0

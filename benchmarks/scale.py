@@ -1,0 +1,133 @@
+"""How the P2P market scales with the number of DCs and the graph (issue: scaling study).
+
+    python benchmarks/scale.py --n-dc 64 --graph random-regular      # one point
+    python benchmarks/scale.py --study --sizes 4,16,64 --out DIR     # the grid, a plot
+
+One point builds ``n_dc`` seeded DCs (sim/p2p/instances.py:random_scenario) on
+a communication graph of degree 4 (random 4-regular, Watts-Strogatz small
+world, or each DC linked to its 4 nearest on a map), clears the market by
+dual-consensus ADMM in this process and, where the centralised LP is solved
+(``--twin``: always up to 256 DCs by default), the welfare gap to it.  The
+message log is not kept (counts only), so memory is the agents' own state.
+The last line is one JSON object: n_dc, graph, executor, rounds, converged,
+clearing_s, per_round_ms, messages_per_round, values_per_round, peak_rss_gb,
+central_s, welfare_gap_rel (null where no twin was solved).  The study mode
+runs each point in its own process (so peak memory is its own) and draws
+cost per round against agents × degree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+GRAPHS = {"random-regular": "random_regular", "small-world": "small_world",
+          "geographic": "geographic"}
+DEGREE = 4
+
+
+def peak_rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # kB on Linux
+
+
+def one_point(n_dc: int, graph: str, executor: str, twin: str, seed: int,
+              max_rounds: int) -> dict:
+    from sim.p2p.config import parse_scenario
+    from sim.p2p.instances import random_scenario
+    from sim.p2p.model import P2PMarketModel, centralised_twin
+
+    if executor != "inprocess":
+        raise SystemExit(f"--executor {executor}: only 'inprocess' exists yet (the Ray "
+                         "executor is the open part of the scaling issue)")
+    raw = random_scenario(n_dc, seed=seed, topology=GRAPHS[graph], degree=DEGREE)
+    raw["market"]["max_rounds"] = max_rounds
+    scenario = parse_scenario(raw)
+    tic = time.perf_counter()
+    model = P2PMarketModel(scenario, keep_log=False)
+    build_s = time.perf_counter() - tic
+    result = model.run()
+    report = {
+        "n_dc": n_dc, "graph": graph, "executor": executor, "degree": DEGREE,
+        "links": scenario.trading_graph().number_of_edges(),
+        "rounds": result.rounds, "converged": result.converged,
+        "build_s": round(build_s, 3), "clearing_s": round(result.clearing_s, 3),
+        "per_round_ms": round(1e3 * result.clearing_s / max(result.rounds, 1), 3),
+        "messages_per_round": round(model.bus.sent_messages / max(result.rounds, 1), 1),
+        "values_per_round": round(model.bus.sent_values / max(result.rounds, 1), 1),
+        "bytes_per_round": round(8 * model.bus.sent_values / max(result.rounds, 1), 1),
+        "central_s": None, "welfare_gap_rel": None,
+    }
+    if twin == "yes" or (twin == "auto" and n_dc <= 256):
+        tic = time.perf_counter()
+        solution, total_revenue = centralised_twin(scenario)
+        report["central_s"] = round(time.perf_counter() - tic, 3)
+        welfare = total_revenue - solution.total_cost
+        report["welfare_gap_rel"] = (welfare - result.welfare) / abs(welfare) \
+            if result.converged else None
+    report["peak_rss_gb"] = round(peak_rss_gb(), 3)
+    return report
+
+
+def study(sizes: list[int], graphs: list[str], out: Path | None, max_rounds: int) -> None:
+    rows = []
+    for graph in graphs:
+        for n in sizes:
+            cmd = [sys.executable, __file__, "--n-dc", str(n), "--graph", graph,
+                   "--max-rounds", str(max_rounds)]
+            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if done.returncode:
+                print(f"{graph} n={n}: failed\n{done.stderr[-2000:]}", flush=True)
+                continue
+            row = json.loads(done.stdout.strip().splitlines()[-1])
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    if out is not None and rows:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import pandas as pd
+
+        frame = pd.DataFrame(rows)
+        out.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(out / "scale.csv", index=False)
+        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+        for graph, g in frame.groupby("graph"):
+            x = g.n_dc * g.degree
+            axes[0].loglog(x, g.per_round_ms, marker="o", label=graph)
+            axes[1].semilogx(x, g.rounds, marker="o", label=graph)
+        axes[0].set(xlabel="agents × degree", ylabel="ms per round", title="cost of a round")
+        axes[1].set(xlabel="agents × degree", ylabel="rounds to tolerance", title="rounds")
+        axes[0].legend(fontsize=8)
+        fig.savefig(out / "fig_scale.png", dpi=120)
+    print(json.dumps({"points": len(rows)}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-dc", type=int, default=16)
+    parser.add_argument("--graph", choices=sorted(GRAPHS), default="random-regular")
+    parser.add_argument("--executor", choices=["inprocess", "ray"], default="inprocess")
+    parser.add_argument("--twin", choices=["auto", "yes", "no"], default="auto")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--max-rounds", type=int, default=3000)
+    parser.add_argument("--study", action="store_true")
+    parser.add_argument("--sizes", default="4,16,64,256,1000")
+    parser.add_argument("--graphs", default=",".join(GRAPHS))
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    if args.study:
+        study([int(n) for n in args.sizes.split(",")], args.graphs.split(","), args.out,
+              args.max_rounds)
+        return
+    print(json.dumps(one_point(args.n_dc, args.graph, args.executor, args.twin, args.seed,
+                               args.max_rounds)))
+
+
+if __name__ == "__main__":
+    main()
