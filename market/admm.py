@@ -51,6 +51,17 @@ from market.solvers import ClarabelQP, CvxpyWarmQP, OsqpWarmQP
 BACKENDS = ("clarabel", "osqp", "cvxpy")
 
 
+def values_at(rows: np.ndarray, values: np.ndarray, global_rows: np.ndarray) -> np.ndarray:
+    """``values`` kept over the sorted global ``rows``, read at ``global_rows``
+    (0 where a row is not kept)."""
+    global_rows = np.asarray(global_rows, int)
+    at = np.searchsorted(rows, global_rows)
+    inside = at < rows.size
+    held = np.zeros(global_rows.size, bool)
+    held[inside] = rows[at[inside]] == global_rows[inside]
+    return np.where(held, values[np.minimum(at, max(rows.size - 1, 0))], 0.0)
+
+
 @dataclass
 class DualConsensusNode:
     """One DC's side of the protocol: its local QP, ``y_i`` and ``p_i``.
@@ -59,8 +70,14 @@ class DualConsensusNode:
     ``trade_rows`` their coupling rows in the global price vector.
     ``shared_rows[j]`` are the rows whose estimates this DC exchanges with
     neighbour ``j``: all rows in the paper's *global* variant, only the rows of
-    links both hold in the *local* variant.  ``y``/``p`` are kept over the
-    global row space; rows the DC does not hold stay 0.
+    links both hold in the *local* variant.
+
+    The node keeps only the rows it holds: ``rows`` (global, sorted) and, in
+    that local space, ``y``, ``p``, ``neighbour_sum`` and, after
+    construction, ``trade_rows`` and ``shared_rows``.  In the local variant
+    its state is O(degree × hours), not O(all links × hours), so a DC's
+    memory does not grow with the size of the market.  :meth:`y_at` and
+    :meth:`trades_at` read values at global rows (0 where not held).
     """
 
     name: str
@@ -79,16 +96,22 @@ class DualConsensusNode:
     def __post_init__(self) -> None:
         if not self.shared_rows:
             raise ValueError(f"DC {self.name} has no neighbour in the communication graph")
-        self.row_degree = np.zeros(self.n_prices)
-        for rows in self.shared_rows.values():
-            self.row_degree[rows] += 1
-        self.held = np.flatnonzero(self.row_degree)
-        missing = np.setdiff1d(self.trade_rows, self.held)
+        self.rows = np.unique(np.concatenate([np.asarray(r, int)
+                                              for r in self.shared_rows.values()]))
+        missing = np.setdiff1d(self.trade_rows, self.rows)
         if missing.size:
             raise ValueError(f"DC {self.name} shares no estimate of its own link rows {missing}")
-        self.y = np.zeros(self.n_prices)
-        self.p = np.zeros(self.n_prices)
-        self.neighbour_sum = np.zeros(self.n_prices)
+        # from here on, rows are positions in ``self.rows``
+        self.shared_rows = {j: np.searchsorted(self.rows, r) for j, r in self.shared_rows.items()}
+        self.trade_rows = np.searchsorted(self.rows, self.trade_rows)
+        n = self.rows.size
+        self.row_degree = np.zeros(n)
+        for rows in self.shared_rows.values():
+            self.row_degree[rows] += 1
+        self.held = np.arange(n)
+        self.y = np.zeros(n)
+        self.p = np.zeros(n)
+        self.neighbour_sum = np.zeros(n)
         #: λ_ij per neighbour over the shared rows; p_i = Σ_j λ_ij (see dual_step)
         self.edge_dual = {j: np.zeros(rows.size) for j, rows in self.shared_rows.items()}
         # weight of the ADMM quadratic per trade: 1 / (4c|N_i|), |N_i| per row
@@ -106,20 +129,33 @@ class DualConsensusNode:
         else:
             raise ValueError(f"unknown ADMM backend {self.backend!r}; choose from {BACKENDS}")
 
+    def _local(self, values: np.ndarray, global_rows: np.ndarray) -> np.ndarray:
+        """``values`` (over this node's rows) read at ``global_rows``; 0 where not held."""
+        return values_at(self.rows, values, global_rows)
+
+    def y_at(self, global_rows: np.ndarray) -> np.ndarray:
+        return self._local(self.y, global_rows)
+
+    def trades_at(self, global_rows: np.ndarray) -> np.ndarray:
+        """``E_i x_i`` at ``global_rows`` (its own trades; 0 elsewhere)."""
+        return self._local(self.own_trades_vector(), global_rows)
+
     def start(self, y0: np.ndarray | None = None) -> None:
-        """Reset (or warm-start) the estimates; the duals start at 0 (Σ_i p_i = 0)."""
-        mask = self.row_degree > 0
-        self.y = np.zeros(self.n_prices) if y0 is None else np.where(mask, y0, 0.0)
-        self.p = np.zeros(self.n_prices)
+        """Reset (or warm-start, ``y0`` over the global rows) the estimates; the
+        duals start at 0 (Σ_i p_i = 0)."""
+        n = self.rows.size
+        self.y = np.zeros(n) if y0 is None else np.asarray(y0, float)[self.rows]
+        self.p = np.zeros(n)
         self.edge_dual = {j: np.zeros(rows.size) for j, rows in self.shared_rows.items()}
 
     def carry_over(self, old: DualConsensusNode) -> None:
         """Warm start from the node this one replaces (new LMPs, box or penalty):
         estimates, duals and the neighbours' last estimates, on the rows both hold."""
-        self.y = old.y.copy()
-        self.neighbour_sum = old.neighbour_sum.copy()
+        self.y = old.y_at(self.rows)
+        self.neighbour_sum = old._local(old.neighbour_sum, self.rows)
         for j, rows in self.shared_rows.items():
-            if j in old.edge_dual and np.array_equal(old.shared_rows[j], rows):
+            if j in old.edge_dual and np.array_equal(old.rows[old.shared_rows[j]],
+                                                     self.rows[rows]):
                 self.edge_dual[j] = old.edge_dual[j].copy()
         self._sum_duals()
 
@@ -129,21 +165,21 @@ class DualConsensusNode:
         return self.name < neighbour
 
     def _sum_duals(self) -> None:
-        self.p = np.zeros(self.n_prices)
+        self.p = np.zeros(self.rows.size)
         for j, rows in self.shared_rows.items():
             self.p[rows] += self.edge_dual[j]
 
     def primal_step(self) -> np.ndarray:
         """Steps 1–2: solve the local QP, return the new estimate ``y_i``."""
         c, d, held = self.penalty, self.row_degree, self.held
-        w = np.zeros(self.n_prices)
+        w = np.zeros(self.rows.size)
         w[held] = self.p[held] - c * (d[held] * self.y[held] + self.neighbour_sum[held])
         linear = self.lp.cost.copy()
         linear[self.trade_cols] -= 2.0 * self._weight * w[self.trade_rows]
         self.x = self._qp.solve(linear)
-        Ex = np.zeros(self.n_prices)
+        Ex = np.zeros(self.rows.size)
         Ex[self.trade_rows] = self.x[self.trade_cols]
-        self.y = np.zeros(self.n_prices)
+        self.y = np.zeros(self.rows.size)
         self.y[held] = (Ex[held] - w[held]) / (2.0 * c * d[held])
         return self.y
 
@@ -193,14 +229,14 @@ class DualConsensusNode:
         self._sum_duals()
 
     def receive_estimates(self, neighbour_estimates: dict[str, np.ndarray]) -> None:
-        total = np.zeros(self.n_prices)
+        total = np.zeros(self.rows.size)
         for neighbour, values in neighbour_estimates.items():
             total[self.shared_rows[neighbour]] += values
         self.neighbour_sum = total
 
     def own_trades_vector(self) -> np.ndarray:
-        """``E_i x_i`` in the global row space (for residual bookkeeping)."""
-        out = np.zeros(self.n_prices)
+        """``E_i x_i`` over this node's rows (for residual bookkeeping)."""
+        out = np.zeros(self.rows.size)
         if self.x is not None:
             out[self.trade_rows] = self.x[self.trade_cols]
         return out

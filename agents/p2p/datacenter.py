@@ -24,7 +24,7 @@ import numpy as np
 from agents.base import MarketAgent
 from agents.p2p.dc_physics import build_local_program, it_mwh_per_work, mwh_per_work, revenue
 from agents.p2p.dc_spec import DataCenterSpec
-from market.admm import DualConsensusNode
+from market.admm import DualConsensusNode, values_at
 from market.links import LinkIndex
 from market.messages import MessageBus
 from market.program import LinearProgram
@@ -102,7 +102,7 @@ class DataCenterAgent(MarketAgent):
         self._node: DualConsensusNode | None = None
         self._penalty: float | None = None
         self._stale = True  # the ADMM QP must be (re)built before its next use
-        self._previous_y: np.ndarray | None = None
+        self._previous_y: tuple[np.ndarray, np.ndarray] | None = None  # (rows, y)
         self._grid_box: tuple[np.ndarray, np.ndarray] | None = None
         self._demand: np.ndarray | None = None
         #: each neighbour's newest price estimate: (round sent, y, owner's edge dual)
@@ -236,7 +236,7 @@ class DataCenterAgent(MarketAgent):
         """Steps 1–2: the local QP and the new estimate (pure computation, so
         the model may run the DCs' solves in parallel)."""
         node = self._admm()
-        self._previous_y = node.y.copy()
+        self._previous_y = (node.rows.copy(), node.y.copy())
         node.primal_step()
 
     def admm_send_estimate(self) -> None:
@@ -264,10 +264,18 @@ class DataCenterAgent(MarketAgent):
                             for j, y in latest.items() if y.size), default=0.0)
         self._demand = None if node.x is None else node.x[self._program.blocks["grid"]]
         self.send(MONITOR, ROUND_REPORT, {
-            "trades": node.own_trades_vector()[own], "prices": node.y[own],
-            "estimate_change": float(np.max(np.abs(node.y - self._previous_y), initial=0.0)),
+            "trades": node.trades_at(own), "prices": node.y_at(own),
+            "estimate_change": self._estimate_change(node),
             "disagreement": disagreement},
             labels=dict.fromkeys(("trades", "prices"), self._labels(own)))
+
+    def _estimate_change(self, node: DualConsensusNode) -> float:
+        """max |y_i^k − y_i^{k−1}| over the rows held now or before (a row no
+        longer held counts as 0 now, as a dropped link's price is)."""
+        rows, before = self._previous_y
+        union = np.union1d(rows, node.rows)
+        now = node.y_at(union)
+        return float(np.max(np.abs(now - values_at(rows, before, union)), initial=0.0))
 
     def _labels(self, rows: np.ndarray) -> tuple[str, ...]:
         """The link of each row (public: the trading graph), remembered per row set."""
