@@ -88,25 +88,37 @@ def study(sizes: list[int], graphs: list[str], out: Path | None, max_rounds: int
             rows.append(row)
             print(json.dumps(row), flush=True)
     if out is not None and rows:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
         import pandas as pd
 
-        frame = pd.DataFrame(rows)
         out.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(out / "scale.csv", index=False)
-        fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
-        for graph, g in frame.groupby("graph"):
-            x = g.n_dc * g.degree
-            axes[0].loglog(x, g.per_round_ms, marker="o", label=graph)
-            axes[1].semilogx(x, g.rounds, marker="o", label=graph)
-        axes[0].set(xlabel="agents × degree", ylabel="ms per round", title="cost of a round")
-        axes[1].set(xlabel="agents × degree", ylabel="rounds to tolerance", title="rounds")
-        axes[0].legend(fontsize=8)
-        fig.savefig(out / "fig_scale.png", dpi=120)
+        pd.DataFrame(rows).to_csv(out / "scale.csv", index=False)
+        plot(out)
     print(json.dumps({"points": len(rows)}))
+
+
+def plot(out: Path) -> None:
+    """``fig_scale.png`` from ``scale.csv`` in ``out``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    frame = pd.read_csv(out / "scale.csv")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    ticks = sorted(set(frame.n_dc * frame.degree))
+    for (graph, g), marker in zip(frame.groupby("graph"), "osD", strict=False):
+        x = g.n_dc * g.degree
+        axes[0].loglog(x, g.per_round_ms, marker=marker, label=graph)
+        axes[1].semilogx(x, g.rounds, marker=marker, label=graph)
+    for ax in axes:
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.minorticks_off()
+        ax.set_xlabel("agents × degree")
+    axes[0].set(ylabel="ms per round", title="cost of a round (in-process, 2 cores)")
+    axes[1].set(ylabel="rounds to tolerance", title="rounds")
+    axes[0].legend(fontsize=8)
+    fig.savefig(out / "fig_scale.png", dpi=120)
 
 
 def main() -> None:
@@ -121,7 +133,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="4,16,64,256,1000")
     parser.add_argument("--graphs", default=",".join(GRAPHS))
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--replot", action="store_true",
+                        help="draw fig_scale.png again from --out/scale.csv")
     args = parser.parse_args()
+    if args.replot:
+        plot(args.out)
+        return
     if args.study:
         study([int(n) for n in args.sizes.split(",")], args.graphs.split(","), args.out,
               args.max_rounds)
