@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.p2p.equilibrium import equilibrium_gain
-from sim.scenario import read_yaml
+from sim.scenario import apply_settings, read_yaml
 from sim.studies import load_any
 
 
@@ -36,9 +36,10 @@ def _each_dc(raw: dict, key: str, value) -> tuple[str, ...]:
     return tuple(f"datacenters.{dc['name']}.{key}={value(dc)}" for dc in raw["datacenters"])
 
 
-def levers(path: Path) -> list[Lever]:
-    """The levers for a grid scenario, with base values read from the file."""
-    raw = read_yaml(path)
+def levers(path: Path, settings: tuple[str, ...] = ()) -> list[Lever]:
+    """The levers for a grid scenario, with base values read from the file as
+    changed by ``settings`` (the same ``--set`` the base point runs with)."""
+    raw = apply_settings(read_yaml(path), settings, str(path))
     grid = raw["grid"]
     rating = grid.get("line_ratings_mw", {}).get("10-17")
     out = []
@@ -99,7 +100,7 @@ def tornado(path: Path, settings: tuple[str, ...] = ()) -> pd.DataFrame:
 
     rows = [{"lever": "base", "side": "base", "value": "as in the scenario",
              "settings": "; ".join(settings), **_gain(path, settings)}]
-    chosen = levers(path)
+    chosen = levers(path, settings)
     with bar(total=2 * len(chosen), desc="sensitivity", unit="point") as progress:
         for lever in chosen:
             for side, (label, extra) in (("low", lever.low), ("high", lever.high)):

@@ -48,3 +48,9 @@ def test_the_table_names_each_lever_and_its_gains(frame):
     for name in frame.lever.unique():
         if name != "base":
             assert name in text
+
+
+def test_levers_start_from_the_scenario_as_changed_by_set(path):
+    moved = levers(path, ("grid.line_ratings_mw.10-17=22",))
+    rating = next(lever for lever in moved if lever.name.startswith("line"))
+    assert rating.base == "22 MW" and rating.low[0] == "21 MW" and rating.high[0] == "23 MW"
