@@ -275,7 +275,7 @@ class MessageBus:
         if extra:
             raise ProtocolError(f"{sender!r} → {receiver!r}: {kind!r} carries undeclared fields "
                                 f"{sorted(extra)} (public fields: {list(declared.field_names)})")
-        self._check_values(sender, receiver, kind, payload)
+        values = self._check_values(sender, receiver, kind, payload)
         self._started = True
         position = (self.round, tuple(sorted(self.tags.items())))
         if position != self._position:
@@ -287,7 +287,7 @@ class MessageBus:
                           labels=labels, step=self._step, fault=event)
         _check_labels(declared, message)
         self.sent_messages += 1
-        self.sent_values += sum(np.size(v) for v in payload.values())
+        self.sent_values += values
         for _ in range(copies):
             if due <= self.round:
                 self._inboxes[receiver].append(message.copy())
@@ -302,8 +302,8 @@ class MessageBus:
         return self.faults is not None and self.faults.offline(agent, self.round)
 
     @staticmethod
-    def _check_values(sender: str, receiver: str, kind: str, payload: Mapping) -> None:
-        """Finite real numbers only, and not too many of them."""
+    def _check_values(sender: str, receiver: str, kind: str, payload: Mapping) -> int:
+        """Finite real numbers only, and not too many of them; returns how many."""
         total = 0
         for name, value in payload.items():
             try:
@@ -319,6 +319,7 @@ class MessageBus:
             if bad.size:
                 raise ProtocolError(f"{sender!r} → {receiver!r}: {kind}.{name}[{bad[0]}] = "
                                     f"{values.ravel()[bad[0]]} (payloads carry finite numbers)")
+        return total
 
     def _take(self, receiver: str, kind: str | None) -> list[Message]:
         if self._pending:  # late messages whose round has come

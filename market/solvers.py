@@ -208,6 +208,24 @@ class ClarabelQP:
         return np.asarray(solution.x)
 
 
+def cvxpy_constraints(x: cp.Variable, lp: LinearProgram) -> list:
+    """``row_lower ≤ A x ≤ row_upper`` and the column bounds of ``lp`` on ``x``
+    as cvxpy constraints, finite sides only (equal sides as one equality)."""
+    out = []
+    equal = lp.row_lower == lp.row_upper
+    if equal.any():
+        out.append(lp.A[equal] @ x == lp.row_lower[equal])
+    for side, sign in ((lp.row_lower, 1.0), (lp.row_upper, -1.0)):
+        keep = ~equal & np.isfinite(side)
+        if keep.any():
+            out.append(sign * (lp.A[keep] @ x) >= sign * side[keep])
+    for side, sign in ((lp.col_lower, 1.0), (lp.col_upper, -1.0)):
+        keep = np.isfinite(side)
+        if keep.any():
+            out.append(sign * x[np.flatnonzero(keep)] >= sign * side[keep])
+    return out
+
+
 class CvxpyWarmQP:
     """The same QP through cvxpy: the linear term is one DPP ``Parameter``."""
 
@@ -223,21 +241,7 @@ class CvxpyWarmQP:
         if quad_cols.size:
             weights = np.sqrt(diag[quad_cols] / 2.0)
             objective = objective + cp.sum_squares(cp.multiply(weights, self._x[quad_cols]))
-        constraints = []
-        finite_lo, finite_hi = np.isfinite(lp.row_lower), np.isfinite(lp.row_upper)
-        eq = finite_lo & finite_hi & (lp.row_lower == lp.row_upper)
-        Ax = lp.A @ self._x
-        if eq.any():
-            constraints.append(Ax[np.flatnonzero(eq)] == lp.row_lower[eq])
-        lo, hi = finite_lo & ~eq, finite_hi & ~eq
-        if lo.any():
-            constraints.append(Ax[np.flatnonzero(lo)] >= lp.row_lower[lo])
-        if hi.any():
-            constraints.append(Ax[np.flatnonzero(hi)] <= lp.row_upper[hi])
-        for bound, sign in ((lp.col_lower, 1), (lp.col_upper, -1)):
-            cols = np.flatnonzero(np.isfinite(bound))
-            if cols.size:
-                constraints.append(sign * self._x[cols] >= sign * bound[cols])
+        constraints = cvxpy_constraints(self._x, lp)
         self._problem = cp.Problem(cp.Minimize(objective), constraints)
         if not self._problem.is_dpp():
             raise AssertionError("local ADMM problem must be DPP")

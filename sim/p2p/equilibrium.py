@@ -32,7 +32,8 @@ import scipy.sparse as sp
 from agents.p2p.dc_physics import build_local_program, revenue
 from grid.dcopf import opf_parts
 from market.links import LinkIndex
-from market.program import LinearProgram, stack_programs
+from market.program import stack_programs
+from market.solvers import cvxpy_constraints
 from market.welfare import coupling_matrix
 from sim.p2p.config import P2PScenario
 from sim.p2p.coordination import build_grid_case
@@ -77,23 +78,6 @@ class Equilibrium:
         return float(sum(g.sum() for g in self.grid_mw.values()))
 
 
-def _rows(x: cp.Variable, lp: LinearProgram) -> list:
-    """``row_lower ≤ A x ≤ row_upper`` and the column bounds, finite sides only."""
-    out = []
-    equal = lp.row_lower == lp.row_upper
-    if equal.any():
-        out.append(lp.A[equal] @ x == lp.row_lower[equal])
-    for side, sign in ((lp.row_lower, 1.0), (lp.row_upper, -1.0)):
-        keep = ~equal & np.isfinite(side)
-        if keep.any():
-            out.append(sign * (lp.A[keep] @ x) >= sign * side[keep])
-    for side, sign in ((lp.col_lower, 1.0), (lp.col_upper, -1.0)):
-        keep = np.isfinite(side)
-        if keep.any():
-            out.append(sign * x[np.flatnonzero(keep)] >= sign * side[keep])
-    return out
-
-
 def competitive_equilibrium(scenario: P2PScenario, trading: bool) -> Equilibrium:
     """Solve the joint problem; ``trading=False`` is every DC alone (q = 0)."""
     if scenario.grid is None:
@@ -113,7 +97,7 @@ def competitive_equilibrium(scenario: P2PScenario, trading: bool) -> Equilibrium
                 for spec in scenario.datacenters}
     union, offsets = stack_programs(programs)
     x = cp.Variable(union.n_cols, name="dc")
-    constraints = _rows(x, union)
+    constraints = cvxpy_constraints(x, union)
     # the DCs' draw added to the load at their buses: a (hours·buses) × columns map
     rows, cols = [], []
     for spec in scenario.datacenters:
@@ -147,15 +131,16 @@ def competitive_equilibrium(scenario: P2PScenario, trading: bool) -> Equilibrium
         name = spec.name
         xi = np.asarray(x.value)[offsets[name]]
         dc_lmp[name] = lmp[:, net.position(spec.bus)]
-        priced = build_local_program(spec, dc_lmp[name], own_limits[name], dt)
+        lp = programs[name]  # built at LMP 0: electricity is the grid column at the LMP
         payments = 0.0
-        traded = priced.block(xi, "trades")
+        traded = lp.block(xi, "trades")
         if link_prices is not None:
             payments = float(link_prices[links.rows_of(name)] @ traded)
-        grid_mw[name] = priced.block(xi, "grid")
+        grid_mw[name] = lp.block(xi, "grid")
         trades[name] = traded
-        servers[name] = priced.block(xi, "servers_I") + priced.block(xi, "servers_B")
-        profits[name] = revenue(spec, dt) - float(priced.cost @ xi) - payments
+        servers[name] = lp.block(xi, "servers_I") + lp.block(xi, "servers_B")
+        cost = float(lp.cost @ xi) + float(dc_lmp[name] @ grid_mw[name]) * dt
+        profits[name] = revenue(spec, dt) - cost - payments
     return Equilibrium(trading, lmp, dc_lmp, grid_mw, profits, link_prices, trades, servers,
                        float(np.asarray(parts.shed.value).sum() * dt), float(problem.value),
                        time.perf_counter() - tic)
