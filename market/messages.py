@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+from typing import Protocol as TypingProtocol
 
 import networkx as nx
 import numpy as np
@@ -165,6 +166,10 @@ class Message:
             {str(k): v if isinstance(v, tuple) and all(type(x) is str for x in v[:1])
              else tuple(str(x) for x in v) for k, v in self.labels.items()}))
 
+    def __reduce__(self) -> tuple:  # pickled (to another process) as its fields
+        return (Message, (self.round, self.sender, self.receiver, self.kind, dict(self.payload),
+                          dict(self.tags), dict(self.labels), self.step, self.fault))
+
     def copy(self) -> Message:
         """An independent copy (its own read-only arrays)."""
         return Message(self.round, self.sender, self.receiver, self.kind, self.payload,
@@ -195,6 +200,15 @@ class Port:
     def receive(self, kind: str | None = None) -> list[Message]:
         """Take (and remove) the messages waiting for this port's owner."""
         return self._receive(kind)
+
+
+class Router(TypingProtocol):
+    """Takes over delivery to agents hosted in another process (see
+    :mod:`sim.executors`): ``copies`` of ``message``, due in round ``due``."""
+
+    def hosts(self, agent: str) -> bool: ...
+
+    def deliver(self, message: Message, copies: int, due: int) -> None: ...
 
 
 class MessageBus:
@@ -228,6 +242,9 @@ class MessageBus:
         self.tags: dict[str, int] = {}
         self._step = 0
         self._position: tuple | None = None
+        #: where messages to agents hosted elsewhere go (an executor's router, see
+        #: :mod:`sim.executors`); ``None``: every agent reads its inbox here
+        self.router: Router | None = None
 
     @property
     def kinds(self) -> frozenset[str]:
@@ -261,6 +278,25 @@ class MessageBus:
 
     def _send(self, sender: str, receiver: str, kind: str, payload: Mapping,
               labels: Mapping[str, Sequence[str]]) -> None:
+        values = self.check(sender, receiver, kind, payload)
+        self._advance()
+        event, copies, due = ("", 1, self.round) if self.faults is None else \
+            self.faults.fate(kind, sender, receiver, self.round)
+        message = Message(self.round, sender, receiver, kind, payload, tags=self.tags,
+                          labels=labels, step=self._step, fault=event)
+        _check_labels(self._kinds[kind], message)
+        self.sent_messages += 1
+        self.sent_values += values
+        if self.router is not None and self.router.hosts(receiver):
+            self.router.deliver(message, copies, due)
+        else:
+            self._post(receiver, message, copies, due)
+        if self.keep_log:
+            self._log.append(message.copy())
+
+    def check(self, sender: str, receiver: str, kind: str, payload: Mapping) -> int:
+        """Refuse what the graph or the protocol does not allow; returns how many
+        values the payload carries."""
         if receiver not in self.graph:
             raise ProtocolError(f"unknown agent {receiver!r} (not in the communication graph)")
         if not self.graph.has_edge(sender, receiver):
@@ -275,26 +311,36 @@ class MessageBus:
         if extra:
             raise ProtocolError(f"{sender!r} → {receiver!r}: {kind!r} carries undeclared fields "
                                 f"{sorted(extra)} (public fields: {list(declared.field_names)})")
-        values = self._check_values(sender, receiver, kind, payload)
+        return self._check_values(sender, receiver, kind, payload)
+
+    def relay(self, sender: str, receiver: str, kind: str, payload: Mapping,
+              labels: Mapping[str, Sequence[str]]) -> None:
+        """Send as ``sender`` on behalf of its host (an executor relaying what an
+        agent in another process sent); checked, stamped and logged as any send."""
+        self._send(sender, receiver, kind, payload, labels)
+
+    def tally(self, values: int) -> None:
+        """Count a message delivered where it was sent (between agents of one
+        shard, with no log and no faults): it never came through here."""
+        self._advance()
+        self.sent_messages += 1
+        self.sent_values += values
+
+    def _advance(self) -> None:
+        """A message is being sent: the kinds are frozen, the step moves on with the
+        protocol position."""
         self._started = True
         position = (self.round, tuple(sorted(self.tags.items())))
         if position != self._position:
             self._step += 1
             self._position = position
-        event, copies, due = ("", 1, self.round) if self.faults is None else \
-            self.faults.fate(kind, sender, receiver, self.round)
-        message = Message(self.round, sender, receiver, kind, payload, tags=self.tags,
-                          labels=labels, step=self._step, fault=event)
-        _check_labels(declared, message)
-        self.sent_messages += 1
-        self.sent_values += values
+
+    def _post(self, receiver: str, message: Message, copies: int, due: int) -> None:
         for _ in range(copies):
             if due <= self.round:
                 self._inboxes[receiver].append(message.copy())
             else:
                 self._pending.append((due, message.copy()))
-        if self.keep_log:
-            self._log.append(message.copy())
 
     def offline(self, agent: str) -> bool:
         """Whether the fault model has taken ``agent`` offline by now (for the model,

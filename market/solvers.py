@@ -37,9 +37,12 @@ class SolveError(RuntimeError):
     """A solve that did not end optimal; the message names who and what."""
 
     def __init__(self, who: str, status: str, detail: str = "") -> None:
-        self.who, self.status = who, status
+        self.who, self.status, self.detail = who, status, detail
         text = f"{who}: solver status {status!r}"
         super().__init__(f"{text}; {detail}" if detail else text)
+
+    def __reduce__(self) -> tuple:  # pickled (from a Ray shard) with its fields
+        return (type(self), (self.who, self.status, self.detail))
 
 
 @dataclass(frozen=True)

@@ -94,7 +94,17 @@ class Order(click.Group):
 
 
 @click.group(cls=Order, context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
+@click.option("--executor", type=click.Choice(["inprocess", "ray"]), default=None,
+              envvar="DCMARKET_EXECUTOR", show_envvar=True,
+              help="Where agents run: in this process (default) or in Ray actors.")
+@click.option("--ray-address", default=None, metavar="ADDR",
+              help="Join this Ray cluster (else RAY_ADDRESS, else start Ray here).")
+@click.option("--shards", type=click.IntRange(min=1), default=None,
+              help="Ray: actors hosting the agents (default: one per CPU of the cluster).")
+@click.option("--agents-per-shard", type=click.IntRange(min=1), default=None,
+              help="Ray: agents per actor instead of --shards (1: one agent per actor).")
+def cli(executor: str | None, ray_address: str | None, shards: int | None,
+        agents_per_shard: int | None) -> None:
     """dcmarket: data-centre and grid markets as agents exchanging messages.
 
     \b
@@ -102,7 +112,14 @@ def cli() -> None:
     energy community with a data centre (lec), data-centre demand response
     (dr).  Start with `dcmarket scenarios`, then `dcmarket step NAME`.
     Exit codes: 0 done, 2 bad input, 3 not converged, 4 verify found a problem.
+    `--executor ray` runs the agents in Ray actors (docs/scaling.md).
     """
+    if executor is not None or ray_address is not None:
+        from sim import executors
+
+        executors.set_default(executors.executor_of(
+            executor or "ray", address=ray_address, shards=shards,
+            agents_per_shard=agents_per_shard))
 
 
 @cli.command()

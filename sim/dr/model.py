@@ -41,6 +41,8 @@ from market.auction import GASettings
 from market.messages import MessageBus
 from market.protocols import DEMAND_RESPONSE
 from sim.dr.config import DRScenario
+from sim.executors import BUS, MODEL, Executor
+from sim.executors import default as default_executor
 from sim.scenario import ScenarioError, check_series
 
 DC_NAME = "DC"
@@ -88,7 +90,7 @@ class DRModel(mesa.Model):
     """One day under one strategy; ``step()`` = one slot."""
 
     def __init__(self, scenario: DRScenario, strategy: str, prices: np.ndarray,
-                 forecast: np.ndarray | None) -> None:
+                 forecast: np.ndarray | None, executor: Executor | None = None) -> None:
         super().__init__(rng=scenario.seed)
         self.scenario = scenario
         self.strategy = strategy
@@ -116,7 +118,10 @@ class DRModel(mesa.Model):
             rng=np.random.default_rng([scenario.seed, 3]))
         self.grid = DRGridAgent(self, GRID_NAME, self.bus, DC_NAME, prices, program)
         streams = day_streams(scenario, 0)
-        self.users = [DCUserAgent(self, name, self.bus, DC_NAME, stream, cost, will)
+        #: where the DC users run (in process, or in Ray actors): see sim.executors
+        self.host = (executor or default_executor()).host(self, self.bus)
+        self.users = [self.host.add(name, DCUserAgent, MODEL, name, BUS, DC_NAME, stream, cost,
+                                    will)
                       for name, stream, (cost, will) in zip(users, streams, user_terms(scenario),
                                                             strict=True)]
         self.dc.send_meter_history()
@@ -140,12 +145,11 @@ class DRModel(mesa.Model):
         self.bus.round = t
         self.bus.tags = {"slot": t}
         self.grid.signal(t)
-        users = self.agents_by_type[DCUserAgent]
-        users.do("submit", t)
+        self.host.do(self.users, "submit", t)
         self.dc.plan(t)
-        users.do("answer_calls")
+        self.host.do(self.users, "answer_calls")
         self.dc.select_winners(t)
-        users.do("collect_awards")
+        self.host.do(self.users, "collect_awards")
         self.dc.execute(t)
         self.grid.settle(t)
         self.dc.book(t)

@@ -40,6 +40,8 @@ from market.messages import MessageBus
 from market.program import LinearProgram
 from market.protocols import COMMUNITY_EXCHANGE, TWIN_REPORT
 from market.solvers import SolveError
+from sim.executors import BUS, MODEL, Executor, InProcess
+from sim.executors import default as default_executor
 from sim.lec.config import SCENARIOS, LECScenario
 from sim.lec.data import BlockInputs
 from sim.scenario import ScenarioError
@@ -62,7 +64,8 @@ class TwinResult:
 class LECModel(mesa.Model):
     """One block of days of one Table I scenario."""
 
-    def __init__(self, scenario: LECScenario, inputs: BlockInputs, option: str) -> None:
+    def __init__(self, scenario: LECScenario, inputs: BlockInputs, option: str,
+                 executor: Executor | None = None) -> None:
         super().__init__(rng=scenario.seed)
         self.scenario = scenario
         self.inputs = inputs
@@ -82,7 +85,10 @@ class LECModel(mesa.Model):
         rho, s = scenario.twin.rho, scenario.solver
         self.eoa = CommunityAgent(self, EOA, self.bus, self._assets, inputs.community,
                                   self.options, names, rho, MONITOR, (s.mip_gap, s.time_limit_s))
-        self.households = [HouseholdAgent(self, spec.name, self.bus, spec, profiles, EOA, rho)
+        #: where the households run (in process, or in Ray actors): see sim.executors
+        self.host = (executor or default_executor()).host(self, self.bus)
+        self.households = [self.host.add(spec.name, HouseholdAgent, MODEL, spec.name, BUS, spec,
+                                         profiles, EOA, rho)
                            for spec, profiles in zip(inputs.households,
                                                      inputs.household_profiles, strict=True)]
         self.round = 0
@@ -151,7 +157,7 @@ class LECModel(mesa.Model):
             lifted = self.scenario.model_copy(update={
                 section: part.model_copy(update={name: value * 1000.0})})
             try:
-                LECModel(lifted, self.inputs, self.option)._solve_quietly()
+                LECModel(lifted, self.inputs, self.option, InProcess())._solve_quietly()
             except SolveError:
                 continue
             return (f"{section}.{name} = {value:g} makes the day infeasible (it solves "
@@ -165,8 +171,6 @@ class LECModel(mesa.Model):
                                time_limit_s=s.time_limit_s)
 
     # ----------------------------------------------------------- decentralised
-    def _households(self) -> mesa.agent.AgentSet:
-        return self.agents_by_type[HouseholdAgent]
 
     def step(self) -> None:
         """One exchange-ADMM round: signal out, households' steps and bids in, the
@@ -176,7 +180,7 @@ class LECModel(mesa.Model):
             return
         self.bus.round = self.round
         self.eoa.send_prices()
-        self._households().shuffle_do("bid")
+        self.host.shuffle_do(self.households, "bid")
         self.eoa.update()
         (report,) = self._port.receive(TWIN_REPORT)
         r = report.payload
@@ -208,9 +212,10 @@ class LECModel(mesa.Model):
         """Households commit their integer-feasible profiles; the EOA schedules the rest."""
         self.bus.round = self.round
         self.eoa.send_prices()
-        self._households().do("commit")
+        self.host.do(self.households, "commit")
         self.eoa.schedule()
         self.committed = True
-        values = {h.name: h.report() for h in self.households}
+        values = dict(zip([h.name for h in self.households],
+                          self.host.do(self.households, "report"), strict=True))
         values[EOA] = self.eoa.report()
         return values, float(self.eoa.objective)

@@ -81,8 +81,8 @@ class CoordinationModel(P2PMarketModel):
         # was lost is asked again (up to 20 times) before the loop starts
         waiting = [dc.name for dc in self._dcs()]
         for _ in range(20):
-            self._dcs().select(lambda dc, w=tuple(waiting): dc.name in w).do(
-                "send_demand_bid", OPERATOR)
+            self.host.do([dc for dc in self._dcs() if dc.name in waiting], "send_demand_bid",
+                         OPERATOR)
             waiting = self.operator.take_first_bids()
             if not waiting:
                 break
@@ -124,13 +124,13 @@ class CoordinationModel(P2PMarketModel):
         self.bus.tags["outer"] = k
         self.restart_rounds()
         self.operator.post_prices()
-        self._dcs().do("receive_prices")
+        self.host.do(self._dcs(), "receive_prices")
         if self.trading and self._adaptive_penalty:
             self.agree_penalty()
         tic = time.perf_counter()
         rounds, converged = self._clear_market()
         self.market_s += time.perf_counter() - tic
-        self._dcs().do("send_demand_bid", OPERATOR)
+        self.host.do(self._dcs(), "send_demand_bid", OPERATOR)
         self.operator.assess()
         (report,) = self._port.receive(OUTER_REPORT)
         r = report.payload
@@ -166,7 +166,7 @@ class CoordinationModel(P2PMarketModel):
 
     def _clear_market(self) -> tuple[int, bool]:
         if not self.trading:
-            self._dcs().do("solve_alone")
+            self.host.do(self._dcs(), "solve_alone", parallel=True)
             return 0, True
         result = self.run()
         self.last_market = result

@@ -31,7 +31,6 @@ import dataclasses
 import time
 import warnings
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import mesa
@@ -48,6 +47,8 @@ from market.messages import MessageBus, Protocol
 from market.protocols import MARKET_OFFER, P2P_MARKET, PENALTY, PRICE_ESTIMATE, ROUND_REPORT
 from market.solvers import SolveError
 from market.welfare import WelfareSolution, solve_centralised
+from sim.executors import BUS, MODEL, Executor
+from sim.executors import default as default_executor
 from sim.p2p.config import P2PScenario
 from sim.scenario import ScenarioError, check_series
 
@@ -139,6 +140,7 @@ class P2PMarketModel(mesa.Model):
         workers: int | None = None,
         faults: FaultModel | None = None,
         keep_log: bool = True,
+        executor: Executor | None = None,
     ) -> None:
         super().__init__(rng=seed)
         check_overrides(scenario, lmp, penalty)
@@ -160,11 +162,15 @@ class P2PMarketModel(mesa.Model):
         self.estimates = scenario.market.estimates
         limits = scenario.trade_limits()
         self._trade_scale = float(np.mean(list(limits.values()))) if limits else 1.0
+        n_workers = workers if workers is not None else scenario.market.workers
+        #: where the DC agents run (in process, or in Ray actors): see sim.executors
+        self.host = (executor or default_executor()).host(self, self.bus, n_workers)
         self.dcs: dict[str, DataCenterAgent] = {}
         for spec in scenario.datacenters:
             own = partner_limits(limits, self.links, spec.name)
-            self.dcs[spec.name] = DataCenterAgent(
-                self, spec, lmp_series(scenario, lmp, spec.name), self.bus, self.links, own,
+            self.dcs[spec.name] = self.host.add(
+                spec.name, DataCenterAgent,
+                MODEL, spec, lmp_series(scenario, lmp, spec.name), BUS, self.links, own,
                 scenario.dt_h, neighbours=list(self.communication.neighbors(spec.name)),
                 estimates=self.estimates, backend=self.backend,
                 patience=scenario.market.patience_rounds,
@@ -181,8 +187,6 @@ class P2PMarketModel(mesa.Model):
         self._tol_primal = scenario.market.tol_primal
         self._tol_dual = scenario.market.tol_dual
         self._clock = 0.0
-        n_workers = workers if workers is not None else scenario.market.workers
-        self._pool = ThreadPoolExecutor(n_workers) if n_workers > 1 else None
         self.datacollector = mesa.DataCollector(model_reporters={
             "round": "round",
             "primal_residual": lambda m: m._last("primal_residual"),
@@ -208,11 +212,11 @@ class P2PMarketModel(mesa.Model):
     def _last(self, field: str) -> float:
         return getattr(self.history[-1], field) if self.history else float("nan")
 
-    def _dcs(self) -> mesa.agent.AgentSet:
-        """The DCs still in the market (one the fault model took offline is not
-        activated any more: it has crashed, as far as the others can tell)."""
-        return self.agents_by_type[DataCenterAgent].select(
-            lambda dc: not self.bus.offline(dc.name))
+    def _dcs(self) -> list[DataCenterAgent]:
+        """The DCs still in the market, in the order they were built (one the
+        fault model took offline is not activated any more: it has crashed, as
+        far as the others can tell)."""
+        return [dc for dc in self.dcs.values() if not self.bus.offline(dc.name)]
 
     @property
     def departed(self) -> list[str]:
@@ -240,7 +244,7 @@ class P2PMarketModel(mesa.Model):
         if self._fixed_penalty is not None:
             c = self._fixed_penalty
         else:
-            self._dcs().do("send_offer")
+            self.host.do(self._dcs(), "send_offer")
             offers = {m.sender: float(m.payload["marginal_cost"])
                       for m in self._port.receive(MARKET_OFFER)}
             mean_offer = float(np.mean([offers[n] for n in self.scenario.names]))
@@ -249,13 +253,13 @@ class P2PMarketModel(mesa.Model):
         self.penalty = c
         for name in self.scenario.names:
             self._port.send(name, PENALTY, {"c": c})
-        self._dcs().do("receive_penalty")
+        self.host.do(self._dcs(), "receive_penalty")
         return c
 
     def _start(self) -> None:
         """Round 0: every DC announces its starting estimate to its neighbours."""
-        self._dcs().do("announce_estimate", self.scenario.market.initial_prices)
-        self._dcs().do("receive_start")
+        self.host.do(self._dcs(), "announce_estimate", self.scenario.market.initial_prices)
+        self.host.do(self._dcs(), "receive_start")
 
     @contextlib.contextmanager
     def explained(self) -> Iterator[None]:
@@ -291,18 +295,12 @@ class P2PMarketModel(mesa.Model):
         tic = time.perf_counter()
         self.round += 1
         self.bus.round = self.round
-        for dc in self._dcs():
-            if dc.name in self._offline_last_round:
-                dc.rejoin()  # restarted by the harness after its time offline
+        back = [dc for dc in self._dcs() if dc.name in self._offline_last_round]
+        self.host.do(back, "rejoin")  # restarted by the harness after its time offline
         self._offline_last_round = set(self.departed)
-        dcs = list(self._dcs())
-        if self._pool is None:
-            for dc in dcs:
-                dc.admm_local_solve()
-        else:
-            list(self._pool.map(DataCenterAgent.admm_local_solve, dcs))
-        self._dcs().shuffle_do("admm_send_estimate")
-        self._dcs().shuffle_do("admm_dual_step")
+        self.host.do(self._dcs(), "admm_local_solve", parallel=True)
+        self.host.shuffle_do(self._dcs(), "admm_send_estimate")
+        self.host.shuffle_do(self._dcs(), "admm_dual_step")
         record = self._read_reports()
         self.history.append(record)
         self.converged = (
@@ -360,7 +358,9 @@ class P2PMarketModel(mesa.Model):
         """Each DC's last ADMM iterate, priced at the settlement prices.  A run
         stopped by the round cap says ``converged=False`` with its residuals."""
         prices = self.settlement_prices()
-        reports = {n: dc.report(prices) for n, dc in self.dcs.items() if n not in self.departed}
+        active = [dc for n, dc in self.dcs.items() if n not in self.departed]
+        reports = dict(zip([dc.name for dc in active], self.host.do(active, "report", prices),
+                           strict=True))
         schedules = {n: s for n, s in reports.items() if s is not None}
         history = pd.DataFrame([r.__dict__ for r in self.history],
                                columns=["round", "primal_residual", "dual_disagreement",
@@ -376,7 +376,8 @@ def standalone_schedules(model: P2PMarketModel) -> dict[str, DCSchedule]:
 
 def _standalone(model: P2PMarketModel) -> dict[str, DCSchedule]:
     """Every DC alone (no trading) at its own LMPs."""
-    return {n: dc.solve_alone() for n, dc in model.dcs.items()}
+    dcs = list(model.dcs.values())
+    return dict(zip(model.dcs, model.host.do(dcs, "solve_alone", parallel=True), strict=True))
 
 
 def centralised_twin(

@@ -1,0 +1,79 @@
+"""Where agents run: in the model's process (the default) or in Ray actors.
+
+A model builds its agents through an :class:`~sim.executors.base.AgentHost`
+and activates them through it (``host.do(agents, "method")``,
+``host.shuffle_do(...)``); which host it gets is chosen by an
+:class:`Executor`:
+
+- :class:`InProcess` (the embedded default): agents are objects of the model's
+  process; ``workers`` > 1 runs the calls a model marks parallel (the DCs'
+  local solves) in threads.
+- :class:`RayExecutor`: agents live in Ray actors, a shard of agents per actor
+  (by default one shard per CPU of the cluster); each actor holds its agents'
+  private data and built problems.  Messages between agents of one shard are
+  delivered inside the actor; the others travel through Ray to the model's
+  bus, which checks, logs and delivers them as it does in process.  Results
+  and the message log equal the in-process run's.
+
+The default for a process is set by :func:`use` (the CLI's ``--executor``) or
+by ``DCMARKET_EXECUTOR`` (``inprocess`` or ``ray``; ``RAY_ADDRESS`` joins a
+running cluster).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+
+from sim.executors.base import BUS, MODEL, AgentHost, Executor, InProcess
+
+__all__ = ["BUS", "MODEL", "AgentHost", "Executor", "InProcess", "RayExecutor", "default",
+           "executor_of", "set_default", "use"]
+
+_default: Executor | None = None
+
+
+def __getattr__(name: str):  # Ray is imported only when it is asked for
+    if name == "RayExecutor":
+        from sim.executors.ray_host import RayExecutor
+
+        return RayExecutor
+    raise AttributeError(name)
+
+
+def executor_of(kind: str, *, address: str | None = None, shards: int | None = None,
+                agents_per_shard: int | None = None) -> Executor:
+    """An executor by name: ``inprocess`` or ``ray``."""
+    if kind == "inprocess":
+        return InProcess()
+    if kind == "ray":
+        from sim.executors.ray_host import RayExecutor
+
+        return RayExecutor(address=address, shards=shards, agents_per_shard=agents_per_shard)
+    raise ValueError(f"executor {kind!r}: choose inprocess or ray")
+
+
+def default() -> Executor:
+    """The process's executor: set by :func:`use`, else ``DCMARKET_EXECUTOR``, else in-process."""
+    if _default is not None:
+        return _default
+    return executor_of(os.environ.get("DCMARKET_EXECUTOR", "inprocess").strip() or "inprocess")
+
+
+def set_default(executor: Executor | None) -> None:
+    """Models built from now on without an explicit executor use ``executor``
+    (``None``: back to ``DCMARKET_EXECUTOR`` / in process)."""
+    global _default
+    _default = executor
+
+
+@contextlib.contextmanager
+def use(executor: Executor) -> Iterator[Executor]:
+    """Within the block, models built without an explicit executor use ``executor``."""
+    global _default
+    before, _default = _default, executor
+    try:
+        yield executor
+    finally:
+        _default = before

@@ -1,0 +1,290 @@
+"""The Ray executor: agents in Ray actors, a shard of agents per actor.
+
+Each actor (:class:`~sim.executors.shard.Shard`) builds its agents in its own
+worker process and keeps them: their private data and built problems stay
+there.  The model holds an :class:`AgentProxy` per agent, with the agent's
+public methods and attributes.  ``host.do(agents, method)`` sends one call to
+every shard holding some of the agents — the shards run in parallel — and
+then relays what the agents sent to the model's bus in the order an
+in-process run would have sent it (agent by agent, in the call's order).  The
+bus checks, stamps, logs and (under a fault model) loses, delays or doubles
+every message exactly as in process; what it delivers to an agent of a shard
+is handed to that shard with its next call.  A message between two agents of
+one shard is delivered from the shard's own memory: with no log and no fault
+model its payload never leaves the shard.
+
+Shards: by default one per CPU of the cluster (``shards``), or
+``agents_per_shard`` agents each (1: one agent per actor); agents are dealt to
+shards in blocks, in the order the model builds them.  Actors are spread over
+the cluster's nodes (Ray's ``SPREAD`` strategy).
+
+Ray is started on first use with this machine's CPUs and no dashboard, or
+joins a running cluster: ``address`` (the CLI's ``--ray-address``) or the
+``RAY_ADDRESS`` environment variable.  Every node needs dcmarket installed
+(the same version), as the model's own process has it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import itertools
+import math
+import os
+import weakref
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import mesa
+import ray
+
+from market.messages import Message, MessageBus
+from sim.executors.base import AgentHost, Executor
+from sim.executors.shard import Facts, Kept, Late, ShardWorker
+
+
+class ExecutorError(RuntimeError):
+    """A run the Ray executor cannot carry (named, with what to change)."""
+
+
+def ensure_ray(address: str | None = None) -> None:
+    """Start Ray here (this machine's CPUs, no dashboard) or join ``address`` /
+    ``RAY_ADDRESS``; nothing if it is already up."""
+    if ray.is_initialized():
+        return
+    address = address or os.environ.get("RAY_ADDRESS")
+    if address:
+        ray.init(address=address, log_to_driver=False)
+    else:
+        ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, log_to_driver=False)
+
+
+@dataclass(frozen=True)
+class RayExecutor(Executor):
+    """Agents in Ray actors (see the module docstring)."""
+
+    address: str | None = None
+    shards: int | None = None
+    agents_per_shard: int | None = None
+    #: CPUs Ray reserves for each actor (0: place by spreading over the nodes only;
+    #: a reservation makes a model wait while other models' actors hold the CPUs)
+    cpus_per_shard: float = 0.0
+    name: str = "ray"
+
+    def __post_init__(self) -> None:
+        for field in ("shards", "agents_per_shard"):
+            value = getattr(self, field)
+            if value is not None and value < 1:
+                raise ExecutorError(f"ray executor: {field} must be at least 1, got {value}")
+        if not self.cpus_per_shard >= 0:
+            raise ExecutorError(f"ray executor: cpus_per_shard must be ≥ 0, got "
+                                f"{self.cpus_per_shard}")
+
+    def host(self, model: mesa.Model, bus: MessageBus, workers: int = 1) -> AgentHost:
+        return RayHost(model, bus, self)
+
+
+class AgentProxy(mesa.Agent):
+    """The model's handle on an agent that lives in a shard: its public methods
+    (called there) and public attributes (read from there)."""
+
+    def __init__(self, model: mesa.Model, host: RayHost, name: str, cls: type) -> None:
+        super().__init__(model)
+        self.name = name
+        self.agent_class = cls
+        self._host = host
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("_"):
+            raise AttributeError(f"{attr!r}: an agent's private data stay in its shard "
+                                 f"({self.agent_class.__name__} {self.name!r})")
+        static = inspect.getattr_static(self.agent_class, attr, None)
+        if inspect.isfunction(static):
+            return functools.partial(self._host.call_one, self, attr)
+        return self._host.call_one(self, f"attr:{attr}")
+
+    def __repr__(self) -> str:
+        shard = self._host.shard_of(self.name)
+        return f"{self.agent_class.__name__}({self.name!r}) @ shard {shard}"
+
+
+_Worker = ray.remote(ShardWorker)
+
+
+class RayHost(AgentHost):
+    """Builds agents in shard actors and runs the model's calls there; the
+    router of the model's bus for the agents it hosts."""
+
+    def __init__(self, model: mesa.Model, bus: MessageBus, executor: RayExecutor) -> None:
+        super().__init__(model, bus)
+        if bus.faults is not None and bus.faults.reorder:
+            raise ExecutorError("the ray executor cannot reorder inboxes (the fault model's "
+                                "permutation is drawn when an agent reads, in its own process): "
+                                "drop market.faults.reorder or run in process")
+        ensure_ray(executor.address)
+        self.executor = executor
+        self._recipes: list[tuple[str, type, tuple, dict]] = []
+        self._proxies: dict[str, AgentProxy] = {}
+        self._shard_of: dict[str, int] = {}
+        self._actors: list[Any] = []
+        self._queues: dict[int, list[Message | Kept | Late]] = defaultdict(list)
+        self._relaying: tuple[int, int] | None = None  # (shard, key) of the message on the bus
+        self._id = next(_HOST_IDS)
+        bus.router = self
+        self._finalizer: weakref.finalize | None = None
+
+    # ----- building ---------------------------------------------------------------
+    def add(self, name: str, cls: type, *args: Any, **kwargs: Any) -> AgentProxy:
+        if self._actors:
+            raise ExecutorError(f"agent {name!r} added after the shards were started")
+        self.bus.port(name)  # the name is taken here: no second port for it
+        self._recipes.append((name, cls, args, kwargs))
+        proxy = AgentProxy(self.model, self, name, cls)
+        self._proxies[name] = proxy
+        return proxy
+
+    def _start(self) -> None:
+        """Deal the agents to shards and build them in the executor's actors (on first use)."""
+        names = [r[0] for r in self._recipes]
+        count = self._shard_count(len(names))
+        size = math.ceil(len(names) / count)
+        blocks = [self._recipes[k:k + size] for k in range(0, len(names), size)]
+        seed = getattr(self.model, "_seed", None)
+        self._actors = workers(len(blocks), self.executor.cpus_per_shard)
+        opened = []
+        for s, (actor, block) in enumerate(zip(self._actors, blocks, strict=True)):
+            members = [r[0] for r in block]
+            opened.append(actor.open.remote(self._id, self.bus.graph, self.bus.protocols,
+                                            members, self._elide(),
+                                            seed if isinstance(seed, int) else None, block))
+            for name in members:
+                self._shard_of[name] = s
+        ray.get(opened)
+        self._finalizer = weakref.finalize(self, _close, self._id, list(self._actors))
+
+    def _shard_count(self, n_agents: int) -> int:
+        if self.executor.agents_per_shard is not None:
+            return max(1, math.ceil(n_agents / self.executor.agents_per_shard))
+        wanted = self.executor.shards or int(ray.cluster_resources().get("CPU", 1))
+        return max(1, min(wanted, n_agents))
+
+    def _elide(self) -> bool:
+        return self.bus.faults is None and not self.bus.keep_log
+
+    def shard_of(self, name: str) -> int | None:
+        return self._shard_of.get(name)
+
+    def placement(self) -> dict[str, str]:
+        """Agent → the node its shard runs on."""
+        self._ensure_started()
+        nodes = ray.get([a.where.remote() for a in self._actors])
+        return {name: nodes[s] for name, s in self._shard_of.items()}
+
+    @property
+    def shard_count(self) -> int:
+        self._ensure_started()
+        return len(self._actors)
+
+    def _ensure_started(self) -> None:
+        if not self._actors and self._recipes:
+            self._start()
+
+    # ----- running ----------------------------------------------------------------
+    def call_one(self, proxy: AgentProxy, method: str, *args: Any, **kwargs: Any) -> Any:
+        return self.do([proxy], method, *args, **kwargs)[0]
+
+    def do(self, agents: Sequence[Any], method: str, *args: Any, parallel: bool = False,
+           **kwargs: Any) -> list[Any]:
+        agents = list(agents)
+        if not agents:
+            return []
+        self._ensure_started()
+        by_shard: dict[int, list[int]] = defaultdict(list)
+        for position, agent in enumerate(agents):
+            by_shard[self._shard_of[agent.name]].append(position)
+        facts = Facts(int(getattr(self.model, "round", 0) or 0), int(self.model.steps),
+                      self.bus.round, dict(self.bus.tags))
+        pending = {s: ray_call(self._actors[s], self._id, method,
+                               [agents[p].name for p in positions], args, kwargs,
+                               self._queues.pop(s, []), facts)
+                   for s, positions in by_shard.items()}
+        answers = dict(zip(pending, ray.get(list(pending.values())), strict=True))
+        results: list[Any] = [None] * len(agents)
+        sent = []
+        for s, answer in answers.items():
+            positions = by_shard[s]
+            for p, value in zip(positions, answer.results, strict=False):
+                results[p] = value
+            sent.extend((positions[e.caller], e.key, s, e) for e in answer.envelopes)
+        sent.sort(key=lambda item: (item[0], item[2], item[1]))  # in-process sending order
+        for _, _, s, envelope in sent:
+            self._relay(s, envelope)
+        failed = [a for a in answers.values() if a.error is not None]
+        if failed:
+            error = failed[0].error
+            if hasattr(error, "add_note"):
+                error.add_note(f"(in a Ray shard)\n{failed[0].trace}")
+            raise error
+        return results
+
+    def _relay(self, shard: int, envelope: Any) -> None:
+        if envelope.payload is None:  # stayed in the shard: counted only
+            self.bus.tally(envelope.values)
+            self._queues[shard].append(Kept(envelope.key, 0))
+            return
+        self._relaying = (shard, envelope.key)
+        try:
+            self.bus.relay(envelope.sender, envelope.receiver, envelope.kind, envelope.payload,
+                           envelope.labels)
+        finally:
+            self._relaying = None
+
+    # ----- the bus's router ---------------------------------------------------------
+    def hosts(self, agent: str) -> bool:
+        return agent in self._proxies
+
+    def deliver(self, message: Message, copies: int, due: int) -> None:
+        self._ensure_started()
+        shard = self._shard_of[message.receiver]
+        queue = self._queues[shard]
+        if (copies == 1 and due <= self.bus.round and not message.fault
+                and self._relaying is not None and self._relaying[0] == shard):
+            queue.append(Kept(self._relaying[1], message.step))  # the shard has it
+            return
+        for _ in range(copies):
+            queue.append(message if due <= self.bus.round else Late(message, due))
+
+    def close(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()
+
+
+def ray_call(actor: Any, host: int, method: str, names: list[str], args: tuple, kwargs: dict,
+             arrivals: list, facts: Facts) -> Any:
+    return actor.call.remote(host, method, names, args, kwargs, arrivals, facts)
+
+
+def _close(host: int, actors: list[Any]) -> None:
+    """The model is gone: its shards drop its agents (the actors stay for the next)."""
+    for actor in actors:
+        with contextlib.suppress(Exception):  # Ray already shut down
+            actor.close.remote(host)
+
+
+_HOST_IDS = itertools.count()
+_pool: list[Any] = []
+_pool_job: str | None = None
+
+
+def workers(n: int, cpus: float) -> list[Any]:
+    """``n`` actors of this Ray session's pool (started once, shared by every model)."""
+    global _pool, _pool_job
+    job = ray.get_runtime_context().get_job_id()
+    if job != _pool_job:  # a new Ray session: the old actors are gone
+        _pool, _pool_job = [], job
+    while len(_pool) < n:
+        _pool.append(_Worker.options(num_cpus=cpus, scheduling_strategy="SPREAD").remote())
+    return _pool[:n]

@@ -1,0 +1,235 @@
+"""One shard of agents in a worker process: what a Ray actor holds.
+
+The shard builds its agents there (their private data and built problems
+never leave it) on a :class:`ShardBus`: their ports check every message
+against the communication graph and the protocol as the model's bus does,
+and the shard hands the messages back to the model after each call
+(:class:`Envelope`).  What the model's bus delivers to the shard's agents
+arrives with the next call, in the order the bus delivered it; a message
+between two agents of the shard that the model sends back as a reference
+(:class:`Kept`) never left the shard's memory except for the log.
+
+Nothing here imports Ray: the actor class of :mod:`sim.executors.ray_host`
+wraps :class:`Shard`, and the tests drive a shard directly too.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import mesa
+import networkx as nx
+
+from market.messages import Message, MessageBus, Protocol
+from sim.executors.base import bind
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A message an agent of the shard sent, for the model's bus.
+
+    ``payload`` and ``labels`` are ``None`` when the message stays in the
+    shard and the model keeps no log: the bus only counts its ``values``.
+    """
+
+    key: int  # the shard's number for it (a :class:`Kept` names it)
+    caller: int  # position of the sending agent in the call's list of agents
+    sender: str
+    receiver: str
+    kind: str
+    payload: Mapping[str, Any] | None
+    labels: Mapping[str, Sequence[str]] | None
+    values: int
+
+
+@dataclass(frozen=True)
+class Kept:
+    """Deliver the shard's own message ``key`` (as the model's bus stamped it)."""
+
+    key: int
+    step: int
+
+
+@dataclass(frozen=True)
+class Late:
+    """``message`` for one of the shard's agents, due in round ``due``."""
+
+    message: Message
+    due: int
+
+
+@dataclass(frozen=True)
+class Facts:
+    """The model's public facts an agent may read, as of the call."""
+
+    round: int
+    steps: int
+    bus_round: int
+    tags: Mapping[str, int]
+
+
+class ShardModel(mesa.Model):
+    """The agents' model in the shard: it mirrors the public facts (round,
+    steps) the host passes with every call, and holds nothing else."""
+
+    def __init__(self, seed: int | None) -> None:
+        super().__init__(rng=seed)
+        self.round = 0
+
+    def sync(self, facts: Facts) -> None:
+        self.round = facts.round
+        self.steps = facts.steps
+
+
+class ShardBus(MessageBus):
+    """The shard's agents' bus: it checks what they send, keeps it for the
+    model's bus, and holds their inboxes."""
+
+    def __init__(self, graph: nx.Graph, protocols: Sequence[Protocol], members: set[str],
+                 elide_local: bool) -> None:
+        super().__init__(graph, protocols, keep_log=False)
+        self.members = members
+        self.elide_local = elide_local
+        self.outbox: list[Envelope] = []
+        self.caller = 0
+        self._next_key = 0
+        self._kept: dict[int, Message] = {}
+        self._late: list[tuple[int, Message]] = []
+
+    def _send(self, sender: str, receiver: str, kind: str, payload: Mapping,
+              labels: Mapping[str, Sequence[str]]) -> None:
+        values = self.check(sender, receiver, kind, payload)
+        key = self._next_key
+        self._next_key += 1
+        # frozen copies at send time, as the model's bus takes them
+        message = Message(self.round, sender, receiver, kind, payload, tags=self.tags,
+                          labels=labels)
+        if receiver in self.members:
+            self._kept[key] = message
+            if self.elide_local:
+                self.outbox.append(Envelope(key, self.caller, sender, receiver, kind, None,
+                                            None, values))
+                return
+        self.outbox.append(Envelope(key, self.caller, sender, receiver, kind,
+                                    dict(message.payload), dict(message.labels), values))
+
+    def arrive(self, items: Sequence[Message | Kept | Late]) -> None:
+        """What the model's bus delivered to the shard's agents, in its order."""
+        for item in items:
+            if isinstance(item, Kept):
+                m = self._kept[item.key]
+                self._inboxes[m.receiver].append(Message(
+                    m.round, m.sender, m.receiver, m.kind, m.payload, m.tags, m.labels,
+                    step=item.step))
+            elif isinstance(item, Late):
+                self._late.append((item.due, item.message))
+            else:
+                self._inboxes[item.receiver].append(item)
+
+    def forget_kept(self) -> None:
+        """Drop the shard's own messages once the model has answered for all of them."""
+        self._kept.clear()
+
+    def _take(self, receiver: str, kind: str | None) -> list[Message]:
+        if self._late:  # late messages whose round has come, as the model's bus does
+            due = [(r, m) for r, m in self._late if r <= self.round]
+            self._late = [(r, m) for r, m in self._late if r > self.round]
+            for _, m in sorted(due, key=lambda rm: rm[0]):
+                self._inboxes[m.receiver].append(m)
+        inbox = self._inboxes[receiver]
+        wanted = [kind is None or m.kind == kind for m in inbox]
+        self._inboxes[receiver] = [m for m, w in zip(inbox, wanted, strict=True) if not w]
+        return [m for m, w in zip(inbox, wanted, strict=True) if w]
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """What one call on the shard gives back: each agent's return value (in the
+    call's order), the messages they sent, and the error that stopped it."""
+
+    results: list[Any]
+    envelopes: list[Envelope]
+    error: BaseException | None = None
+    trace: str = ""
+
+
+class Shard:
+    """A shard of agents: built here, activated by the model's calls."""
+
+    def __init__(self, graph: nx.Graph, protocols: Sequence[Protocol], members: Sequence[str],
+                 elide_local: bool, seed: int | None = None) -> None:
+        self.model = ShardModel(seed)
+        self.bus = ShardBus(graph, protocols, set(members), elide_local)
+        self.agents: dict[str, Any] = {}
+
+    def build(self, recipes: Sequence[tuple[str, type, tuple, dict]]) -> list[str]:
+        """Build agents from ``(name, cls, args, kwargs)`` (the model and bus put in)."""
+        for name, cls, args, kwargs in recipes:
+            a, k = bind(args, kwargs, self.model, self.bus)
+            self.agents[name] = cls(*a, **k)
+        return list(self.agents)
+
+    def call(self, method: str, names: Sequence[str], args: tuple, kwargs: dict,
+             arrivals: Sequence[Message | Kept | Late], facts: Facts) -> CallResult:
+        """Deliver ``arrivals``, then ``agent.method(*args, **kwargs)`` for each
+        agent of ``names`` in order (``method`` ``"attr:x"`` reads public attribute ``x``)."""
+        self.model.sync(facts)
+        self.bus.round, self.bus.tags = facts.bus_round, dict(facts.tags)
+        self.bus.arrive(arrivals)
+        self.bus.forget_kept()  # the model has answered for every one of them
+        self.bus.outbox = []
+        results: list[Any] = []
+        try:
+            for i, name in enumerate(names):
+                self.bus.caller = i
+                agent = self.agents[name]
+                if method.startswith("attr:"):
+                    results.append(getattr(agent, method[5:]))
+                else:
+                    results.append(getattr(agent, method)(*args, **kwargs))
+        except Exception as exc:  # handed to the model, which raises it as its own
+            return CallResult(results, self.bus.outbox, exc, traceback.format_exc())
+        return CallResult(results, self.bus.outbox)
+
+    @staticmethod
+    def where(_: object = None) -> str:
+        """The node this shard runs on (Ray's node id, or the host name)."""
+        try:
+            import ray
+
+            return ray.get_runtime_context().get_node_id()
+        except Exception:  # not in a Ray worker
+            import socket
+
+            return socket.gethostname()
+
+
+class ShardWorker:
+    """What one Ray actor runs: the shards of every model that uses it (an
+    executor's actors are started once and serve model after model)."""
+
+    def __init__(self) -> None:
+        self.shards: dict[int, Shard] = {}
+
+    def open(self, host: int, graph: nx.Graph, protocols: Sequence[Protocol],
+             members: Sequence[str], elide_local: bool, seed: int | None,
+             recipes: Sequence[tuple[str, type, tuple, dict]]) -> list[str]:
+        """A shard for model ``host``, its agents built from ``recipes``."""
+        self.shards[host] = Shard(graph, protocols, members, elide_local, seed)
+        return self.shards[host].build(recipes)
+
+    def call(self, host: int, *args: Any) -> CallResult:
+        return self.shards[host].call(*args)
+
+    def close(self, host: int) -> None:
+        """The model is gone: drop its agents."""
+        self.shards.pop(host, None)
+
+    def open_shards(self) -> int:
+        return len(self.shards)
+
+    def where(self) -> str:
+        return Shard.where()
