@@ -11,13 +11,13 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[dev,lstm,dashboard]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,lstm,dashboard,ray]"
 	touch $(STAMP)
 
 NB_STAMP := $(VENV)/.notebooks
 
 $(NB_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[dev,lstm,dashboard,notebooks]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,lstm,dashboard,ray,notebooks]"
 	touch $(NB_STAMP)
 
 # runs/ holds the results of the last `make run`: each folder is replaced (--force)

@@ -36,20 +36,26 @@ def peak_rss_gb() -> float:
 
 
 def one_point(n_dc: int, graph: str, executor: str, twin: str, seed: int,
-              max_rounds: int) -> dict:
+              max_rounds: int, shards: int | None = None) -> dict:
+    from sim.executors import InProcess, RayExecutor
     from sim.p2p.config import parse_scenario
     from sim.p2p.instances import random_scenario
     from sim.p2p.model import P2PMarketModel, centralised_twin
 
-    if executor != "inprocess":
-        raise SystemExit(f"--executor {executor}: only 'inprocess' exists yet (the Ray "
-                         "executor is the open part of the scaling issue)")
+    ray_start_s = None
+    if executor == "ray":
+        from sim.executors.ray_host import ensure_ray
+
+        tic = time.perf_counter()
+        ensure_ray()  # started here, or joined (RAY_ADDRESS): not part of the market's time
+        ray_start_s = round(time.perf_counter() - tic, 3)
     degree = min(DEGREE, n_dc - 1)  # 4 DCs: every DC talks to the other three
     raw = random_scenario(n_dc, seed=seed, topology=GRAPHS[graph], degree=degree)
     raw["market"]["max_rounds"] = max_rounds
     scenario = parse_scenario(raw)
     tic = time.perf_counter()
-    model = P2PMarketModel(scenario, keep_log=False)
+    model = P2PMarketModel(scenario, keep_log=False, executor=RayExecutor(shards=shards)
+                           if executor == "ray" else InProcess())
     build_s = time.perf_counter() - tic
     result = model.run()
     report = {
@@ -63,6 +69,11 @@ def one_point(n_dc: int, graph: str, executor: str, twin: str, seed: int,
         "bytes_per_round": round(8 * model.bus.sent_values / max(result.rounds, 1), 1),
         "central_s": None, "welfare_gap_rel": None,
     }
+    if executor == "ray":
+        actors = model.host.actors_peak_rss_gb()
+        report.update(ray_start_s=ray_start_s, shards=model.host.shard_count,
+                      messages_kept_in_shards=model.host.kept_local,
+                      actors_peak_rss_gb=round(sum(actors), 3))
     if twin == "yes" or (twin == "auto" and n_dc <= 256):
         tic = time.perf_counter()
         solution, total_revenue = centralised_twin(scenario)
@@ -74,19 +85,19 @@ def one_point(n_dc: int, graph: str, executor: str, twin: str, seed: int,
     return report
 
 
-def study(sizes: list[int], graphs: list[str], out: Path | None, max_rounds: int) -> None:
+def study(sizes: list[int], graphs: list[str], out: Path | None, max_rounds: int,
+          executors: list[str]) -> None:
     rows = []
-    for graph in graphs:
-        for n in sizes:
-            cmd = [sys.executable, __file__, "--n-dc", str(n), "--graph", graph,
-                   "--max-rounds", str(max_rounds)]
-            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-            if done.returncode:
-                print(f"{graph} n={n}: failed\n{done.stderr[-2000:]}", flush=True)
-                continue
-            row = json.loads(done.stdout.strip().splitlines()[-1])
-            rows.append(row)
-            print(json.dumps(row), flush=True)
+    for graph, executor, n in ((g, e, n) for g in graphs for e in executors for n in sizes):
+        cmd = [sys.executable, __file__, "--n-dc", str(n), "--graph", graph,
+               "--max-rounds", str(max_rounds), "--executor", executor]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode:
+            print(f"{graph} {executor} n={n}: failed\n{done.stderr[-2000:]}", flush=True)
+            continue
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        rows.append(row)
+        print(json.dumps(row), flush=True)
     if out is not None and rows:
         import pandas as pd
 
@@ -107,15 +118,19 @@ def plot(out: Path) -> None:
     frame = pd.read_csv(out / "scale.csv")
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
     ticks = sorted(set(frame.n_dc * frame.degree))
-    for (graph, g), marker in zip(frame.groupby("graph"), "osD", strict=False):
-        x = g.n_dc * g.degree
-        axes[0].loglog(x, g.per_round_ms, marker=marker, label=graph)
-        axes[1].semilogx(x, g.rounds, marker=marker, label=graph)
+    if "executor" not in frame:
+        frame["executor"] = "inprocess"
+    markers = dict(zip(sorted(frame.graph.unique()), "osD", strict=False))
+    for (graph, executor), g in frame.groupby(["graph", "executor"]):
+        x, style = g.n_dc * g.degree, "-" if executor == "inprocess" else "--"
+        label = f"{graph} ({executor})"
+        axes[0].loglog(x, g.per_round_ms, style, marker=markers[graph], label=label)
+        axes[1].semilogx(x, g.rounds, style, marker=markers[graph], label=label)
     for ax in axes:
         ax.set_xticks(ticks, [str(t) for t in ticks])
         ax.minorticks_off()
         ax.set_xlabel("agents × degree")
-    axes[0].set(ylabel="ms per round", title="cost of a round (in-process, 2 cores)")
+    axes[0].set(ylabel="ms per round", title="cost of a round (2 cores)")
     axes[1].set(ylabel="rounds to tolerance", title="rounds")
     axes[0].legend(fontsize=8)
     fig.savefig(out / "fig_scale.png", dpi=120)
@@ -126,6 +141,10 @@ def main() -> None:
     parser.add_argument("--n-dc", type=int, default=16)
     parser.add_argument("--graph", choices=sorted(GRAPHS), default="random-regular")
     parser.add_argument("--executor", choices=["inprocess", "ray"], default="inprocess")
+    parser.add_argument("--shards", type=int, default=None,
+                        help="Ray actors hosting the DCs (default: one per CPU)")
+    parser.add_argument("--executors", default="inprocess",
+                        help="the study's executors, e.g. inprocess,ray")
     parser.add_argument("--twin", choices=["auto", "yes", "no"], default="auto")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--max-rounds", type=int, default=3000)
@@ -141,10 +160,10 @@ def main() -> None:
         return
     if args.study:
         study([int(n) for n in args.sizes.split(",")], args.graphs.split(","), args.out,
-              args.max_rounds)
+              args.max_rounds, args.executors.split(","))
         return
     print(json.dumps(one_point(args.n_dc, args.graph, args.executor, args.twin, args.seed,
-                               args.max_rounds)))
+                               args.max_rounds, args.shards)))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ model its payload never leaves the shard.
 Shards: by default one per CPU of the cluster (``shards``), or
 ``agents_per_shard`` agents each (1: one agent per actor); agents are dealt to
 shards in blocks, in the order the model builds them.  Actors are spread over
-the cluster's nodes (Ray's ``SPREAD`` strategy).
+the cluster's live nodes in turn.
 
 Ray is started on first use with this machine's CPUs and no dashboard, or
 joins a running cluster: ``address`` (the CLI's ``--ray-address``) or the
@@ -40,6 +40,7 @@ from typing import Any
 
 import mesa
 import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from market.messages import Message, MessageBus
 from sim.executors.base import AgentHost, Executor
@@ -133,6 +134,10 @@ class RayHost(AgentHost):
         self._queues: dict[int, list[Message | Kept | Late]] = defaultdict(list)
         self._relaying: tuple[int, int] | None = None  # (shard, key) of the message on the bus
         self._id = next(_HOST_IDS)
+        #: messages delivered inside a shard with their payload never sent (no log,
+        #: no faults), and messages relayed through the model's bus
+        self.kept_local = 0
+        self.relayed = 0
         bus.router = self
         self._finalizer: weakref.finalize | None = None
 
@@ -183,6 +188,11 @@ class RayHost(AgentHost):
         nodes = ray.get([a.where.remote() for a in self._actors])
         return {name: nodes[s] for name, s in self._shard_of.items()}
 
+    def actors_peak_rss_gb(self) -> list[float]:
+        """Peak resident memory of each actor hosting this model's shards, GB."""
+        self._ensure_started()
+        return ray.get([a.peak_rss_gb.remote() for a in self._actors])
+
     @property
     def shard_count(self) -> int:
         self._ensure_started()
@@ -232,9 +242,11 @@ class RayHost(AgentHost):
 
     def _relay(self, shard: int, envelope: Any) -> None:
         if envelope.payload is None:  # stayed in the shard: counted only
+            self.kept_local += 1
             self.bus.tally(envelope.values)
             self._queues[shard].append(Kept(envelope.key, 0))
             return
+        self.relayed += 1
         self._relaying = (shard, envelope.key)
         try:
             self.bus.relay(envelope.sender, envelope.receiver, envelope.kind, envelope.payload,
@@ -269,8 +281,10 @@ def ray_call(actor: Any, host: int, method: str, names: list[str], args: tuple, 
 
 def _close(host: int, actors: list[Any]) -> None:
     """The model is gone: its shards drop its agents (the actors stay for the next)."""
+    if not ray.is_initialized():  # Ray shut down: the actors are gone with it
+        return
     for actor in actors:
-        with contextlib.suppress(Exception):  # Ray already shut down
+        with contextlib.suppress(Exception):
             actor.close.remote(host)
 
 
@@ -280,11 +294,14 @@ _pool_job: str | None = None
 
 
 def workers(n: int, cpus: float) -> list[Any]:
-    """``n`` actors of this Ray session's pool (started once, shared by every model)."""
+    """``n`` actors of this Ray session's pool (started once, shared by every
+    model), dealt round-robin over the cluster's live nodes."""
     global _pool, _pool_job
     job = ray.get_runtime_context().get_job_id()
     if job != _pool_job:  # a new Ray session: the old actors are gone
         _pool, _pool_job = [], job
+    nodes = sorted(node["NodeID"] for node in ray.nodes() if node["Alive"])
     while len(_pool) < n:
-        _pool.append(_Worker.options(num_cpus=cpus, scheduling_strategy="SPREAD").remote())
+        where = NodeAffinitySchedulingStrategy(nodes[len(_pool) % len(nodes)], soft=False)
+        _pool.append(_Worker.options(num_cpus=cpus, scheduling_strategy=where).remote())
     return _pool[:n]

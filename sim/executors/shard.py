@@ -231,5 +231,11 @@ class ShardWorker:
     def open_shards(self) -> int:
         return len(self.shards)
 
+    def peak_rss_gb(self) -> float:
+        """This worker process's peak resident memory, GB (Linux reports kB)."""
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+
     def where(self) -> str:
         return Shard.where()

@@ -1,0 +1,183 @@
+"""The Ray executor gives the in-process run's results and message log: the
+4-DC market (with one shard per CPU and one agent per actor, under faults,
+without a log), the case study's bi-level loop, the DR day and the LEC twin;
+on a local Ray with 2 CPUs and once on a simulated two-node cluster."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import ray
+
+from market.faults import Dropout, FaultModel
+from sim.executors import InProcess, executor_of, set_default, use
+from sim.executors.ray_host import ExecutorError, RayExecutor
+from sim.p2p.model import P2PMarketModel
+from sim.scenario import ScenarioError
+from sim.studies import load_any
+
+
+@pytest.fixture(scope="module", autouse=True)
+def ray_session():
+    """One local Ray instance with 2 CPUs and no dashboard for the module."""
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    if started:
+        ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def market():
+    return load_any("p2p_4dc_fixed_lmp")[1]
+
+
+def same_log(a, b) -> bool:
+    """Equal message logs: every column, every value (bit for bit)."""
+    fa, fb = a.bus.log_frame(), b.bus.log_frame()
+    return (len(fa) > 0 and fa.drop(columns="value").equals(fb.drop(columns="value"))
+            and np.array_equal(fa.value.to_numpy(), fb.value.to_numpy()))
+
+
+def assert_same_market(a, b, ra, rb) -> None:
+    assert (ra.rounds, ra.converged) == (rb.rounds, rb.converged)
+    assert rb.welfare == pytest.approx(ra.welfare, rel=1e-9, abs=1e-9)
+    np.testing.assert_allclose(rb.link_prices, ra.link_prices, rtol=1e-9, atol=1e-9)
+    for name, schedule in ra.schedules.items():
+        np.testing.assert_allclose(rb.schedules[name].grid_mw, schedule.grid_mw,
+                                   rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("executor", [RayExecutor(), RayExecutor(agents_per_shard=1)],
+                         ids=["shard-per-cpu", "agent-per-actor"])
+def test_four_dc_market_equals_the_in_process_run(market, executor):
+    here = P2PMarketModel(market, executor=InProcess())
+    there = P2PMarketModel(market, executor=executor)
+    assert_same_market(here, there, here.run(), there.run())
+    assert same_log(here, there)
+    assert there.host.shard_count == (2 if executor.agents_per_shard is None else 4)
+    assert type(there.dcs["DC1"]).__name__ == "AgentProxy"
+
+
+def test_under_faults_the_ray_run_draws_the_same_faults(market):
+    faults = FaultModel(loss=0.1, delay=1, seed=1, dropouts=(Dropout("DC3", 30),))
+    here = P2PMarketModel(market, faults=faults, executor=InProcess())
+    there = P2PMarketModel(market, faults=FaultModel(loss=0.1, delay=1, seed=1,
+                                                     dropouts=(Dropout("DC3", 30),)),
+                           executor=RayExecutor())
+    ra, rb = here.run(max_rounds=2000), there.run(max_rounds=2000)
+    assert_same_market(here, there, ra, rb)
+    assert same_log(here, there)
+    assert here.bus.header_frame().fault.notna().any()
+
+
+def test_without_a_log_messages_within_a_shard_stay_there(market):
+    here = P2PMarketModel(market, executor=InProcess(), keep_log=False)
+    there = P2PMarketModel(market, executor=RayExecutor(), keep_log=False)
+    assert_same_market(here, there, here.run(), there.run())
+    assert (there.bus.sent_messages, there.bus.sent_values) == \
+        (here.bus.sent_messages, here.bus.sent_values)
+    # DC1–DC2 share a shard, DC3–DC4 the other: their estimates never left it
+    assert there.host.kept_local > 0 and there.host.relayed > 0
+    # every message but the monitor's penalty to each DC came from a shard
+    assert there.host.kept_local + there.host.relayed == \
+        there.bus.sent_messages - len(market.names)
+
+
+def test_the_case_study_loop_equals_the_in_process_run():
+    from sim.p2p.case_study import run_one
+
+    scenario = load_any("p2p_ieee30")[1]
+    here = run_one(scenario, True, max_outer=3)
+    with use(RayExecutor()):
+        there = run_one(scenario, True, max_outer=3)
+    assert here.outer.equals(there.outer)
+    for name, schedule in here.schedules.items():
+        assert there.schedules[name].profit == pytest.approx(schedule.profit, rel=1e-9)
+    assert same_log(here.model, there.model)
+
+
+def test_the_dr_day_equals_the_in_process_run():
+    from sim.dr.model import DRModel
+    from sim.dr.study import day_prices
+
+    scenario = load_any("dr_2000hosts")[1]
+    history, actual = day_prices(scenario)
+    here = DRModel(scenario, "OP", actual, history[-1], InProcess()).run_day()
+    there = DRModel(scenario, "OP", actual, history[-1], RayExecutor()).run_day()
+    assert here.slots_frame().equals(there.slots_frame())
+    assert here.bids_frame().equals(there.bids_frame())
+    assert same_log(here, there)
+
+
+def test_the_lec_twin_equals_the_in_process_run():
+    from sim.lec.data import block_inputs
+    from sim.lec.model import LECModel
+
+    scenario = load_any("lec_10households")[1]
+    inputs = block_inputs(scenario, 0, 1)
+    here = LECModel(scenario, inputs, "NC", InProcess())
+    there = LECModel(scenario, inputs, "NC", RayExecutor())
+    a, b = here.run_twin(), there.run_twin()
+    assert (a.rounds, a.converged) == (b.rounds, b.converged)
+    assert b.objective == pytest.approx(a.objective, rel=1e-9)
+    assert same_log(here, there)
+
+
+def test_a_shard_s_error_reaches_the_model_as_in_process(market):
+    scenario = load_any("p2p_4dc_fixed_lmp", ["datacenters.DC1.grid_max_mw=0.001"])[1]
+    with pytest.raises(ScenarioError, match="grid_max_mw"):
+        P2PMarketModel(scenario, executor=RayExecutor()).run()
+
+
+def test_an_agent_s_private_data_stay_in_its_shard(market):
+    model = P2PMarketModel(market, executor=RayExecutor())
+    with pytest.raises(AttributeError, match="private data stay in its shard"):
+        _ = model.dcs["DC1"]._spec
+    here = P2PMarketModel(market, executor=InProcess())
+    assert model.dcs["DC2"].partners == here.dcs["DC2"].partners  # public: read from the shard
+
+
+def test_what_the_ray_executor_cannot_carry_is_named(market):
+    with pytest.raises(ExecutorError, match="reorder"):
+        P2PMarketModel(market, faults=FaultModel(reorder=True, seed=1),
+                       executor=RayExecutor())
+    with pytest.raises(ExecutorError, match="agents_per_shard"):
+        RayExecutor(agents_per_shard=0)
+    with pytest.raises(ValueError, match="inprocess or ray"):
+        executor_of("dask")
+
+
+def test_the_cli_runs_the_market_in_ray_actors(tmp_path, capsys):
+    from sim.cli import main
+
+    try:
+        code = main(["--executor", "ray", "run", "p2p_4dc_fixed_lmp", "--out",
+                     str(tmp_path / "ray")])
+    finally:
+        set_default(None)
+    assert code == 0
+    assert main(["run", "p2p_4dc_fixed_lmp", "--out", str(tmp_path / "here")]) == 0
+    ray_summary = json.loads((tmp_path / "ray" / "summary.json").read_text())
+    here_summary = json.loads((tmp_path / "here" / "summary.json").read_text())
+    assert ray_summary["rounds"] == here_summary["rounds"]
+    assert ray_summary["profit_with"] == pytest.approx(here_summary["profit_with"], rel=1e-9)
+
+
+def test_on_a_two_node_cluster_agents_sit_on_both_nodes_with_the_same_result():
+    script = Path(__file__).with_name("two_nodes.py")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=600, check=True)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["nodes"] == 2
+    assert len(set(report["placement"].values())) == 2
+    assert report["rounds"][0] == report["rounds"][1]
+    assert report["welfare"][1] == pytest.approx(report["welfare"][0], rel=1e-9)
+    assert report["max_price_difference"] <= 1e-9
+    assert report["same_log"]
