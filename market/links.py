@@ -9,6 +9,7 @@ every DC can build the same global index from the (public) trading graph.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import networkx as nx
 import numpy as np
@@ -30,19 +31,50 @@ class LinkIndex:
 
     def partners(self, dc: str) -> list[str]:
         """DC's trading partners, in the order of its ``trades`` block."""
-        return sorted({b if a == dc else a for a, b in self.links if dc in (a, b)})
+        return list(self._partners.get(dc, ()))
 
     def link_of(self, i: str, j: str) -> int:
-        return self.links.index(tuple(sorted((i, j))))
+        try:
+            return self._position[(i, j) if i <= j else (j, i)]
+        except KeyError:
+            raise ValueError(f"{i}–{j} is not a trading link") from None
 
     def link_labels(self, rows: np.ndarray) -> tuple[str, ...]:
         """``"DC1–DC2"`` for each coupling row (the message log's ``link`` column)."""
-        names = ["–".join(link) for link in self.links]
+        names = self._names
         return tuple(names[int(r) // self.hours] for r in rows)
 
     def rows_of(self, dc: str) -> np.ndarray:
-        """Global coupling row of each entry of DC's ``trades`` block."""
-        T = self.hours
-        return np.concatenate(
-            [self.link_of(dc, j) * T + np.arange(T) for j in self.partners(dc)]
-        ).astype(int) if self.partners(dc) else np.zeros(0, int)
+        """Global coupling row of each entry of DC's ``trades`` block (read-only)."""
+        rows = self._rows.get(dc)
+        if rows is None:
+            T = self.hours
+            partners = self._partners.get(dc, ())
+            rows = np.concatenate(
+                [self.link_of(dc, j) * T + np.arange(T) for j in partners]
+            ).astype(int) if partners else np.zeros(0, int)
+            rows.flags.writeable = False
+            self._rows[dc] = rows
+        return rows
+
+    # Indexes built once per LinkIndex (a round asks each DC's rows several times:
+    # scanning every link each time made a round O(DCs × links)).
+    @cached_property
+    def _position(self) -> dict[tuple[str, str], int]:
+        return {link: e for e, link in enumerate(self.links)}
+
+    @cached_property
+    def _partners(self) -> dict[str, tuple[str, ...]]:
+        partners: dict[str, set[str]] = {}
+        for a, b in self.links:
+            partners.setdefault(a, set()).add(b)
+            partners.setdefault(b, set()).add(a)
+        return {dc: tuple(sorted(js)) for dc, js in partners.items()}
+
+    @cached_property
+    def _names(self) -> list[str]:
+        return ["–".join(link) for link in self.links]
+
+    @cached_property
+    def _rows(self) -> dict[str, np.ndarray]:
+        return {}
