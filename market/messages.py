@@ -171,9 +171,13 @@ class Message:
                           dict(self.tags), dict(self.labels), self.step, self.fault))
 
     def copy(self) -> Message:
-        """An independent copy (its own read-only arrays)."""
-        return Message(self.round, self.sender, self.receiver, self.kind, self.payload,
-                       self.tags, self.labels, self.step, self.fault)
+        """An independent copy: its own read-only arrays; the header, the tags
+        and the labels (immutable) are shared."""
+        clone = object.__new__(Message)
+        clone.__dict__.update(self.__dict__)
+        clone.__dict__["payload"] = MappingProxyType(
+            {k: _frozen_copy(v) for k, v in self.payload.items()})
+        return clone
 
 
 class Port:
@@ -361,6 +365,8 @@ class MessageBus:
             if total > MAX_VALUES:
                 raise ProtocolError(f"{sender!r} → {receiver!r}: {kind} carries more than "
                                     f"{MAX_VALUES:,} values")
+            if np.isfinite(values).all():
+                continue
             bad = np.flatnonzero(~np.isfinite(values.ravel()))
             if bad.size:
                 raise ProtocolError(f"{sender!r} → {receiver!r}: {kind}.{name}[{bad[0]}] = "

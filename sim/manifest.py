@@ -39,7 +39,7 @@ DERIVED = ("report.html",)
 #: Distributions whose version can change a result (solvers, data, models).
 PACKAGES = ("dcmarket", "numpy", "scipy", "pandas", "mesa", "networkx", "pydantic", "cvxpy",
             "highspy", "clarabel", "osqp", "pandapower", "pvlib", "windpowerlib", "demandlib",
-            "statsmodels", "torch")
+            "statsmodels", "torch", "ray")
 
 
 def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str | None]:
@@ -130,6 +130,17 @@ def seeds_in(config: Any, path: str = "") -> dict[str, int]:
     return found
 
 
+def executor_description() -> dict[str, Any]:
+    """Where the run's agents ran (sim.executors: in process, or Ray and how)."""
+    import dataclasses
+
+    from sim.executors import default
+
+    executor = default()
+    fields = dataclasses.asdict(executor) if dataclasses.is_dataclass(executor) else {}
+    return {"name": executor.name, **{k: v for k, v in fields.items() if k != "name"}}
+
+
 def write_manifest(out: Path, command: str, scenario: BaseModel | dict[str, Any],
                    timings_s: dict[str, float] | None = None,
                    converged: bool | None = None) -> Path:
@@ -153,6 +164,7 @@ def write_manifest(out: Path, command: str, scenario: BaseModel | dict[str, Any]
         "timings_s": timings_s or {},
         "python": sys.version.split()[0],
         "platform": platform.platform(),
+        "executor": executor_description(),
         "packages": package_versions(),
         "source_commit": source_commit(),
         "files": folder_files(out),

@@ -93,8 +93,11 @@ def test_resume_needs_an_earlier_run_folder(tmp_path):
 
 
 KILL_SCRIPT = """
-import sys, time
+import signal, sys, time
 from sim.run_folder import RunFolder
+# Ctrl-C's default, whatever this process inherited (a background job of a
+# non-interactive shell starts with SIGINT ignored)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 folder = RunFolder(sys.argv[1])
 for k in range(1000):
     folder.text(f"part_{k:04d}.csv", "x" * 10000)

@@ -5,9 +5,11 @@ on a local Ray with 2 CPUs and once on a simulated two-node cluster."""
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +33,11 @@ def ray_session():
     yield
     if started:
         ray.shutdown()
+        # Ray's pipes and log files of the session are collected here, not
+        # during a later test that records every warning
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
 
 
 @pytest.fixture(scope="module")
