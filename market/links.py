@@ -37,7 +37,7 @@ class LinkIndex:
         try:
             return self._position[(i, j) if i <= j else (j, i)]
         except KeyError:
-            raise ValueError(f"{i}–{j} is not a trading link") from None
+            raise ValueError(f"{min(i, j)}–{max(i, j)} is not a trading link") from None
 
     def link_labels(self, rows: np.ndarray) -> tuple[str, ...]:
         """``"DC1–DC2"`` for each coupling row (the message log's ``link`` column)."""
