@@ -8,37 +8,7 @@ arrays afterwards changes nothing on the receiving side) and logs every
 message.  Each payload field is declared with its unit and the axes of its
 values (:class:`Field`), so the log can say what every number is.
 
-Log schema (:meth:`MessageBus.log_frame`; stored as ``messages.parquet`` in a
-run folder; one row per value of each payload field, "long form")
-======================================================================
-
-==============  ==========  ================================================
-column          type        meaning
-==============  ==========  ================================================
-``step``        int64       global step counter: 1 + the number of times the
-                            protocol position (outer, round, slot) changed
-                            before this message
-``msg``         int64       message number, 0, 1, … in sending order
-``outer``       Int64       outer iteration of a bi-level loop (null elsewhere)
-``round``       int64       protocol round (ADMM iteration, twin round, slot)
-``slot``        Int64       the DR day's hour slot (null elsewhere)
-``sender``      string      agent name
-``receiver``    string      agent name
-``kind``        string      declared message kind (``price_estimate``, ...)
-``fault``       string      what the fault model did to it (``lost``, ``late 1``,
-                            ``doubled``, ``offline``); null when delivered as sent
-``field``       string      payload field (``y``, ``lmp``, ``fee_eur``, ...)
-``unit``        string      the field's unit (``$/M req``, ``MW``, ``tasks``)
-``i``           int64       position of the value in the field (0 for a scalar)
-``link``        string      trading link ``DC1–DC2`` where the field has one
-``hour``        Int64       hour of the horizon (0 = first) where it has one
-``value``       float64     the value
-``value_int``   Int64       the same value for integer fields (counts, slots)
-==============  ==========  ================================================
-
-String columns are Arrow-backed in memory (``string[pyarrow]``).  pandas
-(``pd.read_parquet``) and DuckDB (``SELECT * FROM 'messages.parquet'``) read
-it as is.  :func:`messages_of` turns it back into one row per message.
+The log's schema and its frames: :mod:`market.message_log`.
 """
 
 from __future__ import annotations
@@ -46,7 +16,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 from typing import Protocol as TypingProtocol
@@ -55,8 +24,16 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from market.atomic import atomic_path
 from market.faults import FaultModel
+from market.message_log import (  # noqa: F401 - the log's API, re-exported
+    HEADER_COLUMNS,
+    LOG_COLUMNS,
+    header_frame,
+    log_frame,
+    messages_of,
+    read_frame,
+    write_frame,
+)
 
 #: The most values one message may carry (a DC's whole price vector on a large
 #: graph is well below; a runaway or hostile payload is refused).
@@ -66,10 +43,6 @@ MAX_VALUES = 1_000_000
 AXES = ("link", "hour")
 #: The protocol-position tags a model may set on the bus (each a column of the log).
 TAGS = ("outer", "slot")
-LOG_COLUMNS = ("step", "msg", "outer", "round", "slot", "sender", "receiver", "kind",
-               "fault", "field", "unit", "i", "link", "hour", "value", "value_int")
-HEADER_COLUMNS = ("step", "msg", "outer", "round", "slot", "sender", "receiver", "kind",
-                  "fault")
 
 
 class ProtocolError(ValueError):
@@ -416,146 +389,3 @@ def _check_labels(kind: MessageKind, message: Message) -> None:
                     f"{'no' if links is None else len(links)} link labels")
         elif f.name in message.labels:
             raise ProtocolError(f"{kind.name}.{f.name} has no link axis; labels are not allowed")
-
-
-def _category(codes: np.ndarray, names: Sequence[str]) -> pd.arrays.ArrowStringArray:
-    """Strings from dictionary codes (−1 = missing), Arrow-backed: compact, and
-    grouping by them works as on plain strings."""
-    import pyarrow as pa
-
-    codes = np.asarray(codes, dtype=np.int32)
-    indices = pa.array(codes, mask=codes < 0)
-    strings = pa.DictionaryArray.from_arrays(indices, pa.array(list(names), pa.string()))
-    return pd.arrays.ArrowStringArray(strings.cast(pa.string()))
-
-
-def _codes(values: Sequence[str]) -> tuple[np.ndarray, list[str]]:
-    names: dict[str, int] = {}
-    codes = np.fromiter((names.setdefault(v, len(names)) for v in values), dtype=np.int32,
-                        count=len(values))
-    return codes, list(names)
-
-
-def _position_columns(messages: Sequence[Message]) -> dict[str, Any]:
-    columns: dict[str, Any] = {
-        "step": np.array([m.step for m in messages], dtype=np.int64),
-        "msg": np.arange(len(messages), dtype=np.int64),
-        "outer": pd.array([m.tags.get("outer") for m in messages], dtype="Int64"),
-        "round": np.array([m.round for m in messages], dtype=np.int64),
-        "slot": pd.array([m.tags.get("slot") for m in messages], dtype="Int64"),
-    }
-    for name in ("sender", "receiver", "kind"):
-        columns[name] = _category(*_codes([getattr(m, name) for m in messages]))
-    faults = [m.fault or None for m in messages]
-    columns["fault"] = pd.array(faults, dtype="string[pyarrow]")
-    return columns
-
-
-def header_frame(messages: Sequence[Message]) -> pd.DataFrame:
-    """One row per message: position, sender, receiver, kind."""
-    return pd.DataFrame(_position_columns(list(messages)), columns=list(HEADER_COLUMNS))
-
-
-def log_frame(messages: Sequence[Message], kinds: Mapping[str, MessageKind]) -> pd.DataFrame:
-    """Messages in long form, one row per value of each payload field."""
-    messages = list(messages)
-    fields: dict[tuple[str, str], int] = {}  # (field, unit) → code
-    links: dict[str, int] = {}
-    which, field_code, position, link_code, hours, values, integer = ([] for _ in range(7))
-    for number, m in enumerate(messages):
-        for f in kinds[m.kind].fields:
-            if f.name not in m.payload:
-                continue
-            v = np.ravel(m.payload[f.name])
-            n = v.size
-            which.append(np.full(n, number, dtype=np.int64))
-            field_code.append(np.full(n, fields.setdefault((f.name, f.unit), len(fields))))
-            position.append(np.arange(n))
-            values.append(v)
-            integer.append(np.full(n, f.integer))
-            if "link" in f.axes:
-                labels = m.labels[f.name]
-                link_code.append(np.array([links.setdefault(x, len(links)) for x in labels]))
-                hours.append(_hours_within_links(labels) if "hour" in f.axes
-                             else np.full(n, -1))
-            else:
-                link_code.append(np.full(n, -1))
-                hours.append(np.arange(n) if "hour" in f.axes else np.full(n, -1))
-    if not which:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in LOG_COLUMNS})
-    rows = np.concatenate(which)
-    frame = header_frame(messages).iloc[rows].reset_index(drop=True)
-    codes = np.concatenate(field_code)
-    frame["field"] = _category(codes, [name for name, _ in fields])
-    frame["unit"] = _category(codes, [unit for _, unit in fields])
-    frame["i"] = np.concatenate(position).astype(np.int64)
-    frame["link"] = _category(np.concatenate(link_code), list(links))
-    hour = np.concatenate(hours)
-    frame["hour"] = pd.arrays.IntegerArray(hour, hour < 0)
-    value = np.concatenate(values).astype(float)
-    frame["value"] = value
-    is_int = np.concatenate(integer) & np.isfinite(value)
-    frame["value_int"] = pd.arrays.IntegerArray(
-        np.where(is_int, np.round(np.where(is_int, value, 0.0)), 0).astype(np.int64), ~is_int)
-    return frame[list(LOG_COLUMNS)]
-
-
-def _hours_within_links(links: Sequence[str]) -> np.ndarray:
-    """Hour of each value of a link-major vector: counts up within each link's run."""
-    hours = np.zeros(len(links), dtype=np.int64)
-    for k in range(1, len(links)):
-        hours[k] = hours[k - 1] + 1 if links[k] == links[k - 1] else 0
-    return hours
-
-
-def messages_of(log: pd.DataFrame) -> pd.DataFrame:
-    """One row per message from a long-form log: the header columns and, per
-    field, a scalar or a list of its values (the log's wide view)."""
-    if log.empty:
-        return pd.DataFrame(columns=list(HEADER_COLUMNS))
-    header = log.drop_duplicates("msg")[list(HEADER_COLUMNS)].set_index("msg", drop=False)
-    for name, rows in log.groupby("field", sort=False):
-        per = rows.groupby("msg")["value"].agg(list)
-        header[str(name)] = per.map(lambda v: v[0] if len(v) == 1 else v)
-    return header.reset_index(drop=True)
-
-
-def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write a frame to ``.parquet`` or ``.csv`` atomically (temp file, then rename).
-
-    In CSV, list-valued columns are written as JSON arrays.
-    """
-    path = Path(path)
-    if path.suffix not in (".parquet", ".csv"):
-        raise ValueError(f"unsupported log format {path.suffix!r}: use .parquet or .csv")
-    with atomic_path(path) as tmp:
-        if path.suffix == ".parquet":
-            frame.to_parquet(tmp, index=False)
-        else:
-            _csv_ready(frame).to_csv(tmp, index=False)
-    return path
-
-
-def read_frame(path: str | Path) -> pd.DataFrame:
-    """Read a message log written by :func:`write_frame` (types restored from CSV)."""
-    path = Path(path)
-    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    for column in frame.columns:
-        if column in ("sender", "receiver", "kind", "fault", "field", "unit", "link"):
-            strings = frame[column].astype("string")
-            if column == "unit":  # CSV reads an empty unit back as missing
-                strings = strings.fillna("")
-            frame[column] = strings.astype("string[pyarrow]")
-        elif column in ("outer", "slot", "hour", "value_int"):
-            frame[column] = frame[column].astype("Int64")
-    return frame
-
-
-def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
-    import json
-
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object and out[column].map(lambda v: isinstance(v, list)).any():
-            out[column] = out[column].map(json.dumps)
-    return out
