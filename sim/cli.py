@@ -25,6 +25,7 @@ INPUT_ERRORS = (
     ("grid.dcopf", "OPFError"), ("grid.forecast", "ForecastError"),
     ("grid.prices", "PriceDataError"), ("market.auction", "BidError"),
     ("sim.transcript", "LogError"), ("sim.report", "ReportError"),
+    ("sim.executors.base", "ExecutorError"),
 )
 
 SET_HELP = ("override a scenario field before validation, e.g. market.penalty=200 or "
@@ -117,9 +118,12 @@ def cli(executor: str | None, ray_address: str | None, shards: int | None,
     if executor is not None or ray_address is not None:
         from sim import executors
 
-        executors.set_default(executors.executor_of(
-            executor or "ray", address=ray_address, shards=shards,
-            agents_per_shard=agents_per_shard))
+        try:
+            executors.set_default(executors.executor_of(
+                executor or "ray", address=ray_address, shards=shards,
+                agents_per_shard=agents_per_shard))
+        except executors.ExecutorError as exc:
+            raise click.UsageError(str(exc)) from None
 
 
 @cli.command()

@@ -26,10 +26,10 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-from sim.executors.base import BUS, MODEL, AgentHost, Executor, InProcess
+from sim.executors.base import BUS, MODEL, AgentHost, Executor, ExecutorError, InProcess
 
-__all__ = ["BUS", "MODEL", "AgentHost", "Executor", "InProcess", "RayExecutor", "default",
-           "executor_of", "set_default", "use"]
+__all__ = ["BUS", "MODEL", "AgentHost", "Executor", "ExecutorError", "InProcess", "RayExecutor",
+           "default", "executor_of", "set_default", "use"]
 
 _default: Executor | None = None
 
@@ -48,10 +48,13 @@ def executor_of(kind: str, *, address: str | None = None, shards: int | None = N
     if kind == "inprocess":
         return InProcess()
     if kind == "ray":
-        from sim.executors.ray_host import RayExecutor
-
+        try:
+            from sim.executors.ray_host import RayExecutor
+        except ImportError as exc:
+            raise ExecutorError(f"the Ray executor needs Ray ({exc}): install dcmarket's ray "
+                                "extra, pip install -e '.[ray]' (ray==2.40.0)") from exc
         return RayExecutor(address=address, shards=shards, agents_per_shard=agents_per_shard)
-    raise ValueError(f"executor {kind!r}: choose inprocess or ray")
+    raise ExecutorError(f"executor {kind!r}: choose inprocess or ray")
 
 
 def default() -> Executor:

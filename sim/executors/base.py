@@ -21,6 +21,10 @@ import mesa
 from market.messages import MessageBus
 
 
+class ExecutorError(RuntimeError):
+    """A run an executor cannot carry, or cannot start (named, with what to change)."""
+
+
 class _Placeholder:
     def __init__(self, name: str) -> None:
         self.name = name

@@ -43,12 +43,8 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from market.messages import Message, MessageBus
-from sim.executors.base import AgentHost, Executor
+from sim.executors.base import AgentHost, Executor, ExecutorError
 from sim.executors.shard import Facts, Kept, Late, ShardWorker
-
-
-class ExecutorError(RuntimeError):
-    """A run the Ray executor cannot carry (named, with what to change)."""
 
 
 def ensure_ray(address: str | None = None) -> None:
@@ -232,12 +228,12 @@ class RayHost(AgentHost):
         sent.sort(key=lambda item: (item[0], item[2], item[1]))  # in-process sending order
         for _, _, s, envelope in sent:
             self._relay(s, envelope)
-        failed = [a for a in answers.values() if a.error is not None]
-        if failed:
-            error = failed[0].error
-            if hasattr(error, "add_note"):
-                error.add_note(f"(in a Ray shard)\n{failed[0].trace}")
-            raise error
+        failed = [(by_shard[s][len(a.results)], a) for s, a in answers.items()
+                  if a.error is not None]
+        if failed:  # the error of the first agent in the call's order that failed
+            _, answer = min(failed, key=lambda pa: pa[0])
+            answer.error.add_note(f"(raised in a Ray shard)\n{answer.trace}")
+            raise answer.error
         return results
 
     def _relay(self, shard: int, envelope: Any) -> None:

@@ -17,8 +17,8 @@ import pytest
 import ray
 
 from market.faults import Dropout, FaultModel
-from sim.executors import InProcess, executor_of, set_default, use
-from sim.executors.ray_host import ExecutorError, RayExecutor
+from sim.executors import ExecutorError, InProcess, executor_of, set_default, use
+from sim.executors.ray_host import RayExecutor
 from sim.p2p.model import P2PMarketModel
 from sim.scenario import ScenarioError
 from sim.studies import load_any
@@ -157,7 +157,7 @@ def test_what_the_ray_executor_cannot_carry_is_named(market):
                        executor=RayExecutor())
     with pytest.raises(ExecutorError, match="agents_per_shard"):
         RayExecutor(agents_per_shard=0)
-    with pytest.raises(ValueError, match="inprocess or ray"):
+    with pytest.raises(ExecutorError, match="inprocess or ray"):
         executor_of("dask")
 
 
@@ -167,9 +167,14 @@ def test_the_cli_runs_the_market_in_ray_actors(tmp_path, capsys):
     try:
         code = main(["--executor", "ray", "run", "p2p_4dc_fixed_lmp", "--out",
                      str(tmp_path / "ray")])
+        refused = main(["--executor", "ray", "run", "p2p_4dc_fixed_lmp",
+                        "--set", "market.faults.reorder=true"])
     finally:
         set_default(None)
     assert code == 0
+    assert refused == 2 and "cannot reorder" in capsys.readouterr().err
+    manifest = json.loads((tmp_path / "ray" / "manifest.json").read_text())
+    assert manifest["executor"]["name"] == "ray"
     assert main(["run", "p2p_4dc_fixed_lmp", "--out", str(tmp_path / "here")]) == 0
     ray_summary = json.loads((tmp_path / "ray" / "summary.json").read_text())
     here_summary = json.loads((tmp_path / "here" / "summary.json").read_text())
