@@ -37,15 +37,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from market.atomic import atomic_path
 
-if TYPE_CHECKING:
-    from market.messages import Message, MessageKind
+# The frames are made from market.messages' Message objects and MessageKind
+# declarations; this module reads their attributes only, and does not import
+# them (messages.py imports this module).
+Message = Any
+MessageKind = Any
 
 LOG_COLUMNS = ("step", "msg", "outer", "round", "slot", "sender", "receiver", "kind",
                "fault", "field", "unit", "i", "link", "hour", "value", "value_int")
