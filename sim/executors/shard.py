@@ -194,18 +194,6 @@ class Shard:
             return CallResult(results, self.bus.outbox, exc, traceback.format_exc())
         return CallResult(results, self.bus.outbox)
 
-    @staticmethod
-    def where(_: object = None) -> str:
-        """The node this shard runs on (Ray's node id, or the host name)."""
-        try:
-            import ray
-
-            return ray.get_runtime_context().get_node_id()
-        except Exception:  # not in a Ray worker
-            import socket
-
-            return socket.gethostname()
-
 
 class ShardWorker:
     """What one Ray actor runs: the shards of every model that uses it (an
@@ -238,4 +226,17 @@ class ShardWorker:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
     def where(self) -> str:
-        return Shard.where()
+        """The node this worker runs on (Ray's node id, or the host name)."""
+        return node_id()
+
+
+def node_id() -> str:
+    """Ray's id of the node this process runs on (the host name outside Ray)."""
+    try:
+        import ray
+
+        return ray.get_runtime_context().get_node_id()
+    except Exception:  # not in a Ray worker
+        import socket
+
+        return socket.gethostname()
