@@ -166,7 +166,7 @@ class CoordinationModel(P2PMarketModel):
 
     def _clear_market(self) -> tuple[int, bool]:
         if not self.trading:
-            self.host.do(self._dcs(), "solve_alone", parallel=True)
+            self.host.do(self._dcs(), "solve_alone")
             return 0, True
         result = self.run()
         self.last_market = result

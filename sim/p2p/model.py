@@ -375,9 +375,11 @@ def standalone_schedules(model: P2PMarketModel) -> dict[str, DCSchedule]:
 
 
 def _standalone(model: P2PMarketModel) -> dict[str, DCSchedule]:
-    """Every DC alone (no trading) at its own LMPs."""
+    """Every DC alone (no trading) at its own LMPs (one after the other: each is
+    a HiGHS LP, and HiGHS instances in threads of one process are not safe;
+    ERGO-Code/HiGHS#3141)."""
     dcs = list(model.dcs.values())
-    return dict(zip(model.dcs, model.host.do(dcs, "solve_alone", parallel=True), strict=True))
+    return dict(zip(model.dcs, model.host.do(dcs, "solve_alone"), strict=True))
 
 
 def centralised_twin(
