@@ -22,11 +22,11 @@ from sim.p2p.instances import random_scenario, reference_scenario
 from sim.p2p.model import P2PMarketModel, centralised_twin
 
 
-def build(n_dc: int, hours: int, seed: int):
-    if n_dc == 4:
-        return parse_scenario(reference_scenario(hours=hours))
-    raw = random_scenario(n_dc, seed=seed, hours=hours, topology="random_regular", degree=4)
+def build(n_dc: int, hours: int, seed: int, dual_relaxation: float = 1.0):
+    raw = reference_scenario(hours=hours) if n_dc == 4 else random_scenario(
+        n_dc, seed=seed, hours=hours, topology="random_regular", degree=4)
     raw["market"]["max_rounds"] = 3000
+    raw["market"]["dual_relaxation"] = dual_relaxation
     return parse_scenario(raw)
 
 
@@ -46,11 +46,13 @@ def main() -> None:
     parser.add_argument("--backend", default=None)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--compare-backends", action="store_true")
+    parser.add_argument("--dual-relaxation", type=float, default=1.0,
+                        help="α of the dual step (market.dual_relaxation)")
     parser.add_argument("--repeat", type=int, default=5,
                         help="measure each side this many times; medians are reported")
     args = parser.parse_args()
 
-    scenario = build(args.n_dc, args.hours, args.seed)
+    scenario = build(args.n_dc, args.hours, args.seed, args.dual_relaxation)
     # timings on a shared 2-core machine are noisy: each side is measured
     # ``--repeat`` times, alternating, and the medians are compared
     central, clearing = [], []
@@ -70,6 +72,7 @@ def main() -> None:
         "links": len(model.links.links),
         "backend": model.backend,
         "penalty": model.penalty,
+        "dual_relaxation": args.dual_relaxation,
         "rounds": result.rounds,
         "converged": result.converged,
         "clearing_s": round(clearing_s, 4),

@@ -206,7 +206,9 @@ class DualConsensusNode:
         the messages flow) — the asynchronous ADMM argument of Chang, Hong,
         Liao & Wang, IEEE TSP 64(12), 2016, applied per edge.
 
-        ``relaxation`` (≤ 1) shortens the dual step.  With estimates up to τ
+        ``relaxation`` scales the dual step: above 1 over-relaxes it (the
+        scenario's ``market.dual_relaxation``, opt-in), below 1 shortens it.
+        With estimates up to τ
         rounds old the undamped step oscillates; bounded-delay asynchronous
         ADMM needs a step that shrinks with τ (Chang et al., Part I, Thm. 1;
         Zhang & Kwok, ICML 2014), and the DC uses ``1/(1 + 3τ)``.  The fixed

@@ -86,6 +86,7 @@ class DataCenterAgent(MarketAgent):
         estimates: str = "local",
         backend: str = "clarabel",
         patience: int = 10,
+        dual_relaxation: float = 1.0,
     ) -> None:
         super().__init__(model, spec.name, bus)
         self._spec = spec
@@ -111,6 +112,7 @@ class DataCenterAgent(MarketAgent):
         self._max_delay = 0  # the oldest estimate seen on arrival, rounds
         self._label_cache: dict[bytes, tuple[str, ...]] = {}
         self._patience = patience
+        self._dual_relaxation = dual_relaxation  # α of the dual step (1: the paper's)
         self.departed: set[str] = set()  # neighbours it has given up on (public)
 
     def _shared_rows(self, neighbours: list[str], estimates: str) -> dict[str, np.ndarray]:
@@ -259,7 +261,7 @@ class DataCenterAgent(MarketAgent):
         latest = {j: self._latest[j][1] if j in self._latest else node.y[rows]
                   for j, rows in node.shared_rows.items()}
         node.dual_step(latest, {j: fresh[j][2] for j in fresh if fresh[j][2] is not None},
-                       relaxation=1.0 / (1.0 + 3.0 * self._max_delay))
+                       relaxation=self._dual_relaxation / (1.0 + 3.0 * self._max_delay))
         disagreement = max((float(np.max(np.abs(node.y[node.shared_rows[j]] - y)))
                             for j, y in latest.items() if y.size), default=0.0)
         self._demand = None if node.x is None else node.x[self._program.blocks["grid"]]

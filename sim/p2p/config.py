@@ -180,6 +180,10 @@ class MarketSettings(StrictSpec):
     initial_prices: Literal["marginal_cost", "zero"] = Field(
         "marginal_cost", description="each DC's opening estimate for its own links"
     )
+    dual_relaxation: Annotated[float, Field(gt=0.0, lt=2.0)] = Field(
+        1.0, description="α of the dual step p_i += α·c·Σ_j (y_i − y_j); above 1 over-relaxes "
+        "(fewer rounds, larger reciprocity gap at stopping; docs/scaling.md), below 1 damps"
+    )
 
 
 

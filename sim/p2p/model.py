@@ -174,6 +174,7 @@ class P2PMarketModel(mesa.Model):
                 scenario.dt_h, neighbours=list(self.communication.neighbors(spec.name)),
                 estimates=self.estimates, backend=self.backend,
                 patience=scenario.market.patience_rounds,
+                dual_relaxation=scenario.market.dual_relaxation,
             )
         configured = scenario.market.penalty
         self._fixed_penalty = penalty if penalty is not None else (

@@ -18,6 +18,7 @@ from sim.p2p.model import (
     partner_limits,
     standalone_schedules,
 )
+from sim.scenario import ScenarioError
 
 
 def _check_against_twin(scenario, max_rounds=1500):
@@ -97,6 +98,17 @@ def test_reciprocity_to_1e_4_mw_equivalent_with_tight_tolerance(reference_raw):
     assert result.reciprocity_gap() * mw_per_work <= 1e-4
     lost = np.abs(result.lost_work()) * mw_per_work
     assert lost.max() <= len(result.links.links) * 1e-4
+
+
+def test_an_over_relaxed_dual_step_reaches_the_twin_in_fewer_rounds(reference_raw):
+    """``market.dual_relaxation`` > 1: the same optimum (welfare, reciprocity and
+    no lost work to the tolerances) in fewer rounds on the reference day."""
+    plain = P2PMarketModel(parse_scenario(reference_raw)).run()
+    market = {**reference_raw["market"], "dual_relaxation": 1.5}
+    _, result, _ = _check_against_twin(parse_scenario({**reference_raw, "market": market}))
+    assert result.rounds < plain.rounds
+    with pytest.raises(ScenarioError, match="dual_relaxation"):
+        parse_scenario({**reference_raw, "market": {**market, "dual_relaxation": 2.0}})
 
 
 def test_eight_dcs_on_a_ring_match_twin():
