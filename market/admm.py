@@ -108,7 +108,6 @@ class DualConsensusNode:
         self.row_degree = np.zeros(n)
         for rows in self.shared_rows.values():
             self.row_degree[rows] += 1
-        self.held = np.arange(n)
         self.y = np.zeros(n)
         self.p = np.zeros(n)
         self.neighbour_sum = np.zeros(n)
@@ -171,16 +170,14 @@ class DualConsensusNode:
 
     def primal_step(self) -> np.ndarray:
         """Steps 1–2: solve the local QP, return the new estimate ``y_i``."""
-        c, d, held = self.penalty, self.row_degree, self.held
-        w = np.zeros(self.rows.size)
-        w[held] = self.p[held] - c * (d[held] * self.y[held] + self.neighbour_sum[held])
+        c, d = self.penalty, self.row_degree  # every row of the node is held
+        w = self.p - c * (d * self.y + self.neighbour_sum)
         linear = self.lp.cost.copy()
         linear[self.trade_cols] -= 2.0 * self._weight * w[self.trade_rows]
         self.x = self._qp.solve(linear)
         Ex = np.zeros(self.rows.size)
         Ex[self.trade_rows] = self.x[self.trade_cols]
-        self.y = np.zeros(self.rows.size)
-        self.y[held] = (Ex[held] - w[held]) / (2.0 * c * d[held])
+        self.y = (Ex - w) / (2.0 * c * d)
         return self.y
 
     def estimate_for(self, neighbour: str) -> np.ndarray:

@@ -213,9 +213,9 @@ class RayHost(AgentHost):
             by_shard[self._shard_of[agent.name]].append(position)
         facts = Facts(int(getattr(self.model, "round", 0) or 0), int(self.model.steps),
                       self.bus.round, dict(self.bus.tags))
-        pending = {s: ray_call(self._actors[s], self._id, method,
-                               [agents[p].name for p in positions], args, kwargs,
-                               self._queues.pop(s, []), facts)
+        pending = {s: self._actors[s].call.remote(self._id, method,
+                                                  [agents[p].name for p in positions], args,
+                                                  kwargs, self._queues.pop(s, []), facts)
                    for s, positions in by_shard.items()}
         answers = dict(zip(pending, ray.get(list(pending.values())), strict=True))
         results: list[Any] = [None] * len(agents)
@@ -268,11 +268,6 @@ class RayHost(AgentHost):
     def close(self) -> None:
         if self._finalizer is not None:
             self._finalizer()
-
-
-def ray_call(actor: Any, host: int, method: str, names: list[str], args: tuple, kwargs: dict,
-             arrivals: list, facts: Facts) -> Any:
-    return actor.call.remote(host, method, names, args, kwargs, arrivals, facts)
 
 
 def _close(host: int, actors: list[Any]) -> None:

@@ -86,7 +86,8 @@ class ShardModel(mesa.Model):
 
 class ShardBus(MessageBus):
     """The shard's agents' bus: it checks what they send, keeps it for the
-    model's bus, and holds their inboxes."""
+    model's bus, and holds their inboxes (reading them, and releasing late
+    messages when due, as :class:`MessageBus` does: it has no fault model)."""
 
     def __init__(self, graph: nx.Graph, protocols: Sequence[Protocol], members: set[str],
                  elide_local: bool) -> None:
@@ -97,7 +98,6 @@ class ShardBus(MessageBus):
         self.caller = 0
         self._next_key = 0
         self._kept: dict[int, Message] = {}
-        self._late: list[tuple[int, Message]] = []
 
     def _send(self, sender: str, receiver: str, kind: str, payload: Mapping,
               labels: Mapping[str, Sequence[str]]) -> None:
@@ -124,25 +124,14 @@ class ShardBus(MessageBus):
                 self._inboxes[m.receiver].append(Message(
                     m.round, m.sender, m.receiver, m.kind, m.payload, m.tags, m.labels,
                     step=item.step))
-            elif isinstance(item, Late):
-                self._late.append((item.due, item.message))
+            elif isinstance(item, Late):  # released by MessageBus._take when due
+                self._pending.append((item.due, item.message))
             else:
                 self._inboxes[item.receiver].append(item)
 
     def forget_kept(self) -> None:
         """Drop the shard's own messages once the model has answered for all of them."""
         self._kept.clear()
-
-    def _take(self, receiver: str, kind: str | None) -> list[Message]:
-        if self._late:  # late messages whose round has come, as the model's bus does
-            due = [(r, m) for r, m in self._late if r <= self.round]
-            self._late = [(r, m) for r, m in self._late if r > self.round]
-            for _, m in sorted(due, key=lambda rm: rm[0]):
-                self._inboxes[m.receiver].append(m)
-        inbox = self._inboxes[receiver]
-        wanted = [kind is None or m.kind == kind for m in inbox]
-        self._inboxes[receiver] = [m for m, w in zip(inbox, wanted, strict=True) if not w]
-        return [m for m, w in zip(inbox, wanted, strict=True) if w]
 
 
 @dataclass(frozen=True)
@@ -215,9 +204,6 @@ class ShardWorker:
     def close(self, host: int) -> None:
         """The model is gone: drop its agents."""
         self.shards.pop(host, None)
-
-    def open_shards(self) -> int:
-        return len(self.shards)
 
     def peak_rss_gb(self) -> float:
         """This worker process's peak resident memory, GB (Linux reports kB)."""
