@@ -86,7 +86,7 @@ def main() -> None:
         "reciprocity_gap": result.reciprocity_gap(),
     }
     if args.compare_backends:
-        for backend in ("clarabel", "osqp", "cvxpy"):
+        for backend in ("piqp", "clarabel", "osqp", "cvxpy"):
             try:
                 report[f"per_round_ms_{backend}"] = round(per_round_ms(scenario, backend, 20), 3)
             except Exception as exc:  # a back-end failing is a result worth printing

@@ -46,9 +46,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from market.program import LinearProgram
-from market.solvers import ClarabelQP, CvxpyWarmQP, OsqpWarmQP
+from market.solvers import ClarabelQP, CvxpyWarmQP, OsqpWarmQP, PiqpQP
 
-BACKENDS = ("clarabel", "osqp", "cvxpy")
+BACKENDS = ("piqp", "clarabel", "osqp", "cvxpy")
 
 
 def values_at(rows: np.ndarray, values: np.ndarray, global_rows: np.ndarray) -> np.ndarray:
@@ -87,7 +87,7 @@ class DualConsensusNode:
     n_prices: int
     shared_rows: dict[str, np.ndarray]
     penalty: float
-    backend: str = "clarabel"
+    backend: str = "piqp"
     y: np.ndarray = field(init=False)
     p: np.ndarray = field(init=False)
     neighbour_sum: np.ndarray = field(init=False)
@@ -119,7 +119,9 @@ class DualConsensusNode:
         diag[self.trade_cols] = 2.0 * self._weight
         P = sp.diags(diag, format="csc")
         who = f"DC {self.name} (ADMM local step)"
-        if self.backend == "clarabel":
+        if self.backend == "piqp":
+            self._qp = PiqpQP(self.lp, P, who)
+        elif self.backend == "clarabel":
             self._qp = ClarabelQP(self.lp, P, who)
         elif self.backend == "osqp":
             self._qp = OsqpWarmQP(self.lp, P, who)

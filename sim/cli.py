@@ -166,7 +166,7 @@ def validate(scenario: str, settings: tuple[str, ...]) -> None:
 @click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--max-rounds", type=click.IntRange(min=1), help="P2P market: ADMM round cap")
-@click.option("--backend", type=click.Choice(["clarabel", "osqp", "cvxpy"]),
+@click.option("--backend", type=click.Choice(["piqp", "clarabel", "osqp", "cvxpy"]),
               help="P2P market: the ADMM local solver")
 def run(scenario: str | None, out: Path | None, force: bool, settings: tuple[str, ...],
         max_rounds: int | None, backend: str | None) -> None:

@@ -38,8 +38,8 @@ DERIVED = ("report.html",)
 
 #: Distributions whose version can change a result (solvers, data, models).
 PACKAGES = ("dcmarket", "numpy", "scipy", "pandas", "mesa", "networkx", "pydantic", "cvxpy",
-            "highspy", "clarabel", "osqp", "pandapower", "pvlib", "windpowerlib", "demandlib",
-            "statsmodels", "torch", "ray")
+            "highspy", "clarabel", "piqp", "osqp", "pandapower", "pvlib", "windpowerlib",
+            "demandlib", "statsmodels", "torch", "ray")
 
 
 def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str | None]:

@@ -84,7 +84,7 @@ class DataCenterAgent(MarketAgent):
         dt: float = 1.0,
         neighbours: list[str] | None = None,
         estimates: str = "local",
-        backend: str = "clarabel",
+        backend: str = "piqp",
         patience: int = 10,
         dual_relaxation: float = 1.0,
     ) -> None:

@@ -169,9 +169,12 @@ class MarketSettings(StrictSpec):
                              f"market.faults.delay = {self.faults.delay}, or every DC gives "
                              "up on its neighbours")
         return self
-    backend: Literal["clarabel", "osqp", "cvxpy"] = "clarabel"
+    backend: Literal["piqp", "clarabel", "osqp", "cvxpy"] = Field(
+        "piqp", description="the DCs' local QP solver in the ADMM (piqp: the fastest "
+                            "here; clarabel: the one that solves in threads)")
     workers: Annotated[int, Field(ge=1)] = Field(
-        2, description="threads for the DCs' local solves within a round"
+        2, description="threads for the DCs' local solves within a round (used by a "
+                       "back-end that releases Python's lock while it solves: clarabel)"
     )
     estimates: Literal["global", "local"] = Field(
         "local", description="global: every DC estimates every link price (the paper); "

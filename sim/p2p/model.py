@@ -45,7 +45,7 @@ from market.faults import FaultModel
 from market.links import LinkIndex
 from market.messages import MessageBus, Protocol
 from market.protocols import MARKET_OFFER, P2P_MARKET, PENALTY, PRICE_ESTIMATE, ROUND_REPORT
-from market.solvers import SolveError
+from market.solvers import THREADED, SolveError
 from market.welfare import WelfareSolution, solve_centralised
 from sim.executors import BUS, MODEL, Executor
 from sim.executors import default as default_executor
@@ -163,6 +163,8 @@ class P2PMarketModel(mesa.Model):
         limits = scenario.trade_limits()
         self._trade_scale = float(np.mean(list(limits.values()))) if limits else 1.0
         n_workers = workers if workers is not None else scenario.market.workers
+        if self.backend not in THREADED:
+            n_workers = 1  # its solves hold Python's lock: threads would only queue
         #: where the DC agents run (in process, or in Ray actors): see sim.executors
         self.host = (executor or default_executor()).host(self, self.bus, n_workers)
         self.dcs: dict[str, DataCenterAgent] = {}
