@@ -111,6 +111,8 @@ class DualConsensusNode:
         self.y = np.zeros(n)
         self.p = np.zeros(n)
         self.neighbour_sum = np.zeros(n)
+        self._asked: np.ndarray | None = None  # the global rows last read (see _local)
+        self._asked_at = np.zeros(0, int)
         #: λ_ij per neighbour over the shared rows; p_i = Σ_j λ_ij (see dual_step)
         self.edge_dual = {j: np.zeros(rows.size) for j, rows in self.shared_rows.items()}
         # weight of the ADMM quadratic per trade: 1 / (4c|N_i|), |N_i| per row
@@ -131,8 +133,14 @@ class DualConsensusNode:
             raise ValueError(f"unknown ADMM backend {self.backend!r}; choose from {BACKENDS}")
 
     def _local(self, values: np.ndarray, global_rows: np.ndarray) -> np.ndarray:
-        """``values`` (over this node's rows) read at ``global_rows``; 0 where not held."""
-        return values_at(self.rows, values, global_rows)
+        """``values`` (over this node's rows) read at ``global_rows``; 0 where not held.
+        The positions of the rows last asked for are kept: a DC asks for its own
+        links' rows (one read-only array) every round."""
+        if global_rows is not self._asked:
+            position = values_at(self.rows, np.arange(1.0, self.rows.size + 1), global_rows)
+            self._asked, self._asked_at = global_rows, position.astype(int) - 1  # −1: not held
+        at = self._asked_at
+        return np.where(at >= 0, values[np.maximum(at, 0)], 0.0)
 
     def y_at(self, global_rows: np.ndarray) -> np.ndarray:
         return self._local(self.y, global_rows)

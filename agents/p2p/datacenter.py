@@ -238,7 +238,7 @@ class DataCenterAgent(MarketAgent):
         """Steps 1–2: the local QP and the new estimate (pure computation, so
         the model may run the DCs' solves in parallel)."""
         node = self._admm()
-        self._previous_y = (node.rows.copy(), node.y.copy())
+        self._previous_y = (node.rows, node.y.copy())  # a node never changes its rows
         node.primal_step()
 
     def admm_send_estimate(self) -> None:
@@ -275,6 +275,8 @@ class DataCenterAgent(MarketAgent):
         """max |y_i^k − y_i^{k−1}| over the rows held now or before (a row no
         longer held counts as 0 now, as a dropped link's price is)."""
         rows, before = self._previous_y
+        if rows is node.rows:  # the same node: the same rows
+            return float(np.max(np.abs(node.y - before), initial=0.0))
         union = np.union1d(rows, node.rows)
         now = node.y_at(union)
         return float(np.max(np.abs(now - values_at(rows, before, union)), initial=0.0))
