@@ -59,7 +59,8 @@ def one_point(n_dc: int, graph: str, executor: str, twin: str, seed: int,
     build_s = time.perf_counter() - tic
     result = model.run()
     report = {
-        "n_dc": n_dc, "graph": graph, "executor": executor, "degree": degree,
+        "n_dc": n_dc, "graph": graph, "executor": executor, "backend": model.backend,
+        "degree": degree,
         "links": scenario.trading_graph().number_of_edges(),
         "rounds": result.rounds, "converged": result.converged,
         "build_s": round(build_s, 3), "clearing_s": round(result.clearing_s, 3),

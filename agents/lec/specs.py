@@ -9,7 +9,7 @@ and the field.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -157,6 +157,9 @@ class PausingDCSpec(StrictSpec):
     kappa_kw: NonNegative = 1.0       # κ: auxiliary power of a pause action
     mean_job_hours: Positive = 8.0
     qos_share: Share = 0.25           # δ^max = qos_share · mean job duration
+    pause_formulation: Literal["aggregated", "annex_a"] = Field(
+        "annex_a", description="annex_a: the paper's per-pair binaries w and delays δ "
+        "(3a–3c); aggregated: the same feasible set without them (see dc_pausing.py)")
     reserve_resume_headroom: bool = Field(
         True, description="aFRR: keep room under the rating to resume, within δ^max, the "
         "work paused if the reserve is called (without it the offer may be undeliverable)")
