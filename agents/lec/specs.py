@@ -158,7 +158,7 @@ class PausingDCSpec(StrictSpec):
     mean_job_hours: Positive = 8.0
     qos_share: Share = 0.25           # δ^max = qos_share · mean job duration
     pause_formulation: Literal["aggregated", "annex_a"] = Field(
-        "annex_a", description="annex_a: the paper's per-pair binaries w and delays δ "
+        "aggregated", description="annex_a: the paper's per-pair binaries w and delays δ "
         "(3a–3c); aggregated: the same feasible set without them (see dc_pausing.py)")
     reserve_resume_headroom: bool = Field(
         True, description="aFRR: keep room under the rating to resume, within δ^max, the "
