@@ -96,6 +96,10 @@ class PriceSettings(StrictSpec):
 class SolverSettings(StrictSpec):
     mip_gap: Annotated[float, Field(ge=0.0, le=0.1)] = 1e-4
     time_limit_s: Positive = 600.0
+    storage_modes: Literal["lazy", "binary"] = Field(
+        "lazy", description="lazy: solve with the EV and battery mode binaries relaxed, and "
+        "keep the answer if no store charges and discharges in one hour (else the MILP as "
+        "stated); binary: always the MILP as stated")
 
 
 class TwinSettings(StrictSpec):

@@ -135,7 +135,7 @@ class LECModel(mesa.Model):
                f"+{self.inputs.n_days} d")
         try:
             return solve_community(households, eoa, who, mip_gap=s.mip_gap,
-                                   time_limit_s=s.time_limit_s)
+                                   time_limit_s=s.time_limit_s, modes=s.storage_modes)
         except SolveError as exc:
             if "nfeasible" not in exc.status:
                 raise

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from agents.lec.community import Options
-from market.community_milp import EOA
+from market.community_milp import EOA, both_ways
 from market.messages import read_frame
 from market.solvers import SolveError
 from sim.cli import main
@@ -365,3 +365,43 @@ def test_the_aggregated_pause_formulation_has_annex_a_s_optimum(scenario, inputs
     sizes = {scenario.dc.pause_formulation: solution.size.binaries, other: alt.size.binaries}
     n_pairs = len(model.pairs)
     assert sizes["annex_a"] - sizes["aggregated"] == n_pairs
+
+
+@pytest.mark.parametrize("label", ["NC", "TC+JP+aFRR"])
+def test_lazy_storage_modes_reach_the_milp_as_stated(scenario, inputs, solved, label):
+    """The relaxation of the EV/battery mode binaries is kept only when no store
+    charges and discharges in one hour; the MILP as stated is the oracle."""
+    assert scenario.solver.storage_modes == "lazy"
+    _, lazy = solved[label]
+    assert lazy.modes == "relaxed"
+    assert both_ways(lazy.values) == []
+    stated = scenario.model_copy(update={"solver": scenario.solver.model_copy(
+        update={"storage_modes": "binary"})})
+    exact = LECModel(stated, inputs, label).solve_centralised()
+    assert exact.modes == "binary"
+    assert lazy.objective == pytest.approx(exact.objective, rel=2 * scenario.solver.mip_gap)
+    assert lazy.objective <= exact.objective + 1e-6 * abs(exact.objective)  # a relaxation
+
+
+def test_a_relaxation_that_uses_both_ways_falls_back_to_the_binaries(
+        scenario, inputs, solved, monkeypatch):
+    import market.community_milp as milp
+
+    calls = []
+
+    def flagged(values):
+        calls.append(1)
+        return ["H01:ev_ch"] if len(calls) == 1 else []
+
+    monkeypatch.setattr(milp, "both_ways", flagged)
+    solution = LECModel(scenario, inputs, "TC").solve_centralised()
+    assert solution.modes == "binary after relaxed"
+    _, reference = solved["TC"]
+    assert solution.objective == pytest.approx(reference.objective,
+                                               rel=2 * scenario.solver.mip_gap)
+
+
+def test_both_ways_names_a_store_that_charges_and_discharges_at_once():
+    flows = {"H01": {"ev_ch": np.array([0.0, 2.0]), "ev_dis": np.array([1.0, 0.5])},
+             EOA: {"b_ch": np.array([3.0, 0.0]), "b_dis": np.array([0.0, 3.0])}}
+    assert both_ways(flows) == ["H01:ev_ch"]
