@@ -48,6 +48,7 @@ def worst_block(scenario) -> None:
         "block_s_by_scenario": {label: run.solve_s for label, run in runs.items()},
         "cost_by_scenario": {label: run.objective for label, run in runs.items()},
         "binaries_by_scenario": {label: run.size["binaries"] for label, run in runs.items()},
+        "storage_modes_by_scenario": {label: run.modes for label, run in runs.items()},
         "mip_gap": max(run.mip_gap for run in runs.values()),
         "paper_block15_s": PAPER_BLOCK15_S,
         "ratio": block_s / PAPER_BLOCK15_S,

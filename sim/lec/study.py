@@ -172,6 +172,8 @@ class ScenarioRun:
     twin_rounds: int | None = None
     twin_converged: bool | None = None
     twin_s: float | None = None
+    #: how the storage modes were settled (``CommunitySolution.modes``)
+    modes: str = "binary"
     messages: pd.DataFrame | None = None  # the twin's message log (schema: market.messages)
 
     @property
@@ -193,6 +195,7 @@ def run_scenario(scenario: LECScenario, inputs: BlockInputs, label: str,
                       table_rows(hourly, solution.objective),
                       {"constraints": size.constraints, "variables": size.variables,
                        "binaries": size.binaries})
+    run.modes = solution.modes
     if twin:
         result = model.run_twin()
         run.twin_objective, run.twin_rounds = result.objective, result.rounds
@@ -248,8 +251,8 @@ def run_long(scenario: LECScenario, out: Path, blocks: int = 24, block_days: int
             progress(f"block {k + 1}/{blocks}: {reason}; computed again")
         tic = time.perf_counter()
         runs = run_block(scenario, offset + k * block_days, block_days)
-        record = {label: {**run.rows, "solve_s": run.solve_s, "mip_gap": run.mip_gap}
-                  for label, run in runs.items()}
+        record = {label: {**run.rows, "solve_s": run.solve_s, "mip_gap": run.mip_gap,
+                          "storage_modes": run.modes} for label, run in runs.items()}
         record = {"scenario_sha256": digest, "block_days": block_days, "cases": record}
         atomic_write_text(path, json.dumps(record, indent=1))
         progress(f"block {k + 1}/{blocks} ({block_days} days from "
