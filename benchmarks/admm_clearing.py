@@ -17,6 +17,7 @@ import json
 import statistics
 import time
 
+from market.admm import BACKENDS
 from sim.p2p.config import parse_scenario
 from sim.p2p.instances import random_scenario, reference_scenario
 from sim.p2p.model import P2PMarketModel, centralised_twin
@@ -86,7 +87,7 @@ def main() -> None:
         "reciprocity_gap": result.reciprocity_gap(),
     }
     if args.compare_backends:
-        for backend in ("piqp", "clarabel", "osqp", "cvxpy"):
+        for backend in BACKENDS:
             try:
                 report[f"per_round_ms_{backend}"] = round(per_round_ms(scenario, backend, 20), 3)
             except Exception as exc:  # a back-end failing is a result worth printing

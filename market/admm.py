@@ -51,15 +51,25 @@ from market.solvers import ClarabelQP, CvxpyWarmQP, OsqpWarmQP, PiqpQP
 BACKENDS = ("piqp", "clarabel", "osqp", "cvxpy")
 
 
-def values_at(rows: np.ndarray, values: np.ndarray, global_rows: np.ndarray) -> np.ndarray:
-    """``values`` kept over the sorted global ``rows``, read at ``global_rows``
-    (0 where a row is not kept)."""
+def positions_in(rows: np.ndarray, global_rows: np.ndarray) -> np.ndarray:
+    """Where each of ``global_rows`` sits in the sorted global ``rows`` (−1: not kept)."""
     global_rows = np.asarray(global_rows, int)
     at = np.searchsorted(rows, global_rows)
     inside = at < rows.size
     held = np.zeros(global_rows.size, bool)
     held[inside] = rows[at[inside]] == global_rows[inside]
-    return np.where(held, values[np.minimum(at, max(rows.size - 1, 0))], 0.0)
+    return np.where(held, at, -1)
+
+
+def read_at(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``values[at]``, 0 where ``at`` is −1 (see :func:`positions_in`)."""
+    return np.where(at >= 0, values[np.maximum(at, 0)], 0.0)
+
+
+def values_at(rows: np.ndarray, values: np.ndarray, global_rows: np.ndarray) -> np.ndarray:
+    """``values`` kept over the sorted global ``rows``, read at ``global_rows``
+    (0 where a row is not kept)."""
+    return read_at(values, positions_in(rows, global_rows))
 
 
 @dataclass
@@ -137,10 +147,8 @@ class DualConsensusNode:
         The positions of the rows last asked for are kept: a DC asks for its own
         links' rows (one read-only array) every round."""
         if global_rows is not self._asked:
-            position = values_at(self.rows, np.arange(1.0, self.rows.size + 1), global_rows)
-            self._asked, self._asked_at = global_rows, position.astype(int) - 1  # −1: not held
-        at = self._asked_at
-        return np.where(at >= 0, values[np.maximum(at, 0)], 0.0)
+            self._asked, self._asked_at = global_rows, positions_in(self.rows, global_rows)
+        return read_at(values, self._asked_at)
 
     def y_at(self, global_rows: np.ndarray) -> np.ndarray:
         return self._local(self.y, global_rows)

@@ -125,20 +125,17 @@ def solve_community(households: dict[str, LinearProgram], eoa: LinearProgram, wh
                        for block, s in programs[name].blocks.items()} for name in programs}
 
     start = time.perf_counter()
-    settled = "binary"
-    relaxed_modes = mode_columns(programs, offsets, lp.n_cols) if modes == "lazy" else None
-    if lp.integer is not None and relaxed_modes is not None and relaxed_modes.any():
-        relaxed = replace(lp, integer=lp.integer & ~relaxed_modes)
-        solution = solve_lp(relaxed, who, time_limit_s, mip_gap=mip_gap)
-        values = values_of(solution.x)
+    settled, solution = "binary", None
+    relax = mode_columns(programs, offsets, lp.n_cols)
+    if modes == "lazy" and lp.integer is not None and relax.any():
+        solution = solve_lp(replace(lp, integer=lp.integer & ~relax), who, time_limit_s,
+                            mip_gap=mip_gap)
         settled = "relaxed"
-        if both_ways(values):  # the relaxation is not feasible as stated: the full MILP
-            solution = solve_lp(lp, who, time_limit_s, mip_gap=mip_gap)
-            values = values_of(solution.x)
-            settled = "binary after relaxed"
-    else:
+        if both_ways(values_of(solution.x)):  # not feasible as stated: the MILP as stated
+            settled, solution = "binary after relaxed", None
+    if solution is None:
         solution = solve_lp(lp, who, time_limit_s, mip_gap=mip_gap)
-        values = values_of(solution.x)
+    values = values_of(solution.x)
     seconds = time.perf_counter() - start
     return CommunitySolution(values, solution.objective, solution.mip_gap, seconds,
                              ProgramSize.of(lp), settled)

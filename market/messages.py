@@ -231,8 +231,9 @@ class MessageBus:
         self.round = 0
         self.tags: dict[str, int] = {}
         self._step = 0
-        self._position: tuple[int, dict[str, int]] | None = None
         self._tags_view: Mapping[str, int] = MappingProxyType({})
+        #: (round, tags) of the last message: the step moves on when it changes
+        self._position: tuple[int, Mapping[str, int]] | None = None
         #: where messages to agents hosted elsewhere go (an executor's router, see
         #: :mod:`sim.executors`); ``None``: every agent reads its inbox here
         self.router: Router | None = None
@@ -321,10 +322,10 @@ class MessageBus:
         """A message is being sent: the kinds are frozen, the step moves on with the
         protocol position."""
         self._started = True
-        if self._position is None or self._position != (self.round, self.tags):
+        if (self.round, self.tags) != self._position:
             self._step += 1
-            self._position = (self.round, dict(self.tags))
             self._tags_view = MappingProxyType(dict(self.tags))
+            self._position = (self.round, self._tags_view)
 
     def _post(self, receiver: str, message: Message, copies: int, due: int) -> None:
         for _ in range(copies):

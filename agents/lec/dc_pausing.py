@@ -65,9 +65,9 @@ def add_dc_variables(b: ProgramBuilder, spec: PausingDCSpec, workload_kw: np.nda
     b.add_variables("p_dc", T, 0.0, spec.rated_kw)
     b.add_variables("h_dc", T, 0.0, np.inf)
     if pausing:
-        span = (pairs[:, 1] - pairs[:, 0]).astype(float)
         b.add_variables("x", len(pairs), 0.0, workload_kw[pairs[:, 0]])
         if spec.pause_formulation == "annex_a":
+            span = (pairs[:, 1] - pairs[:, 0]).astype(float)
             b.add_variables("z", T, 0.0, 1.0, integer=True)
             b.add_variables("w", len(pairs), 0.0, 1.0, integer=True)
             b.add_variables("delta", len(pairs), 0.0, np.minimum(span, spec.delay_max_h))

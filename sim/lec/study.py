@@ -194,8 +194,7 @@ def run_scenario(scenario: LECScenario, inputs: BlockInputs, label: str,
                       delay_frame(solution.values, pairs, label),
                       table_rows(hourly, solution.objective),
                       {"constraints": size.constraints, "variables": size.variables,
-                       "binaries": size.binaries})
-    run.modes = solution.modes
+                       "binaries": size.binaries}, modes=solution.modes)
     if twin:
         result = model.run_twin()
         run.twin_objective, run.twin_rounds = result.objective, result.rounds
