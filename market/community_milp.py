@@ -113,10 +113,12 @@ def both_ways(values: dict[str, dict[str, np.ndarray]]) -> list[str]:
 
 def solve_community(households: dict[str, LinearProgram], eoa: LinearProgram, who: str,
                     mip_gap: float = 1e-4, time_limit_s: float = 600.0,
-                    modes: Literal["lazy", "binary"] = "lazy") -> CommunitySolution:
+                    modes: Literal["lazy", "binary"] = "lazy",
+                    threads: int | None = None) -> CommunitySolution:
     """Solve the community MILP; a non-optimal end names ``who`` and the conflicting rows.
 
-    ``modes="lazy"`` relaxes the storage-mode binaries first (module notes)."""
+    ``modes="lazy"`` relaxes the storage-mode binaries first (module notes);
+    ``threads`` > 1 runs HiGHS's parallel tree search (:func:`market.solvers.solve_lp`)."""
     lp, offsets = community_milp(households, eoa)
     programs = {**households, EOA: eoa}
 
@@ -129,12 +131,12 @@ def solve_community(households: dict[str, LinearProgram], eoa: LinearProgram, wh
     relax = mode_columns(programs, offsets, lp.n_cols)
     if modes == "lazy" and lp.integer is not None and relax.any():
         solution = solve_lp(replace(lp, integer=lp.integer & ~relax), who, time_limit_s,
-                            mip_gap=mip_gap)
+                            mip_gap=mip_gap, threads=threads)
         settled = "relaxed"
         if both_ways(values_of(solution.x)):  # not feasible as stated: the MILP as stated
             settled, solution = "binary after relaxed", None
     if solution is None:
-        solution = solve_lp(lp, who, time_limit_s, mip_gap=mip_gap)
+        solution = solve_lp(lp, who, time_limit_s, mip_gap=mip_gap, threads=threads)
     values = values_of(solution.x)
     seconds = time.perf_counter() - start
     return CommunitySolution(values, solution.objective, solution.mip_gap, seconds,

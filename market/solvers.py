@@ -2,7 +2,8 @@
 
 * :func:`solve_lp` — one-shot LP with HiGHS (dual simplex / IPM, exact
   vertex solutions and row duals): stand-alone DC solves and the centralised
-  social-welfare twin.
+  social-welfare twin; and MILPs by HiGHS's branch and bound, with its
+  parallel tree search when given ``threads`` > 1.
 * :class:`OsqpWarmQP` — the ADMM local step with OSQP.  Its matrix never changes
   between rounds, only the linear term does, so the OSQP workspace is set up once and
   every round calls ``update(q=...)`` and re-solves warm-started from the
@@ -29,6 +30,7 @@ A non-optimal status raises :class:`SolveError` naming the agent and status.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, replace
 
 import clarabel
@@ -67,23 +69,49 @@ class LPSolution:
 THREADED = frozenset({"clarabel"})
 
 
+#: threads of HiGHS's process-wide scheduler as this module last set it (None: not
+#: set here; another caller, e.g. cvxpy, may have started it with HiGHS's default)
+_scheduler_threads: int | None = None
+_scheduler_lock = threading.Lock()
+
+
+def _use_scheduler(threads: int) -> None:
+    """Make HiGHS's global scheduler run ``threads`` threads: HiGHS refuses a
+    ``threads`` option other than the scheduler's, which is started once per
+    process, so a different count restarts it (between solves: the module's
+    MILPs are solved one at a time)."""
+    global _scheduler_threads
+    with _scheduler_lock:
+        if _scheduler_threads != threads:
+            highspy.Highs.resetGlobalScheduler(True)
+            _scheduler_threads = threads
+
+
 def solve_lp(lp: LinearProgram, who: str, time_limit_s: float = 300.0,
-             mip_gap: float = 1e-4) -> LPSolution:
+             mip_gap: float = 1e-4, threads: int | None = None) -> LPSolution:
     """Solve ``lp`` with HiGHS (branch and bound when ``lp.integer`` marks columns).
 
     ``row_dual`` follows HiGHS's convention (c − Aᵀ·row_dual = reduced cost),
     i.e. it is ∂objective/∂(row bound): a binding ``≤`` row of a minimisation
     has a non-positive dual. A MILP has no duals (``row_dual`` is empty): a
     price from a MILP needs the LP with its integers fixed, re-solved.
-    ``mip_gap`` is HiGHS's relative gap; the reached gap is returned. The
-    thread count is HiGHS's own choice: its scheduler is global to the
-    process and refuses a different ``threads`` once started.
+    ``mip_gap`` is HiGHS's relative gap; the reached gap is returned.
+    ``threads`` > 1 runs a MILP's branch and bound as HiGHS's parallel tree
+    search on that many threads (HiGHS ≥ 1.15: its option ``parallel = on``);
+    ``None`` or 1 keeps HiGHS's serial search, and an LP is always solved by
+    the serial dual simplex.  The reached gap is the same contract either way.
     """
+    if threads is not None and threads < 1:
+        raise ValueError(f"{who}: threads must be at least 1, got {threads}")
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
     if lp.is_mip:
         h.setOptionValue("mip_rel_gap", float(mip_gap))
+        if threads is not None and threads > 1:
+            _use_scheduler(threads)
+            h.setOptionValue("threads", int(threads))
+            h.setOptionValue("parallel", "on")
     model = highspy.HighsLp()
     A = lp.A.tocsc()
     model.num_col_, model.num_row_ = lp.n_cols, lp.n_rows

@@ -139,7 +139,8 @@ class CommunityAgent(MarketAgent):
 
     def __init__(self, model: mesa.Model, name: str, bus: MessageBus, assets: CommunityAssets,
                  profiles: CommunityProfiles, options: Options, households: list[str],
-                 rho: float, monitor: str, solver: tuple[float, float | None]) -> None:
+                 rho: float, monitor: str,
+                 solver: tuple[float, float | None, int | None]) -> None:
         super().__init__(model, name, bus)
         self._assets = assets
         self._profiles = profiles
@@ -147,7 +148,7 @@ class CommunityAgent(MarketAgent):
         self._households = list(households)
         self._monitor = monitor
         self._rho = rho
-        self._mip_gap, self._time_limit = solver
+        self._mip_gap, self._time_limit, self._threads = solver
         T = profiles.buy_eur_per_kwh.size
         self._T = T
         self._node: ExchangeNode | None = None
@@ -204,7 +205,7 @@ class CommunityAgent(MarketAgent):
             lower[lp.blocks[block]] = upper[lp.blocks[block]] = supply[part * T:(part + 1) * T]
         fixed = replace(lp, col_lower=lower, col_upper=upper)
         solution = solve_lp(fixed, f"EOA schedule after the twin ({self._options.label})",
-                            self._time_limit, mip_gap=self._mip_gap)
+                            self._time_limit, mip_gap=self._mip_gap, threads=self._threads)
         self._values = {b: solution.x[sl].copy() for b, sl in lp.blocks.items()}
         self.objective = solution.objective
 
