@@ -484,10 +484,13 @@ def dr(scenario: str | None, out: Path | None, force: bool, settings: tuple[str,
 @click.option("--resume", is_flag=True,
               help="year: go on with an unfinished run at --out (blocks of another "
                    "scenario, or unreadable ones, are computed again)")
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="year: blocks solved at once, each in a process of its own (their "
+                   "MILPs share the CPUs)")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 def lec(scenario: str | None, mode: str, days: int | None, blocks: int, block_days: int,
         counts: str, factors: str, twin: bool | None, out: Path | None, force: bool,
-        resume: bool, settings: tuple[str, ...]) -> None:
+        resume: bool, jobs: int, settings: tuple[str, ...]) -> None:
     """Paper 001: energy community + DC MILP (Table I, Figs. 4-6)."""
     @_guarded
     def body() -> int:
@@ -498,9 +501,13 @@ def lec(scenario: str | None, mode: str, days: int | None, blocks: int, block_da
             from sim.scenario import ScenarioError
 
             raise ScenarioError("--resume: only --mode year can go on with an unfinished run")
+        if jobs > 1 and mode != "year":
+            from sim.scenario import ScenarioError
+
+            raise ScenarioError("--jobs: only --mode year solves blocks at once")
         _prepare_out(out, force, resume)
         return run_lec(parsed, mode, days, blocks, block_days, counts, twin, out,
-                       _command(), factors)
+                       _command(), factors, jobs)
     body()
 
 

@@ -13,10 +13,10 @@ from sim.lec.study import (
     balance_residuals,
     households_sweep,
     run_block,
-    run_long,
     table,
     table_text,
 )
+from sim.lec.year import run_year
 from sim.progress import bar
 from sim.run_folder import RunFolder
 from sim.scenario import ScenarioError
@@ -24,7 +24,7 @@ from sim.scenario import ScenarioError
 
 def run_lec(scenario: LECScenario, mode: str, days: int | None, blocks: int, block_days: int,
             counts: str, twin: bool | None, out: Path | None,
-            command: str = "dcmarket lec", factors: str = "0,1,2,4,8,16") -> int:
+            command: str = "dcmarket lec", factors: str = "0,1,2,4,8,16", jobs: int = 1) -> int:
     """``dcmarket lec``: a day (with the twin), a block, the year, the households
     sweep or the aFRR price sweep."""
     if mode == "afrr-sweep":
@@ -35,8 +35,9 @@ def run_lec(scenario: LECScenario, mode: str, days: int | None, blocks: int, blo
                                 "kept there, so a stopped run resumes)")
         folder = RunFolder(out)  # its RUNNING marker stays until the year is complete
         with bar(total=blocks, desc="LEC year", unit="block") as progress:
-            frame = run_long(scenario, out, blocks, block_days,
-                             progress=lambda s: (progress.update(), progress.write(s)))
+            frame = run_year(scenario, out, blocks, block_days,
+                             progress=lambda s: (progress.update(), progress.write(s)),
+                             jobs=jobs)
         print(table_text(frame))
         folder.text("table_I.csv", frame.to_csv())
         folder.json("summary.json", {"study": "lec", "kind": "year", "converged": True,

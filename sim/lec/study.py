@@ -1,4 +1,6 @@
-"""Paper 001's results: Table I per scenario, hourly frames, long run, households sweep.
+"""Paper 001's results: Table I per scenario, hourly frames, households sweep.
+
+The year of 15-day blocks is :mod:`sim.lec.year`.
 
 Table I's rows (:func:`table_rows`), for one solved block:
 
@@ -26,21 +28,17 @@ Table I's rows (:func:`table_rows`), for one solved block:
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from market.atomic import atomic_write_text
 from market.community_milp import EOA
 from sim.lec.config import LECScenario
 from sim.lec.data import BlockInputs, block_inputs
 from sim.lec.model import LECModel
-from sim.manifest import scenario_digest
 
 PAPER_SIZE_PER_DAY = {"constraints": 16597, "variables": 2887, "binaries": 348}
 TABLE_ROWS = ("operating_cost_eur", "renewable_mwh", "retailer_mwh", "self_consumption",
@@ -114,7 +112,7 @@ def balance_residuals(frame: pd.DataFrame) -> dict[str, float]:
             "heat_kw": float(np.abs(heat).max()), "heat_chain_kw": float(np.abs(chain).max())}
 
 
-def _renewable_share(renewable_mwh: float, retailer_mwh: float) -> float:
+def renewable_share(renewable_mwh: float, retailer_mwh: float) -> float:
     """Paper 001's "self-consumption" column: renewables over renewables plus
     retailer energy (its Table I: 300.62 / (300.62 + 576.52) = 34.27 %)."""
     total = renewable_mwh + retailer_mwh
@@ -133,7 +131,7 @@ def table_rows(frame: pd.DataFrame, objective: float) -> dict[str, float]:
         "renewable_mwh": production / 1000.0,
         "retailer_mwh": f.buy_kw.sum() / 1000.0,
         "self_consumption": max(0.0, 1.0 - lost / production) if production > 0 else 0.0,
-        "renewable_share_paper": _renewable_share(production / 1000.0, f.buy_kw.sum() / 1000.0),
+        "renewable_share_paper": renewable_share(production / 1000.0, f.buy_kw.sum() / 1000.0),
         "dc_from_surplus": surplus.sum() / f.dc_kw.sum(),
         "dc_paused": f.dc_pause_kw.sum() / f.dc_workload_kw.sum(),
         "dc_deferred_net": np.clip(f.dc_pause_kw - f.dc_resume_kw, 0.0, None).sum()
@@ -221,89 +219,6 @@ def table_text(frame: pd.DataFrame) -> str:
                       "dc_deferred_net", "heat_reuse")
         shown.loc[row] = [f"{100 * v:.2f} %" if pct else f"{v:,.2f}" for v in frame.loc[row]]
     return shown.to_string()
-
-
-# ------------------------------------------------------------------ long run
-def run_long(scenario: LECScenario, out: Path, blocks: int = 24, block_days: int = 15,
-             progress: Callable[[str], None] = print) -> pd.DataFrame:
-    """The year as ``blocks`` blocks of ``block_days`` days; finished blocks are kept.
-
-    Each block's Table I rows are written to ``out/blocks/block_NN.json``
-    atomically when the block is done, with the scenario's digest; a rerun
-    keeps a block only if its file parses and was made from the same scenario
-    and block length, so a stopped run resumes where it stopped and never
-    mixes scenarios. Returns the summed Table I.
-    """
-    folder = out / "blocks"
-    folder.mkdir(parents=True, exist_ok=True)
-    start_day = pd.Timestamp(scenario.day)
-    first_of_year = pd.Timestamp(f"{start_day.year}-01-01")
-    offset = (first_of_year - start_day).days  # blocks count from 1 January
-    digest = scenario_digest(scenario)
-    for k in range(blocks):
-        path = folder / f"block_{k:02d}.json"
-        reason = _stale_block(path, digest, block_days)
-        if reason is None:
-            progress(f"block {k + 1}/{blocks}: done earlier, kept")
-            continue
-        if path.exists():
-            progress(f"block {k + 1}/{blocks}: {reason}; computed again")
-        tic = time.perf_counter()
-        runs = run_block(scenario, offset + k * block_days, block_days)
-        record = {label: {**run.rows, "solve_s": run.solve_s, "mip_gap": run.mip_gap,
-                          "storage_modes": run.modes} for label, run in runs.items()}
-        record = {"scenario_sha256": digest, "block_days": block_days, "cases": record}
-        atomic_write_text(path, json.dumps(record, indent=1))
-        progress(f"block {k + 1}/{blocks} ({block_days} days from "
-                 f"{(first_of_year + pd.Timedelta(days=k * block_days)).date()}): "
-                 f"{time.perf_counter() - tic:.1f} s")
-    return long_run_table(folder, blocks)
-
-
-def _stale_block(path: Path, digest: str, block_days: int) -> str | None:
-    """Why a block file cannot be kept (``None``: it can): missing, unreadable,
-    or made from another scenario or block length."""
-    if not path.exists():
-        return "missing"
-    try:
-        record = json.loads(path.read_text())
-        cases = record["cases"]
-        if not isinstance(cases, dict) or not cases:
-            return "no cases in it"
-    except (OSError, ValueError, KeyError, TypeError):
-        return "unreadable"
-    if record.get("scenario_sha256") != digest:
-        return "made from another scenario"
-    if record.get("block_days") != block_days:
-        return f"made with {record.get('block_days')}-day blocks"
-    return None
-
-
-def long_run_table(folder: Path, blocks: int) -> pd.DataFrame:
-    """Sum energies and costs over the blocks; ratios from the sums of their parts."""
-    records = [json.loads((folder / f"block_{k:02d}.json").read_text())["cases"]
-               for k in range(blocks)]
-    labels = list(records[0])
-    totals = {}
-    for label in labels:
-        rows = [r[label] for r in records]
-        summed = {key: sum(r[key] for r in rows) for key in
-                  ("operating_cost_eur", "renewable_mwh", "retailer_mwh", "heating_mwh",
-                   "additional_heating_mwh")}
-        weight = [r["renewable_mwh"] for r in rows]
-        heat_w = [r["heating_mwh"] for r in rows]
-        summed["renewable_share_paper"] = _renewable_share(summed["renewable_mwh"],
-                                                           summed["retailer_mwh"])
-        summed["self_consumption"] = np.average([r["self_consumption"] for r in rows],
-                                                weights=weight)
-        summed["dc_from_surplus"] = float(np.mean([r["dc_from_surplus"] for r in rows]))
-        work = [r.get("dc_workload_mwh", 1.0) for r in rows]  # older blocks: unweighted
-        for key in ("dc_paused", "dc_deferred_net"):
-            summed[key] = float(np.average([r.get(key, np.nan) for r in rows], weights=work))
-        summed["heat_reuse"] = np.average([r["heat_reuse"] for r in rows], weights=heat_w) \
-            if sum(heat_w) > 0 else 0.0
-        totals[label] = summed
-    return pd.DataFrame(totals).loc[list(TABLE_ROWS)]
 
 
 # ------------------------------------------------------------------ households sweep

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 
 import numpy as np
 import pytest
@@ -17,7 +16,7 @@ from sim.cli import main
 from sim.lec.config import load_lec_scenario, parse_lec_scenario
 from sim.lec.data import block_inputs
 from sim.lec.model import LECModel
-from sim.lec.study import balance_residuals, households_sweep, run_block, run_long
+from sim.lec.study import balance_residuals, households_sweep, run_block
 from sim.manifest import verify_manifest
 from sim.scenario import ScenarioError, scenario_path
 
@@ -158,38 +157,6 @@ def test_decentralised_twin_within_one_percent_of_the_milp(scenario, inputs, sol
         assert set(log[log.receiver == "monitor"].kind) == {"twin_report"}
 
 
-def test_long_run_resumes_without_redoing_finished_blocks(scenario, tmp_path):
-    short = scenario.model_copy(update={"scenarios": ["NC", "TC"]})
-    said: list[str] = []
-    first = run_long(short, tmp_path, blocks=2, block_days=1, progress=said.append)
-    assert len(said) == 2 and not any("kept" in s for s in said)
-    said.clear()
-    (tmp_path / "blocks" / "block_01.json").unlink()
-    again = run_long(short, tmp_path, blocks=2, block_days=1, progress=said.append)
-    assert "kept" in said[0] and "kept" not in said[1]
-    assert np.allclose(first.to_numpy(float), again.to_numpy(float))
-    blocks = [json.loads((tmp_path / "blocks" / f"block_0{k}.json").read_text())["cases"]
-              for k in range(2)]
-    assert first.loc["operating_cost_eur", "TC"] == pytest.approx(
-        sum(b["TC"]["operating_cost_eur"] for b in blocks))
-
-
-def test_resume_recomputes_blocks_of_another_scenario_or_unreadable(scenario, tmp_path):
-    short = scenario.model_copy(update={"scenarios": ["NC"]})
-    first = run_long(short, tmp_path, blocks=2, block_days=1, progress=lambda s: None)
-    (tmp_path / "blocks" / "block_00.json").write_text('{"cases": {"NC": {"operati')  # cut
-    other = short.model_copy(update={"seed": short.seed + 1})
-    said: list[str] = []
-    run_long(other, tmp_path, blocks=2, block_days=1, progress=said.append)
-    assert said[0] == "block 1/2: unreadable; computed again"
-    assert "block 2/2: made from another scenario; computed again" in said
-    said.clear()
-    again = run_long(short, tmp_path, blocks=2, block_days=1, progress=said.append)
-    assert [s for s in said if "computed again" in s] == [
-        f"block {k}/2: made from another scenario; computed again" for k in (1, 2)]
-    assert np.allclose(first.to_numpy(float), again.to_numpy(float))
-
-
 def test_households_sweep_reports_fig6_quantities(scenario):
     sweep = households_sweep(scenario, [3, 6], 1, progress=lambda s: None)
     assert list(sweep.households) == [3, 6]
@@ -255,10 +222,10 @@ def test_infeasible_day_names_the_violated_group(scenario):
 
 def test_the_papers_self_consumption_is_renewables_over_renewables_plus_retailer(
         scenario, inputs, solved):
-    from sim.lec.study import _renewable_share, hourly_frame, table_rows
+    from sim.lec.study import renewable_share, hourly_frame, table_rows
 
     # paper 001, Table I, NC: 300.62 MWh renewables, 576.52 MWh from the retailer
-    assert _renewable_share(300.62, 576.52) == pytest.approx(0.3427, abs=5e-5)
+    assert renewable_share(300.62, 576.52) == pytest.approx(0.3427, abs=5e-5)
     for label, (model, solution) in solved.items():
         rows = table_rows(hourly_frame(solution.values, inputs, scenario, model.pairs, label),
                           solution.objective)
@@ -405,3 +372,27 @@ def test_both_ways_names_a_store_that_charges_and_discharges_at_once():
     flows = {"H01": {"ev_ch": np.array([0.0, 2.0]), "ev_dis": np.array([1.0, 0.5])},
              EOA: {"b_ch": np.array([3.0, 0.0]), "b_dis": np.array([0.0, 3.0])}}
     assert both_ways(flows) == ["H01:ev_ch"]
+
+
+def test_parallel_tree_search_reaches_the_serial_optimum(scenario, inputs, solved):
+    """HiGHS's parallel tree search (2 threads) against its serial search (the
+    oracle), and back: the scheduler is restarted whenever the count changes."""
+    label = "TC+JP+aFRR"
+    _, reference = solved[label]
+    answers = {}
+    for threads in (1, 2, 1):
+        chosen = scenario.model_copy(update={"solver": scenario.solver.model_copy(
+            update={"threads": threads})})
+        answers.setdefault(threads, []).append(
+            LECModel(chosen, inputs, label).solve_centralised().objective)
+    gap = scenario.solver.mip_gap
+    for objective in (*answers[1], *answers[2]):
+        assert objective == pytest.approx(reference.objective, rel=2 * gap)
+    assert answers[1][0] == answers[1][1]  # the serial search is deterministic
+
+
+def test_a_thread_count_below_one_is_refused_with_its_field_named(scenario):
+    raw = scenario.model_dump(mode="json")
+    raw["solver"]["threads"] = 0
+    with pytest.raises(ScenarioError, match=r"solver\.threads"):
+        parse_lec_scenario(raw)
