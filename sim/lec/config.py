@@ -8,7 +8,6 @@ Every data source is named in ``sources``.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -101,13 +100,10 @@ class SolverSettings(StrictSpec):
         "lazy", description="lazy: solve with the EV and battery mode binaries relaxed, and "
         "keep the answer if no store charges and discharges in one hour (else the MILP as "
         "stated); binary: always the MILP as stated")
-    threads: Annotated[int, Field(ge=1)] | None = Field(
-        None, description="threads of HiGHS's parallel tree search for the community MILP "
-        "(1: its serial search; unset: every CPU of the machine)")
-
-    def mip_threads(self) -> int:
-        """The threads the MILP's branch and bound runs on here."""
-        return self.threads if self.threads is not None else (os.cpu_count() or 1)
+    threads: Annotated[int, Field(ge=1)] = Field(
+        1, description="threads of HiGHS's branch and bound on the community MILP: 1, its "
+        "serial search (the measured figures); more: its parallel tree search, faster on some "
+        "blocks and slower on others (docs/lec.md)")
 
 
 class TwinSettings(StrictSpec):

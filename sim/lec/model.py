@@ -85,7 +85,7 @@ class LECModel(mesa.Model):
         rho, s = scenario.twin.rho, scenario.solver
         self.eoa = CommunityAgent(self, EOA, self.bus, self._assets, inputs.community,
                                   self.options, names, rho, MONITOR,
-                                  (s.mip_gap, s.time_limit_s, s.mip_threads()))
+                                  (s.mip_gap, s.time_limit_s, s.threads))
         #: where the households run (in process, or in Ray actors): see sim.executors
         self.host = (executor or default_executor()).host(self, self.bus)
         self.households = [self.host.add(spec.name, HouseholdAgent, MODEL, spec.name, BUS, spec,
@@ -137,7 +137,7 @@ class LECModel(mesa.Model):
         try:
             return solve_community(households, eoa, who, mip_gap=s.mip_gap,
                                    time_limit_s=s.time_limit_s, modes=s.storage_modes,
-                                   threads=s.mip_threads())
+                                   threads=s.threads)
         except SolveError as exc:
             if "nfeasible" not in exc.status:
                 raise

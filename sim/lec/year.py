@@ -2,11 +2,10 @@
 
 A block is independent of the others (each starts from the scenario's initial
 states and closes its own books), so the blocks can be solved at once:
-``jobs`` worker processes of this machine each solve whole blocks, with
-HiGHS's serial search unless the scenario's ``solver.threads`` says otherwise
-(``jobs`` processes of a parallel search would only fight over the cores).
-With ``jobs = 1`` the blocks are solved here, one after another, with the
-scenario's own thread count.
+``jobs`` worker processes of this machine each solve whole blocks.  A
+scenario's parallel search (``solver.threads`` > 1) gets at most its share of
+the CPUs in each process; with ``jobs = 1`` the blocks are solved here, one
+after another.
 
 Finished blocks are written to ``out/blocks/block_NN.json`` atomically, in
 the order they finish, with the scenario's digest; a rerun keeps a block only
@@ -39,7 +38,7 @@ def block_cases(scenario: LECScenario, first_day: int, block_days: int) -> dict[
     runs = run_block(scenario, first_day, block_days)
     return {label: {**run.rows, "solve_s": run.solve_s, "mip_gap": run.mip_gap,
                     "storage_modes": run.modes,
-                    "threads": scenario.solver.mip_threads()} for label, run in runs.items()}
+                    "threads": scenario.solver.threads} for label, run in runs.items()}
 
 
 def _timed_block_cases(scenario: LECScenario, first_day: int, block_days: int
@@ -90,10 +89,10 @@ def _solve_in_processes(scenario: LECScenario, todo: list[int], offset: int, blo
                         jobs: int, keep: Callable[[int, dict, float], None]) -> None:
     """Blocks in ``jobs`` fresh processes ("spawn": no HiGHS scheduler or thread is
     inherited); each block is kept as it finishes, and a failure stops the rest."""
-    if scenario.solver.threads is None:  # share the cores between the processes
-        threads = max(1, (os.cpu_count() or 1) // jobs)
+    share = max(1, (os.cpu_count() or 1) // jobs)  # the processes share the CPUs
+    if scenario.solver.threads > share:
         scenario = scenario.model_copy(update={"solver": scenario.solver.model_copy(
-            update={"threads": threads})})
+            update={"threads": share})})
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=context) as pool:
         pending = {pool.submit(_timed_block_cases, scenario, offset + k * block_days,

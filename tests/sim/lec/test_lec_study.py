@@ -222,7 +222,7 @@ def test_infeasible_day_names_the_violated_group(scenario):
 
 def test_the_papers_self_consumption_is_renewables_over_renewables_plus_retailer(
         scenario, inputs, solved):
-    from sim.lec.study import renewable_share, hourly_frame, table_rows
+    from sim.lec.study import hourly_frame, renewable_share, table_rows
 
     # paper 001, Table I, NC: 300.62 MWh renewables, 576.52 MWh from the retailer
     assert renewable_share(300.62, 576.52) == pytest.approx(0.3427, abs=5e-5)
