@@ -9,13 +9,16 @@ gap reached), per-scenario times, and the paper's figures (Gurobi, Apple M1:
 9.92 s a day, 288.9 s per 15 days) for the ratio.
 
     python benchmarks/lec_milp.py [--days 1]
-    python benchmarks/lec_milp.py --worst-block [--formulation annex_a]
+    python benchmarks/lec_milp.py --worst-block [--block K] [--threads N] [--formulation annex_a]
 
-``--worst-block`` solves the four scenarios on the year's slowest 15-day
-block (13–27 Sep, block 17 of the year run) and prints ``block_s`` (the
-slowest scenario), the time and cost of each, and the ratio to the paper's
-288.9 s. ``--formulation`` picks the DC's pause formulation
-(``dc.pause_formulation``: the scenario's own by default).
+``--worst-block`` solves the four scenarios on a 15-day block of the year —
+13–27 Sep (block 17 of the year run), the slowest before the lazy storage
+modes, or block ``--block K`` (0–23; 9 = 16–30 May is the slowest now) — and
+prints ``block_s`` (the slowest scenario), the time and cost of each, and the
+ratio to the paper's 288.9 s. ``--formulation`` picks the DC's pause
+formulation (``dc.pause_formulation``), ``--threads`` HiGHS's threads
+(``solver.threads``; more than 1: its parallel tree search); the scenario's
+own by default.
 """
 
 from __future__ import annotations
@@ -24,26 +27,34 @@ import argparse
 import json
 from importlib import resources
 
+import pandas as pd
+
 from sim.lec.config import load_lec_scenario
 from sim.lec.study import PAPER_SIZE_PER_DAY, run_block
 
 PAPER_DAY_S, PAPER_BLOCK15_S = 9.92, 288.9
 #: 13 Sep: block 17 of the year run (24 blocks of 15 days from 1 Jan)
-WORST_BLOCK_FIRST_DAY = 17 * 15
+WORST_BLOCK = 17
 
 
-def worst_block(scenario) -> None:
-    """The four scenarios on 13–27 Sep; JSON with ``block_s`` on the last line."""
-    runs = run_block(scenario, WORST_BLOCK_FIRST_DAY, 15)
+def worst_block(scenario, block: int = WORST_BLOCK) -> None:
+    """The four scenarios on a 15-day block; JSON with ``block_s`` on the last line."""
+    first_day = block * 15  # the scenario's day is 15 Jan: the year's blocks from 1 Jan
+    first_day += (pd.Timestamp(f"{pd.Timestamp(scenario.day).year}-01-01")
+                  - pd.Timestamp(scenario.day)).days
+    runs = run_block(scenario, first_day, 15)
+    start = pd.Timestamp(scenario.day) + pd.Timedelta(days=first_day)
+    name = f"{start:%d %b}-{start + pd.Timedelta(days=14):%d %b}"
     for label, run in runs.items():
-        print(f"13-27 Sep {label:<11} {run.size['binaries']:>6,} binaries  "
+        print(f"{name} {label:<11} {run.size['binaries']:>6,} binaries  "
               f"{run.solve_s:7.2f} s  cost {run.objective:10.2f}  gap {run.mip_gap:.1e}")
     block_s = max(run.solve_s for run in runs.values())
     print(f"slowest scenario: {block_s:.1f} s (paper {PAPER_BLOCK15_S} s for a block, "
           f"ratio {block_s / PAPER_BLOCK15_S:.3f})")
     print(json.dumps({
-        "block": "13-27 Sep", "first_day": WORST_BLOCK_FIRST_DAY,
+        "block": name, "block_index": block,
         "pause_formulation": scenario.dc.pause_formulation,
+        "threads": scenario.solver.threads,
         "block_s": block_s,
         "block_s_by_scenario": {label: run.solve_s for label, run in runs.items()},
         "cost_by_scenario": {label: run.objective for label, run in runs.items()},
@@ -61,6 +72,10 @@ def main() -> None:
                         help="1: the one-day part only")
     parser.add_argument("--worst-block", action="store_true",
                         help="the four scenarios on 13-27 Sep (key block_s)")
+    parser.add_argument("--block", type=int, choices=range(24), default=WORST_BLOCK,
+                        metavar="K", help="--worst-block: the year's block K (0-23; "
+                        "default 17, 13-27 Sep)")
+    parser.add_argument("--threads", type=int, help="HiGHS's threads (default: the scenario's)")
     parser.add_argument("--formulation", choices=["aggregated", "annex_a"],
                         help="the DC's pause formulation (default: the scenario's)")
     args = parser.parse_args()
@@ -70,8 +85,11 @@ def main() -> None:
     if args.formulation:
         scenario = scenario.model_copy(update={"dc": scenario.dc.model_copy(
             update={"pause_formulation": args.formulation})})
+    if args.threads:
+        scenario = scenario.model_copy(update={"solver": scenario.solver.model_copy(
+            update={"threads": args.threads})})
     if args.worst_block:
-        worst_block(scenario)
+        worst_block(scenario, args.block)
         return
     out: dict[str, object] = {}
     worst_gap = 0.0
