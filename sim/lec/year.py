@@ -10,7 +10,12 @@ after another.
 Finished blocks are written to ``out/blocks/block_NN.json`` atomically, in
 the order they finish, with the scenario's digest; a rerun keeps a block only
 if its file parses and was made from the same scenario and block length, so a
-stopped run resumes where it stopped and never mixes scenarios.
+stopped run resumes where it stopped and never mixes scenarios.  The digest
+leaves out how long and on how many threads the solver may search
+(:data:`EFFORT_FIELDS`): a block that hit its time limit can be resumed with
+a longer one without solving the finished blocks again.  If a block fails,
+the blocks already being solved are finished and kept before the error is
+raised.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import multiprocessing
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +35,17 @@ from market.atomic import atomic_write_text
 from sim.lec.config import LECScenario
 from sim.lec.study import TABLE_ROWS, renewable_share, run_block
 from sim.manifest import scenario_digest
+
+#: solver settings that change how hard the search tries, not what it solves
+EFFORT_FIELDS = ("time_limit_s", "threads")
+
+
+def block_digest(scenario: LECScenario) -> str:
+    """The scenario's digest without :data:`EFFORT_FIELDS` (what a block is made of)."""
+    raw = scenario.model_dump(mode="json")
+    for field in EFFORT_FIELDS:
+        raw["solver"].pop(field, None)
+    return scenario_digest(raw)
 
 
 def block_cases(scenario: LECScenario, first_day: int, block_days: int) -> dict[str, dict]:
@@ -58,7 +74,7 @@ def run_year(scenario: LECScenario, out: Path, blocks: int = 24, block_days: int
     start_day = pd.Timestamp(scenario.day)
     first_of_year = pd.Timestamp(f"{start_day.year}-01-01")
     offset = (first_of_year - start_day).days  # blocks count from 1 January
-    digest = scenario_digest(scenario)
+    digest = block_digest(scenario)
     todo = []
     for k in range(blocks):
         path = folder / f"block_{k:02d}.json"
@@ -88,22 +104,43 @@ def run_year(scenario: LECScenario, out: Path, blocks: int = 24, block_days: int
 def _solve_in_processes(scenario: LECScenario, todo: list[int], offset: int, block_days: int,
                         jobs: int, keep: Callable[[int, dict, float], None]) -> None:
     """Blocks in ``jobs`` fresh processes ("spawn": no HiGHS scheduler or thread is
-    inherited); each block is kept as it finishes, and a failure stops the rest."""
+    inherited); each block is kept as it finishes.  After a failure no new block
+    starts, the blocks being solved are finished and kept, and the first error
+    is raised."""
     share = max(1, (os.cpu_count() or 1) // jobs)  # the processes share the CPUs
     if scenario.solver.threads > share:
         scenario = scenario.model_copy(update={"solver": scenario.solver.model_copy(
             update={"threads": share})})
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=context) as pool:
-        pending = {pool.submit(_timed_block_cases, scenario, offset + k * block_days,
-                               block_days): k for k in todo}
-        try:
-            for future in as_completed(pending):
-                keep(pending[future], *future.result())
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+        collect({pool.submit(_timed_block_cases, scenario, offset + k * block_days,
+                             block_days): k for k in todo}, keep)
+
+
+def collect(pending: dict[Future, int], keep: Callable[[int, dict, float], None]) -> None:
+    """Keep each block's result as it arrives.  After a failure the blocks not yet
+    started are cancelled, those being solved are still kept, and the first
+    error is raised; Ctrl-C cancels what has not started and stops at once."""
+    failure: Exception | None = None
+    try:
+        for future in as_completed(pending):
+            if future.cancelled():
+                continue
+            try:
+                cases, seconds = future.result()
+            except Exception as exc:  # the others already running are still kept
+                if failure is None:
+                    failure = exc
+                    for other in pending:
+                        other.cancel()
+                continue
+            keep(pending[future], cases, seconds)
+    except BaseException:
+        for future in pending:
+            future.cancel()
+        raise
+    if failure is not None:
+        raise failure
 
 
 def stale_block(path: Path, digest: str, block_days: int) -> str | None:

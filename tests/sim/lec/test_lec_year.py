@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -77,3 +78,42 @@ def test_jobs_outside_the_year_are_refused_by_the_cli(tmp_path, capsys):
 
     assert main(["lec", "--mode", "day", "--jobs", "2", "--out", str(tmp_path / "d")]) == 2
     assert "--jobs: only --mode year" in capsys.readouterr().err
+
+
+def test_a_failed_block_keeps_the_blocks_being_solved_and_raises():
+    """collect(): the block that fails is raised after the others already
+    running are kept; blocks not started are cancelled."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sim.lec.year import collect
+
+    started = threading.Event()
+
+    def slow_ok():
+        started.set()
+        time.sleep(0.3)
+        return {"NC": {}}, 0.3
+
+    def fails():
+        started.wait(5)
+        raise RuntimeError("community MILP TC+JP+aFRR, 2018-05-16 +15 d: 'Time limit reached'")
+
+    kept = []
+    with ThreadPoolExecutor(2) as pool:
+        pending = {pool.submit(slow_ok): 0, pool.submit(fails): 1}
+        pending[pool.submit(slow_ok)] = 2  # queued behind the two: never starts
+        with pytest.raises(RuntimeError, match="Time limit reached"):
+            collect(pending, lambda k, cases, s: kept.append(k))
+    assert kept == [0]
+
+
+def test_a_longer_time_limit_or_more_threads_keep_the_finished_blocks(scenario, tmp_path):
+    from sim.lec.year import block_digest
+
+    effort = scenario.model_copy(update={"solver": scenario.solver.model_copy(
+        update={"time_limit_s": 1800.0, "threads": 2})})
+    assert block_digest(effort) == block_digest(scenario)
+    tighter = scenario.model_copy(update={"solver": scenario.solver.model_copy(
+        update={"mip_gap": 1e-6})})
+    assert block_digest(tighter) != block_digest(scenario)
