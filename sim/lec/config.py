@@ -103,7 +103,7 @@ class SolverSettings(StrictSpec):
     threads: Annotated[int, Field(ge=1)] = Field(
         1, description="threads of HiGHS's branch and bound on the community MILP: 1, its "
         "serial search (the measured figures); more: its parallel tree search, faster on some "
-        "blocks and slower on others (docs/lec.md)")
+        "blocks and slower on others (docs/scenarios/lec_10households.md)")
 
 
 class TwinSettings(StrictSpec):
