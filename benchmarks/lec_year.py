@@ -1,0 +1,71 @@
+"""The LEC year (paper 001): per-block solve times against the paper's 288.9 s.
+
+    python benchmarks/lec_year.py --out runs/year --jobs 2     # solve (resumable), then summarise
+    python benchmarks/lec_year.py --summarise runs/year        # summarise a finished year folder
+
+Prints one line per block and, on its last line, JSON: ``wall_s`` (this
+run's wall time; null when only summarising), ``solve_s_sum`` (every
+scenario's solve time, summed), ``jobs``, the slowest scenario's time per block
+(``block_s``, key = the block's first day), ``slowest_block``,
+``blocks_over_paper`` (blocks whose slowest scenario took more than the
+paper's 288.9 s) and the storage modes seen.  A block's solve time is
+measured in the process that solved it (beside the other jobs' blocks).
+Blocks are labelled by their first day in 2018, the shipped scenario's year.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from sim.lec.config import load_lec_scenario
+from sim.lec.year import run_year
+
+PAPER_BLOCK15_S = 288.9
+
+
+def summarise(folder: Path, wall_s: float | None, jobs: int | None) -> dict:
+    records = sorted((folder / "blocks").glob("block_*.json"))
+    block_s, modes, total = {}, set(), 0.0
+    for path in records:
+        cases = json.loads(path.read_text())["cases"]
+        k = int(path.stem.split("_")[1])
+        first = (pd.Timestamp("2018-01-01") + pd.Timedelta(days=15 * k)).strftime("%d %b")
+        slowest = max(cases, key=lambda label: cases[label]["solve_s"])
+        block_s[first] = round(cases[slowest]["solve_s"], 1)
+        total += sum(c["solve_s"] for c in cases.values())
+        modes |= {c.get("storage_modes", "?") for c in cases.values()}
+        print(f"block {k:2d} from {first}: " + ", ".join(
+            f"{label} {c['solve_s']:.1f} s" for label, c in cases.items()))
+    worst = max(block_s, key=block_s.get) if block_s else None
+    return {"blocks": len(records), "jobs": jobs, "wall_s": wall_s,
+            "solve_s_sum": round(total, 1), "block_s": block_s, "slowest_block": worst,
+            "slowest_block_s": block_s.get(worst),
+            "blocks_over_paper": [b for b, s in block_s.items() if s > PAPER_BLOCK15_S],
+            "paper_block15_s": PAPER_BLOCK15_S, "storage_modes": sorted(modes)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, help="solve the year into this folder (resumable)")
+    parser.add_argument("--jobs", type=int, default=2, help="blocks at once (default 2)")
+    parser.add_argument("--summarise", type=Path, help="only summarise a finished year folder")
+    args = parser.parse_args()
+    if args.summarise:
+        print(json.dumps(summarise(args.summarise, None, None)))
+        return
+    if args.out is None:
+        parser.error("--out DIR or --summarise DIR")
+    scenario = load_lec_scenario(str(resources.files("sim.scenarios") / "lec_10households.yaml"))
+    tic = time.perf_counter()
+    run_year(scenario, args.out, jobs=args.jobs)
+    print(json.dumps(summarise(args.out, time.perf_counter() - tic, args.jobs)))
+
+
+if __name__ == "__main__":
+    main()
