@@ -31,6 +31,7 @@ import pandas as pd
 
 from sim.lec.config import load_lec_scenario
 from sim.lec.study import PAPER_SIZE_PER_DAY, run_block
+from sim.lec.year import block_first_day, block_start
 
 PAPER_DAY_S, PAPER_BLOCK15_S = 9.92, 288.9
 #: 13 Sep: block 17 of the year run (24 blocks of 15 days from 1 Jan)
@@ -39,11 +40,8 @@ WORST_BLOCK = 17
 
 def worst_block(scenario, block: int = WORST_BLOCK) -> None:
     """The four scenarios on a 15-day block; JSON with ``block_s`` on the last line."""
-    first_day = block * 15  # the scenario's day is 15 Jan: the year's blocks from 1 Jan
-    first_day += (pd.Timestamp(f"{pd.Timestamp(scenario.day).year}-01-01")
-                  - pd.Timestamp(scenario.day)).days
-    runs = run_block(scenario, first_day, 15)
-    start = pd.Timestamp(scenario.day) + pd.Timedelta(days=first_day)
+    runs = run_block(scenario, block_first_day(scenario, block), 15)
+    start = block_start(scenario, block)
     name = f"{start:%d %b}-{start + pd.Timedelta(days=14):%d %b}"
     for label, run in runs.items():
         print(f"{name} {label:<11} {run.size['binaries']:>6,} binaries  "

@@ -10,7 +10,7 @@ scenario's solve time, summed), ``jobs``, the slowest scenario's time per block
 ``blocks_over_paper`` (blocks whose slowest scenario took more than the
 paper's 288.9 s) and the storage modes seen.  A block's solve time is
 measured in the process that solved it (beside the other jobs' blocks).
-Blocks are labelled by their first day in 2018, the shipped scenario's year.
+Blocks are labelled by their first day in the shipped scenario's year.
 """
 
 from __future__ import annotations
@@ -21,21 +21,19 @@ import time
 from importlib import resources
 from pathlib import Path
 
-import pandas as pd
-
 from sim.lec.config import load_lec_scenario
-from sim.lec.year import run_year
+from sim.lec.year import block_start, run_year
 
 PAPER_BLOCK15_S = 288.9
 
 
-def summarise(folder: Path, wall_s: float | None, jobs: int | None) -> dict:
+def summarise(scenario, folder: Path, wall_s: float | None, jobs: int | None) -> dict:
     records = sorted((folder / "blocks").glob("block_*.json"))
     block_s, modes, total = {}, set(), 0.0
     for path in records:
         cases = json.loads(path.read_text())["cases"]
         k = int(path.stem.split("_")[1])
-        first = (pd.Timestamp("2018-01-01") + pd.Timedelta(days=15 * k)).strftime("%d %b")
+        first = block_start(scenario, k).strftime("%d %b")
         slowest = max(cases, key=lambda label: cases[label]["solve_s"])
         block_s[first] = round(cases[slowest]["solve_s"], 1)
         total += sum(c["solve_s"] for c in cases.values())
@@ -56,15 +54,15 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="blocks at once (default 2)")
     parser.add_argument("--summarise", type=Path, help="only summarise a finished year folder")
     args = parser.parse_args()
-    if args.summarise:
-        print(json.dumps(summarise(args.summarise, None, None)))
-        return
-    if args.out is None:
+    if args.out is None and args.summarise is None:
         parser.error("--out DIR or --summarise DIR")
     scenario = load_lec_scenario(str(resources.files("sim.scenarios") / "lec_10households.yaml"))
+    if args.summarise:
+        print(json.dumps(summarise(scenario, args.summarise, None, None)))
+        return
     tic = time.perf_counter()
     run_year(scenario, args.out, jobs=args.jobs)
-    print(json.dumps(summarise(args.out, time.perf_counter() - tic, args.jobs)))
+    print(json.dumps(summarise(scenario, args.out, time.perf_counter() - tic, args.jobs)))
 
 
 if __name__ == "__main__":

@@ -48,6 +48,18 @@ def block_digest(scenario: LECScenario) -> str:
     return scenario_digest(raw)
 
 
+def block_start(scenario: LECScenario, k: int, block_days: int = 15) -> pd.Timestamp:
+    """The first day of the year's block ``k`` (blocks count from 1 January)."""
+    year = pd.Timestamp(scenario.day).year
+    return pd.Timestamp(f"{year}-01-01") + pd.Timedelta(days=k * block_days)
+
+
+def block_first_day(scenario: LECScenario, k: int, block_days: int = 15) -> int:
+    """Block ``k``'s first day in days after the scenario's day (what
+    :func:`~sim.lec.study.run_block` takes)."""
+    return (block_start(scenario, k, block_days) - pd.Timestamp(scenario.day)).days
+
+
 def block_cases(scenario: LECScenario, first_day: int, block_days: int) -> dict[str, dict]:
     """One block's four scenarios: Table I's rows, solve time, gap and how the
     storage modes were settled (what a block file records)."""
@@ -71,9 +83,6 @@ def run_year(scenario: LECScenario, out: Path, blocks: int = 24, block_days: int
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     folder = out / "blocks"
     folder.mkdir(parents=True, exist_ok=True)
-    start_day = pd.Timestamp(scenario.day)
-    first_of_year = pd.Timestamp(f"{start_day.year}-01-01")
-    offset = (first_of_year - start_day).days  # blocks count from 1 January
     digest = block_digest(scenario)
     todo = []
     for k in range(blocks):
@@ -90,18 +99,18 @@ def run_year(scenario: LECScenario, out: Path, blocks: int = 24, block_days: int
         record = {"scenario_sha256": digest, "block_days": block_days, "cases": cases}
         atomic_write_text(folder / f"block_{k:02d}.json", json.dumps(record, indent=1))
         progress(f"block {k + 1}/{blocks} ({block_days} days from "
-                 f"{(first_of_year + pd.Timedelta(days=k * block_days)).date()}): "
-                 f"{seconds:.1f} s")
+                 f"{block_start(scenario, k, block_days).date()}): {seconds:.1f} s")
 
+    first_days = {k: block_first_day(scenario, k, block_days) for k in todo}
     if jobs == 1 or len(todo) <= 1:
-        for k in todo:
-            keep(k, *_timed_block_cases(scenario, offset + k * block_days, block_days))
+        for k, first in first_days.items():
+            keep(k, *_timed_block_cases(scenario, first, block_days))
     else:
-        _solve_in_processes(scenario, todo, offset, block_days, jobs, keep)
+        _solve_in_processes(scenario, first_days, block_days, jobs, keep)
     return long_run_table(folder, blocks)
 
 
-def _solve_in_processes(scenario: LECScenario, todo: list[int], offset: int, block_days: int,
+def _solve_in_processes(scenario: LECScenario, first_days: dict[int, int], block_days: int,
                         jobs: int, keep: Callable[[int, dict, float], None]) -> None:
     """Blocks in ``jobs`` fresh processes ("spawn": no HiGHS scheduler or thread is
     inherited); each block is kept as it finishes.  After a failure no new block
@@ -112,9 +121,9 @@ def _solve_in_processes(scenario: LECScenario, todo: list[int], offset: int, blo
         scenario = scenario.model_copy(update={"solver": scenario.solver.model_copy(
             update={"threads": share})})
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=context) as pool:
-        collect({pool.submit(_timed_block_cases, scenario, offset + k * block_days,
-                             block_days): k for k in todo}, keep)
+    with ProcessPoolExecutor(min(jobs, len(first_days)), mp_context=context) as pool:
+        collect({pool.submit(_timed_block_cases, scenario, first, block_days): k
+                 for k, first in first_days.items()}, keep)
 
 
 def collect(pending: dict[Future, int], keep: Callable[[int, dict, float], None]) -> None:

@@ -13,19 +13,12 @@ from market.community_milp import EOA, both_ways
 from market.messages import read_frame
 from market.solvers import SolveError
 from sim.cli import main
-from sim.lec.config import load_lec_scenario, parse_lec_scenario
+from sim.lec.config import parse_lec_scenario
 from sim.lec.data import block_inputs
 from sim.lec.model import LECModel
 from sim.lec.study import balance_residuals, households_sweep, run_block
 from sim.manifest import verify_manifest
-from sim.scenario import ScenarioError, scenario_path
-
-SHIPPED = scenario_path("lec_10households")
-
-
-@pytest.fixture(scope="module")
-def scenario():
-    return load_lec_scenario(SHIPPED)
+from sim.scenario import ScenarioError
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from sim.lec.config import load_lec_scenario
 from sim.lec.year import run_year
-from sim.scenario import scenario_path
-
-
-@pytest.fixture(scope="module")
-def scenario():
-    return load_lec_scenario(scenario_path("lec_10households"))
 
 
 def test_long_run_resumes_without_redoing_finished_blocks(scenario, tmp_path):
