@@ -54,10 +54,13 @@ _NUMBERS = (int, float, np.number)
 
 
 def _frozen_copy(value: Any) -> Any:
+    """A payload value as the message keeps it: a float, or an array over an
+    immutable ``bytes`` buffer (one copy, taken here).  Such an array cannot be
+    made writeable again — nor can its base or any view of it — so every
+    holder of the message (the receiver, the log, a duplicate) can share it."""
     if isinstance(value, _ARRAYS):
-        array = np.array(value, dtype=float, copy=True)
-        array.flags.writeable = False
-        return array
+        array = np.asarray(value, dtype=float)
+        return np.frombuffer(array.tobytes(), dtype=float).reshape(array.shape)
     if isinstance(value, _NUMBERS):
         return float(value)
     raise ProtocolError(f"payload values must be numbers or arrays, got {type(value).__name__}")
@@ -156,13 +159,13 @@ class Message:
                           dict(self.tags), dict(self.labels), self.step, self.fault))
 
     def copy(self) -> Message:
-        """An independent copy: its own read-only arrays; the header, the tags
-        and the labels (immutable) are shared."""
+        """Another message object with the same contents.  Everything in it is
+        immutable (header, tags, labels, and payload arrays over ``bytes``), so
+        the copy shares it all: a receiver's inbox and the log hold the same
+        values without paying for a copy of each array."""
         clone = object.__new__(Message)
         for name in self.__slots__:
             object.__setattr__(clone, name, getattr(self, name))
-        object.__setattr__(clone, "payload", MappingProxyType(
-            {k: _frozen_copy(v) for k, v in self.payload.items()}))
         return clone
 
 
@@ -207,8 +210,8 @@ class MessageBus:
     The protocols' message kinds are declared when the bus is built (or by
     :meth:`declare` before the first message); once a message has been sent
     they are frozen.  Each agent gets one :class:`Port`.  A payload may carry
-    only its kind's declared public fields; the receiver and the log each
-    get their own read-only copy.  The model sets :attr:`round` and
+    only its kind's declared public fields, copied once at sending into
+    immutable arrays that the receiver and the log share.  The model sets :attr:`round` and
     :attr:`tags` (``outer``, ``slot``) as the protocol moves on.
     """
 
