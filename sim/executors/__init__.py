@@ -26,9 +26,19 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-from sim.executors.base import BUS, MODEL, AgentHost, Executor, ExecutorError, InProcess
+from sim.executors.base import (
+    BUS,
+    MODEL,
+    AgentHost,
+    Call,
+    ChainError,
+    Executor,
+    ExecutorError,
+    InProcess,
+)
 
-__all__ = ["BUS", "MODEL", "AgentHost", "Executor", "ExecutorError", "InProcess", "RayExecutor",
+__all__ = ["BUS", "MODEL", "AgentHost", "Call", "ChainError", "Executor", "ExecutorError",
+           "InProcess", "RayExecutor",
            "default", "executor_of", "set_default", "use"]
 
 _default: Executor | None = None

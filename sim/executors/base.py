@@ -25,6 +25,22 @@ class ExecutorError(RuntimeError):
     """A run an executor cannot carry, or cannot start (named, with what to change)."""
 
 
+class ChainError(ExecutorError):
+    """A call of a chain (:meth:`AgentHost.chain`) other than the last sent a message."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """``agent.method(*args, **kwargs)`` for each of ``agents`` in order, one link
+    of :meth:`AgentHost.chain`; ``parallel`` as in :meth:`AgentHost.do`."""
+
+    agents: Sequence[Any]
+    method: str
+    args: tuple = ()
+    kwargs: dict[str, Any] | None = None
+    parallel: bool = False
+
+
 class _Placeholder:
     def __init__(self, name: str) -> None:
         self.name = name
@@ -73,9 +89,28 @@ class AgentHost(ABC):
                    ) -> list[Any]:
         """As :meth:`do`, in an order shuffled by the model's RNG (the draw of
         Mesa's ``AgentSet.shuffle_do`` on the same agents)."""
+        return self.do(self.shuffled(agents), method, *args, **kwargs)
+
+    def shuffled(self, agents: Sequence[Any]) -> list[Any]:
+        """``agents`` in an order drawn from the model's RNG (as :meth:`shuffle_do`)."""
         order = list(agents)
         self.model.random.shuffle(order)
-        return self.do(order, method, *args, **kwargs)
+        return order
+
+    def chain(self, calls: Sequence[Call]) -> list[list[Any]]:
+        """The calls one after the other, as one :meth:`do` each; the results of
+        each.  Only the last may send messages (:class:`ChainError` otherwise):
+        a host that runs agents elsewhere makes the whole chain one trip to
+        each place the agents live (the Ray host: one call per shard)."""
+        out = []
+        for k, call in enumerate(calls):
+            before = self.bus.sent_messages
+            out.append(self.do(call.agents, call.method, *call.args, parallel=call.parallel,
+                               **(call.kwargs or {})))
+            if k < len(calls) - 1 and self.bus.sent_messages != before:
+                raise ChainError(f"{call.method!r} sent messages in a chained call before "
+                                 "its last call")
+        return out
 
     def close(self) -> None:  # noqa: B027 - a host with nothing to release keeps it
         """Release what the host holds (threads, actors)."""

@@ -43,8 +43,8 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from market.messages import Message, MessageBus
-from sim.executors.base import AgentHost, Executor, ExecutorError
-from sim.executors.shard import Facts, Kept, Late, ShardWorker
+from sim.executors.base import AgentHost, Call, Executor, ExecutorError
+from sim.executors.shard import Facts, Kept, Late, Phase, ShardWorker
 
 
 def ensure_ray(address: str | None = None) -> None:
@@ -204,37 +204,57 @@ class RayHost(AgentHost):
 
     def do(self, agents: Sequence[Any], method: str, *args: Any, parallel: bool = False,
            **kwargs: Any) -> list[Any]:
-        agents = list(agents)
-        if not agents:
-            return []
+        return self.chain([Call(agents, method, args, kwargs)])[0]
+
+    def chain(self, calls: Sequence[Call]) -> list[list[Any]]:
+        """One call to every shard holding some of the agents, which runs the
+        chain's calls one after the other on its agents; the shards run in
+        parallel.  What the last call's agents sent is relayed to the bus in
+        the order an in-process run sends it."""
+        calls = [Call(list(c.agents), c.method, tuple(c.args), c.kwargs) for c in calls]
+        if not any(c.agents for c in calls):
+            return [[] for _ in calls]
         self._ensure_started()
-        by_shard: dict[int, list[int]] = defaultdict(list)
-        for position, agent in enumerate(agents):
-            by_shard[self._shard_of[agent.name]].append(position)
+        # per shard, per call: the positions of its agents in the call's list
+        by_shard: dict[int, list[list[int]]] = defaultdict(lambda: [[] for _ in calls])
+        for k, call in enumerate(calls):
+            for position, agent in enumerate(call.agents):
+                by_shard[self._shard_of[agent.name]][k].append(position)
         facts = Facts(int(getattr(self.model, "round", 0) or 0), int(self.model.steps),
                       self.bus.round, dict(self.bus.tags))
-        pending = {s: self._actors[s].call.remote(self._id, method,
-                                                  [agents[p].name for p in positions], args,
-                                                  kwargs, self._queues.pop(s, []), facts)
-                   for s, positions in by_shard.items()}
+        pending = {s: self._actors[s].run.remote(
+            self._id, [Phase(c.method, [c.agents[p].name for p in positions[k]], c.args,
+                             c.kwargs) for k, c in enumerate(calls)],
+            self._queues.pop(s, []), facts) for s, positions in by_shard.items()}
         answers = dict(zip(pending, ray.get(list(pending.values())), strict=True))
-        results: list[Any] = [None] * len(agents)
+        results: list[list[Any]] = [[None] * len(c.agents) for c in calls]
         sent = []
+        last = len(calls) - 1
         for s, answer in answers.items():
-            positions = by_shard[s]
-            for p, value in zip(positions, answer.results, strict=False):
-                results[p] = value
-            sent.extend((positions[e.caller], e.key, s, e) for e in answer.envelopes)
+            for k, phase_results in enumerate(answer.results):
+                for p, value in zip(by_shard[s][k], phase_results, strict=False):
+                    results[k][p] = value
+            sent.extend((by_shard[s][last][e.caller], e.key, s, e) for e in answer.envelopes)
         sent.sort(key=lambda item: (item[0], item[2], item[1]))  # in-process sending order
         for _, _, s, envelope in sent:
             self._relay(s, envelope)
-        failed = [(by_shard[s][len(a.results)], a) for s, a in answers.items()
+        failed = [(self._failed_at(by_shard[s], a), a) for s, a in answers.items()
                   if a.error is not None]
-        if failed:  # the error of the first agent in the call's order that failed
+        if failed:  # the error of the first agent in the chain's order that failed
             _, answer = min(failed, key=lambda pa: pa[0])
             answer.error.add_note(f"(raised in a Ray shard)\n{answer.trace}")
             raise answer.error
         return results
+
+    @staticmethod
+    def _failed_at(positions: list[list[int]], answer: Any) -> tuple[int, int]:
+        """(call, position in its list) of the agent whose error stopped a shard
+        (an error after a call's last agent, e.g. a :class:`ChainError`, is put
+        at that agent)."""
+        k = len(answer.results) - 1
+        if not positions[k]:
+            return k, -1
+        return k, positions[k][min(len(answer.results[k]), len(positions[k]) - 1)]
 
     def _relay(self, shard: int, envelope: Any) -> None:
         if envelope.payload is None:  # stayed in the shard: counted only

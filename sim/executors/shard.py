@@ -24,7 +24,7 @@ import mesa
 import networkx as nx
 
 from market.messages import Message, MessageBus, Protocol
-from sim.executors.base import bind
+from sim.executors.base import ChainError, bind
 
 
 @dataclass(frozen=True)
@@ -135,11 +135,24 @@ class ShardBus(MessageBus):
 
 
 @dataclass(frozen=True)
-class CallResult:
-    """What one call on the shard gives back: each agent's return value (in the
-    call's order), the messages they sent, and the error that stopped it."""
+class Phase:
+    """One method called on some of the shard's agents, in order (a call is
+    one phase or a chain of them: see :meth:`Shard.run`)."""
 
-    results: list[Any]
+    method: str
+    names: Sequence[str]
+    args: tuple = ()
+    kwargs: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """What one call on the shard gives back: per phase, each agent's return
+    value (in the phase's order); the messages the last phase sent; and the
+    error that stopped it (in phase ``len(results) - 1``, after the agents that
+    have a result there)."""
+
+    results: list[list[Any]]
     envelopes: list[Envelope]
     error: BaseException | None = None
     trace: str = ""
@@ -165,23 +178,37 @@ class Shard:
              arrivals: Sequence[Message | Kept | Late], facts: Facts) -> CallResult:
         """Deliver ``arrivals``, then ``agent.method(*args, **kwargs)`` for each
         agent of ``names`` in order (``method`` ``"attr:x"`` reads public attribute ``x``)."""
+        return self.run([Phase(method, names, args, kwargs)], arrivals, facts)
+
+    def run(self, phases: Sequence[Phase], arrivals: Sequence[Message | Kept | Late],
+            facts: Facts) -> CallResult:
+        """Deliver ``arrivals``, then the phases one after the other.  Only the
+        last phase may send: what an earlier one sent could not reach the other
+        shards before the next phase runs, so it is refused (:class:`ChainError`)."""
         self.model.sync(facts)
         self.bus.round, self.bus.tags = facts.bus_round, dict(facts.tags)
         self.bus.arrive(arrivals)
         self.bus.forget_kept()  # the model has answered for every one of them
         self.bus.outbox = []
-        results: list[Any] = []
+        results: list[list[Any]] = []
         try:
-            for i, name in enumerate(names):
-                self.bus.caller = i
-                agent = self.agents[name]
-                if method.startswith("attr:"):
-                    results.append(getattr(agent, method[5:]))
-                else:
-                    results.append(getattr(agent, method)(*args, **kwargs))
+            for k, phase in enumerate(phases):
+                results.append([])
+                for i, name in enumerate(phase.names):
+                    self.bus.caller = i
+                    results[-1].append(self._apply(self.agents[name], phase))
+                if self.bus.outbox and k < len(phases) - 1:
+                    raise ChainError(f"{phase.method!r} sent messages in a chained call "
+                                     "before its last phase")
         except Exception as exc:  # handed to the model, which raises it as its own
             return CallResult(results, self.bus.outbox, exc, traceback.format_exc())
         return CallResult(results, self.bus.outbox)
+
+    @staticmethod
+    def _apply(agent: Any, phase: Phase) -> Any:
+        if phase.method.startswith("attr:"):
+            return getattr(agent, phase.method[5:])
+        return getattr(agent, phase.method)(*phase.args, **(phase.kwargs or {}))
 
 
 class ShardWorker:
@@ -200,6 +227,9 @@ class ShardWorker:
 
     def call(self, host: int, *args: Any) -> CallResult:
         return self.shards[host].call(*args)
+
+    def run(self, host: int, *args: Any) -> CallResult:
+        return self.shards[host].run(*args)
 
     def close(self, host: int) -> None:
         """The model is gone: drop its agents."""

@@ -47,7 +47,7 @@ from market.messages import MessageBus, Protocol
 from market.protocols import MARKET_OFFER, P2P_MARKET, PENALTY, PRICE_ESTIMATE, ROUND_REPORT
 from market.solvers import THREADED, SolveError
 from market.welfare import WelfareSolution, solve_centralised
-from sim.executors import BUS, MODEL, Executor
+from sim.executors import BUS, MODEL, Call, Executor
 from sim.executors import default as default_executor
 from sim.p2p.config import P2PScenario
 from sim.scenario import ScenarioError, check_series
@@ -301,8 +301,11 @@ class P2PMarketModel(mesa.Model):
         back = [dc for dc in self._dcs() if dc.name in self._offline_last_round]
         self.host.do(back, "rejoin")  # restarted by the harness after its time offline
         self._offline_last_round = set(self.departed)
-        self.host.do(self._dcs(), "admm_local_solve", parallel=True)
-        self.host.shuffle_do(self._dcs(), "admm_send_estimate")
+        # the solves send nothing: they and the sends make one trip to each
+        # place the DCs live (one call per Ray shard, see sim.executors)
+        dcs = self._dcs()
+        self.host.chain([Call(dcs, "admm_local_solve", parallel=True),
+                         Call(self.host.shuffled(dcs), "admm_send_estimate")])
         self.host.shuffle_do(self._dcs(), "admm_dual_step")
         record = self._read_reports()
         self.history.append(record)

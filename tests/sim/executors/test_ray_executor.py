@@ -17,7 +17,15 @@ import pytest
 import ray
 
 from market.faults import Dropout, FaultModel
-from sim.executors import ExecutorError, InProcess, executor_of, set_default, use
+from sim.executors import (
+    Call,
+    ChainError,
+    ExecutorError,
+    InProcess,
+    executor_of,
+    set_default,
+    use,
+)
 from sim.executors.ray_host import RayExecutor
 from sim.p2p.model import P2PMarketModel
 from sim.scenario import ScenarioError
@@ -141,6 +149,22 @@ def test_a_shard_s_error_reaches_the_model_as_in_process(market):
     scenario = load_any("p2p_4dc_fixed_lmp", ["datacenters.DC1.grid_max_mw=0.001"])[1]
     with pytest.raises(ScenarioError, match="grid_max_mw"):
         P2PMarketModel(scenario, executor=RayExecutor()).run()
+
+
+def test_a_chain_is_one_trip_per_shard_with_the_in_process_results(market):
+    ray_model = P2PMarketModel(market, executor=RayExecutor())
+    here = P2PMarketModel(market, executor=InProcess())
+    chains = []
+    for model in (ray_model, here):
+        dcs = list(model.dcs.values())
+        chains.append(model.host.chain([Call(dcs, "marginal_cost_of_work"),
+                                        Call(dcs[::-1], "marginal_cost_of_work")]))
+    for got, want in zip(chains[0], chains[1], strict=True):
+        for a, b in zip(got, want, strict=True):
+            np.testing.assert_array_equal(a, b)
+    dcs = list(ray_model.dcs.values())
+    with pytest.raises(ChainError, match="announce_estimate"):
+        ray_model.host.chain([Call(dcs, "announce_estimate"), Call(dcs, "receive_start")])
 
 
 def test_an_agent_s_private_data_stay_in_its_shard(market):
