@@ -3,11 +3,15 @@
     python benchmarks/admm_clearing.py                 # 4 DCs, full mesh, 24 h
     python benchmarks/admm_clearing.py --n-dc 64       # random 4-regular graph
     python benchmarks/admm_clearing.py --compare-backends
+    python benchmarks/admm_clearing.py --n-dc 64 --executor ray --no-log
 
 The last line is one JSON object: n_dc, hours, rounds, converged, clearing_s,
 per_round_ms, central_s (medians of ``--repeat`` runs, each side alternately),
-clearing_over_central, welfare_gap_rel (and, with --compare-backends,
-per-round times of each local-solver back-end measured on the same rounds).
+clearing_over_central, welfare_gap_rel, executor, log (and, with
+--compare-backends, per-round times of each local-solver back-end measured on
+the same rounds).  ``--executor ray`` clears in Ray actors (a local Ray with
+this machine's CPUs, a shard per CPU; started before the timings); ``--no-log``
+keeps only the message counts, as a large run would.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import statistics
 import time
 
 from market.admm import BACKENDS
+from sim.executors import executor_of
 from sim.p2p.config import parse_scenario
 from sim.p2p.instances import random_scenario, reference_scenario
 from sim.p2p.model import P2PMarketModel, centralised_twin
@@ -49,11 +54,19 @@ def main() -> None:
     parser.add_argument("--compare-backends", action="store_true")
     parser.add_argument("--dual-relaxation", type=float, default=1.0,
                         help="α of the dual step (market.dual_relaxation)")
+    parser.add_argument("--executor", choices=["inprocess", "ray"], default="inprocess")
+    parser.add_argument("--no-log", action="store_true",
+                        help="keep no message log (only the counts)")
     parser.add_argument("--repeat", type=int, default=5,
                         help="measure each side this many times; medians are reported")
     args = parser.parse_args()
 
     scenario = build(args.n_dc, args.hours, args.seed, args.dual_relaxation)
+    executor = executor_of(args.executor)
+    if args.executor == "ray":
+        from sim.executors.ray_host import ensure_ray
+
+        ensure_ray()
     # timings on a shared 2-core machine are noisy: each side is measured
     # ``--repeat`` times, alternating, and the medians are compared
     central, clearing = [], []
@@ -61,7 +74,10 @@ def main() -> None:
         tic = time.perf_counter()
         twin, total_revenue = centralised_twin(scenario)
         central.append(time.perf_counter() - tic)
-        model = P2PMarketModel(scenario, backend=args.backend, workers=args.workers)
+        model = P2PMarketModel(scenario, backend=args.backend, workers=args.workers,
+                               keep_log=not args.no_log, executor=executor)
+        if args.executor == "ray":
+            _ = model.host.shard_count  # the shards are built before the clock starts
         tic = time.perf_counter()
         result = model.run()
         clearing.append(time.perf_counter() - tic)
@@ -72,6 +88,8 @@ def main() -> None:
         "hours": args.hours,
         "links": len(model.links.links),
         "backend": model.backend,
+        "executor": args.executor,
+        "log": not args.no_log,
         "penalty": model.penalty,
         "dual_relaxation": args.dual_relaxation,
         "rounds": result.rounds,

@@ -150,7 +150,7 @@ class Message:
         if not isinstance(self.tags, MappingProxyType):  # else: the bus's shared view
             object.__setattr__(self, "tags", MappingProxyType(dict(self.tags)))
         object.__setattr__(self, "labels", MappingProxyType(
-            {str(k): v if isinstance(v, tuple) and all(type(x) is str for x in v[:1])
+            {str(k): v if isinstance(v, tuple) and (not v or type(v[0]) is str)
              else tuple(str(x) for x in v) for k, v in self.labels.items()})
             if self.labels else _NO_LABELS)
 
