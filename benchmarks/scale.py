@@ -74,6 +74,7 @@ def one_point(n_dc: int, graph: str, executor: str, twin: str, seed: int,
         actors = model.host.actors_peak_rss_gb()
         report.update(ray_start_s=ray_start_s, shards=model.host.shard_count,
                       messages_kept_in_shards=model.host.kept_local,
+                      messages_forwarded_between_shards=model.host.forwarded,
                       actors_peak_rss_gb=round(sum(actors), 3))
     if twin == "yes" or (twin == "auto" and n_dc <= 256):
         tic = time.perf_counter()

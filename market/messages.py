@@ -279,7 +279,7 @@ class MessageBus:
             self.faults.fate(kind, sender, receiver, self.round)
         message = Message(self.round, sender, receiver, kind, payload, tags=self._tags_view,
                           labels=labels, step=self._step, fault=event)
-        _check_labels(self._kinds[kind], message)
+        check_labels(self._kinds[kind], message)
         self.sent_messages += 1
         self.sent_values += values
         if self.router is not None and self.router.hosts(receiver):
@@ -314,12 +314,14 @@ class MessageBus:
         agent in another process sent); checked, stamped and logged as any send."""
         self._send(sender, receiver, kind, payload, labels)
 
-    def tally(self, values: int) -> None:
-        """Count a message delivered where it was sent (between agents of one
-        shard, with no log and no faults): it never came through here."""
+    def tally(self, values: int) -> int:
+        """Count a message that does not come through here (with no log and no
+        faults, a message between agents hosted elsewhere, checked where it was
+        sent); returns the step it is stamped with."""
         self._advance()
         self.sent_messages += 1
         self.sent_values += values
+        return self._step
 
     def _advance(self) -> None:
         """A message is being sent: the kinds are frozen, the step moves on with the
@@ -393,7 +395,8 @@ class MessageBus:
         return header_frame(self._log)
 
 
-def _check_labels(kind: MessageKind, message: Message) -> None:
+def check_labels(kind: MessageKind, message: Message) -> None:
+    """A field on a link axis has one link label per value; no other field has labels."""
     for f in kind.fields:
         if f.name not in message.payload:
             continue
