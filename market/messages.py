@@ -211,8 +211,9 @@ class MessageBus:
     :meth:`declare` before the first message); once a message has been sent
     they are frozen.  Each agent gets one :class:`Port`.  A payload may carry
     only its kind's declared public fields, copied once at sending into
-    immutable arrays that the receiver and the log share.  The model sets :attr:`round` and
-    :attr:`tags` (``outer``, ``slot``) as the protocol moves on.
+    immutable arrays that the receiver and the log share.  The model sets
+    :attr:`round` and :attr:`tags` (``outer``, ``slot``) as the protocol
+    moves on.
     """
 
     def __init__(self, graph: nx.Graph, protocols: Iterable[Protocol],

@@ -195,15 +195,11 @@ class Shard:
             self.agents[name] = cls(*a, **k)
         return list(self.agents)
 
-    def call(self, method: str, names: Sequence[str], args: tuple, kwargs: dict,
-             arrivals: Sequence[Message | Kept | Late | Forward], facts: Facts) -> CallResult:
-        """Deliver ``arrivals``, then ``agent.method(*args, **kwargs)`` for each
-        agent of ``names`` in order (``method`` ``"attr:x"`` reads public attribute ``x``)."""
-        return self.run([Phase(method, names, args, kwargs)], arrivals, facts)
-
     def run(self, phases: Sequence[Phase], arrivals: Sequence[Message | Kept | Late | Forward],
             facts: Facts) -> CallResult:
-        """Deliver ``arrivals``, then the phases one after the other.  Only the
+        """Deliver ``arrivals``, then the phases one after the other: in each,
+        ``agent.method(*args, **kwargs)`` for each agent of ``names`` in order
+        (``method`` ``"attr:x"`` reads public attribute ``x``).  Only the
         last phase may send: what an earlier one sent could not reach the other
         shards before the next phase runs, so it is refused (:class:`ChainError`)."""
         self.model.sync(facts)
@@ -245,9 +241,6 @@ class ShardWorker:
         """A shard for model ``host``, its agents built from ``recipes``."""
         self.shards[host] = Shard(graph, protocols, members, elide_local, seed)
         return self.shards[host].build(recipes)
-
-    def call(self, host: int, *args: Any) -> CallResult:
-        return self.shards[host].call(*args)
 
     def run(self, host: int, *args: Any) -> CallResult:
         return self.shards[host].run(*args)
