@@ -11,8 +11,10 @@ bus checks, stamps, logs and (under a fault model) loses, delays or doubles
 every message exactly as in process; what it delivers to an agent of a shard
 is handed to that shard with its next call.  A message between two agents of
 one shard is delivered from the shard's own memory: with no log and no fault
-model its payload never leaves the shard, and one between two shards is
-forwarded without the bus's checks (the sending shard made them).
+model its payload never leaves the shard, and one between two shards goes
+from shard to shard (in the sending shard's bulk for the receiver's shard, an
+object Ray hands to that shard's next call) without passing through the
+model's process: the sending shard made the bus's checks.
 
 Shards: by default one per CPU of the cluster (``shards``), or
 ``agents_per_shard`` agents each (1: one agent per actor); agents are dealt to
@@ -45,7 +47,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from market.messages import Message, MessageBus
 from sim.executors.base import AgentHost, Call, Executor, ExecutorError
-from sim.executors.shard import Facts, Forward, Kept, Late, Phase, ShardWorker
+from sim.executors.shard import Facts, FromBulk, Kept, Late, Phase, ShardWorker
 
 
 def ensure_ray(address: str | None = None) -> None:
@@ -135,9 +137,12 @@ class RayHost(AgentHost):
         #: no faults), and messages relayed through the model's bus
         self.kept_local = 0
         self.relayed = 0
-        #: messages between agents of two shards forwarded without the bus's checks
-        #: (no log, no faults: the sending shard checked them)
+        #: messages between agents of two shards handed from shard to shard, not
+        #: through the model's process (no log, no faults: the sending shard
+        #: checked them)
         self.forwarded = 0
+        self._bulks: dict[int, dict[int, Any]] = {}  # bulk id → receiving shard → ref
+        self._bulk_of: dict[int, int] = {}  # shard → the id of its last call's bulks
         bus.router = self
         self._finalizer: weakref.finalize | None = None
 
@@ -159,14 +164,16 @@ class RayHost(AgentHost):
         blocks = [self._recipes[k:k + size] for k in range(0, len(names), size)]
         seed = getattr(self.model, "_seed", None)
         self._actors = workers(len(blocks), self.executor.cpus_per_shard)
+        self._shard_of = {r[0]: s for s, block in enumerate(blocks) for r in block}
         opened = []
         for s, (actor, block) in enumerate(zip(self._actors, blocks, strict=True)):
             members = [r[0] for r in block]
+            elsewhere = ({n: t for n, t in self._shard_of.items() if t != s}
+                         if self._elide() else None)
             opened.append(actor.open.remote(self._id, self.bus.graph, self.bus.protocols,
                                             members, self._elide(),
-                                            seed if isinstance(seed, int) else None, block))
-            for name in members:
-                self._shard_of[name] = s
+                                            seed if isinstance(seed, int) else None, block,
+                                            elsewhere))
         ray.get(opened)
         self._finalizer = weakref.finalize(self, _close, self._id, list(self._actors))
 
@@ -226,11 +233,21 @@ class RayHost(AgentHost):
                 by_shard[self._shard_of[agent.name]][k].append(position)
         facts = Facts(int(getattr(self.model, "round", 0) or 0), int(self.model.steps),
                       self.bus.round, dict(self.bus.tags))
-        pending = {s: self._actors[s].run.remote(
-            self._id, [Phase(c.method, [c.agents[p].name for p in positions[k]], c.args,
-                             c.kwargs) for k, c in enumerate(calls)],
-            self._queues.pop(s, []), facts) for s, positions in by_shard.items()}
+        pending, bulks = {}, {}
+        for s, positions in by_shard.items():
+            queue = self._queues.pop(s, [])
+            bulk_ids = sorted({item.bulk for item in queue if isinstance(item, FromBulk)})
+            refs = self._actors[s].run.options(num_returns=1 + len(self._actors)).remote(
+                self._id, len(self._actors),
+                [Phase(c.method, [c.agents[p].name for p in positions[k]], c.args, c.kwargs)
+                 for k, c in enumerate(calls)],
+                queue, facts, bulk_ids, *[self._bulks[b].pop(s) for b in bulk_ids])
+            pending[s], bulks[s] = refs[0], refs[1:]
+        self._bulks = {b: refs for b, refs in self._bulks.items() if refs}
         answers = dict(zip(pending, ray.get(list(pending.values())), strict=True))
+        for s, refs in bulks.items():  # kept until the shards they are for take them
+            self._bulk_of[s] = next(_BULK_IDS)
+            self._bulks[self._bulk_of[s]] = dict(enumerate(refs))
         results: list[list[Any]] = [[None] * len(c.agents) for c in calls]
         sent = []
         last = len(calls) - 1
@@ -240,8 +257,14 @@ class RayHost(AgentHost):
                     results[k][p] = value
             sent.extend((by_shard[s][last][e.caller], e.key, s, e) for e in answer.envelopes)
         sent.sort(key=lambda item: (item[0], item[2], item[1]))  # in-process sending order
+        used = set()
         for _, _, s, envelope in sent:
             self._relay(s, envelope)
+            if envelope.bulk >= 0:
+                used.add((self._bulk_of[s], self._shard_of[envelope.receiver]))
+        for s in bulks:  # a bulk no message was put in is not kept
+            b = self._bulk_of[s]
+            self._bulks[b] = {d: ref for d, ref in self._bulks[b].items() if (b, d) in used}
         failed = [(self._failed_at(by_shard[s], a), a) for s, a in answers.items()
                   if a.error is not None]
         if failed:  # the error of the first agent in the chain's order that failed
@@ -261,13 +284,13 @@ class RayHost(AgentHost):
         return k, positions[k][min(len(answer.results[k]), len(positions[k]) - 1)]
 
     def _relay(self, shard: int, envelope: Any) -> None:
+        if envelope.bulk >= 0:
+            self._forward(shard, envelope)
+            return
         if envelope.payload is None:  # stayed in the shard: counted only
             self.kept_local += 1
             self.bus.tally(envelope.values)
             self._queues[shard].append(Kept(envelope.key, 0))
-            return
-        if self._elide() and envelope.receiver in self._shard_of:
-            self._forward(envelope)
             return
         self.relayed += 1
         self._relaying = (shard, envelope.key)
@@ -277,15 +300,15 @@ class RayHost(AgentHost):
         finally:
             self._relaying = None
 
-    def _forward(self, envelope: Any) -> None:
+    def _forward(self, shard: int, envelope: Any) -> None:
         """A message between agents of two shards, with no log and no fault model:
-        the sending shard checked it as the bus would, so the bus only counts and
-        stamps it, and it goes to the receiver's shard as it came."""
+        the sending shard checked it as the bus would and put it in its bulk for
+        the receiver's shard, which Ray hands to that shard's next call; the bus
+        only counts and stamps it."""
         self.forwarded += 1
         step = self.bus.tally(envelope.values)
-        self._queues[self._shard_of[envelope.receiver]].append(Forward(
-            self.bus.round, envelope.sender, envelope.receiver, envelope.kind,
-            envelope.payload, dict(self.bus.tags), envelope.labels, step))
+        self._queues[self._shard_of[envelope.receiver]].append(
+            FromBulk(self._bulk_of[shard], envelope.bulk, step))
 
     # ----- the bus's router ---------------------------------------------------------
     def hosts(self, agent: str) -> bool:
@@ -317,6 +340,7 @@ def _close(host: int, actors: list[Any]) -> None:
 
 
 _HOST_IDS = itertools.count()
+_BULK_IDS = itertools.count()
 _pool: list[Any] = []
 _pool_job: str | None = None
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import mesa
@@ -31,8 +31,10 @@ from sim.executors.base import ChainError, bind
 class Envelope:
     """A message an agent of the shard sent, for the model's bus.
 
-    ``payload`` and ``labels`` are ``None`` when the message stays in the
-    shard and the model keeps no log: the bus only counts its ``values``.
+    ``payload`` and ``labels`` are ``None`` when the model keeps no log and
+    has no fault model and the message stays in the shard, or goes to another
+    shard in the call's bulk for that shard (at ``bulk``): the bus only counts
+    its ``values``.
     """
 
     key: int  # the shard's number for it (a :class:`Kept` names it)
@@ -43,6 +45,7 @@ class Envelope:
     payload: Mapping[str, Any] | None
     labels: Mapping[str, Sequence[str]] | None
     values: int
+    bulk: int = -1  # its place in the bulk for the receiver's shard (−1: none)
 
 
 @dataclass(frozen=True)
@@ -62,19 +65,21 @@ class Late:
 
 
 @dataclass(frozen=True)
-class Forward:
-    """A message from an agent of another shard, forwarded by the model without
-    its bus's checks (with no log and no faults there is nothing else for it to
-    do: the sending shard checked it), as that bus would have stamped it."""
+class FromBulk:
+    """Deliver message ``index`` of bulk ``bulk`` (what another shard's call sent
+    to this shard's agents, handed from shard to shard without passing through
+    the model: no log, no faults), stamped ``step`` by the model's bus."""
 
-    round: int
-    sender: str
-    receiver: str
-    kind: str
-    payload: Mapping[str, Any]
-    tags: Mapping[str, int]
-    labels: Mapping[str, Sequence[str]]
+    bulk: int
+    index: int
     step: int
+
+
+def stamped(message: Message, step: int) -> Message:
+    """``message`` with the bus's step (everything else in it is immutable and shared)."""
+    clone = message.copy()
+    object.__setattr__(clone, "step", step)
+    return clone
 
 
 @dataclass(frozen=True)
@@ -106,11 +111,14 @@ class ShardBus(MessageBus):
     messages when due, as :class:`MessageBus` does: it has no fault model)."""
 
     def __init__(self, graph: nx.Graph, protocols: Sequence[Protocol], members: set[str],
-                 elide_local: bool) -> None:
+                 elide_local: bool, elsewhere: Mapping[str, int] | None = None) -> None:
         super().__init__(graph, protocols, keep_log=False)
         self.members = members
         self.elide_local = elide_local
+        #: the shard of each agent hosted by another shard (for the bulks)
+        self.elsewhere = dict(elsewhere or {})
         self.outbox: list[Envelope] = []
+        self.bulks: dict[int, list[Message]] = {}
         self.caller = 0
         self._next_key = 0
         self._kept: dict[int, Message] = {}
@@ -130,29 +138,36 @@ class ShardBus(MessageBus):
                 self.outbox.append(Envelope(key, self.caller, sender, receiver, kind, None,
                                             None, values))
                 return
+        elif self.elide_local and receiver in self.elsewhere:
+            bulk = self.bulks.setdefault(self.elsewhere[receiver], [])
+            bulk.append(message)
+            self.outbox.append(Envelope(key, self.caller, sender, receiver, kind, None, None,
+                                        values, len(bulk) - 1))
+            return
         self.outbox.append(Envelope(key, self.caller, sender, receiver, kind,
                                     dict(message.payload), dict(message.labels), values))
 
-    def arrive(self, items: Sequence[Message | Kept | Late | Forward]) -> None:
-        """What the model's bus delivered to the shard's agents, in its order."""
+    def arrive(self, items: Sequence[Message | Kept | Late | FromBulk],
+               bulks: Mapping[int, Sequence[Message]] | None = None) -> None:
+        """What the model's bus delivered to the shard's agents, in its order
+        (``bulks``: the other shards' bulks the :class:`FromBulk` items name)."""
         for item in items:
-            if isinstance(item, Forward):
-                self._inboxes[item.receiver].append(Message(
-                    item.round, item.sender, item.receiver, item.kind, item.payload,
-                    item.tags, item.labels, step=item.step))
+            if isinstance(item, FromBulk):
+                m = stamped((bulks or {})[item.bulk][item.index], item.step)
+                self._inboxes[m.receiver].append(m)
             elif isinstance(item, Kept):
                 m = self._kept[item.key]
-                self._inboxes[m.receiver].append(Message(
-                    m.round, m.sender, m.receiver, m.kind, m.payload, m.tags, m.labels,
-                    step=item.step))
+                self._inboxes[m.receiver].append(stamped(m, item.step))
             elif isinstance(item, Late):  # released by MessageBus._take when due
                 self._pending.append((item.due, item.message))
             else:
                 self._inboxes[item.receiver].append(item)
 
     def forget_kept(self) -> None:
-        """Drop the shard's own messages once the model has answered for all of them."""
+        """Drop the shard's own messages once the model has answered for all of them,
+        and start the next call's bulks."""
         self._kept.clear()
+        self.bulks = {}
 
 
 @dataclass(frozen=True)
@@ -177,15 +192,18 @@ class CallResult:
     envelopes: list[Envelope]
     error: BaseException | None = None
     trace: str = ""
+    #: per receiving shard, the messages for its agents (see :class:`FromBulk`)
+    bulks: Mapping[int, list[Message]] = field(default_factory=dict)
 
 
 class Shard:
     """A shard of agents: built here, activated by the model's calls."""
 
     def __init__(self, graph: nx.Graph, protocols: Sequence[Protocol], members: Sequence[str],
-                 elide_local: bool, seed: int | None = None) -> None:
+                 elide_local: bool, seed: int | None = None,
+                 elsewhere: Mapping[str, int] | None = None) -> None:
         self.model = ShardModel(seed)
-        self.bus = ShardBus(graph, protocols, set(members), elide_local)
+        self.bus = ShardBus(graph, protocols, set(members), elide_local, elsewhere)
         self.agents: dict[str, Any] = {}
 
     def build(self, recipes: Sequence[tuple[str, type, tuple, dict]]) -> list[str]:
@@ -195,8 +213,8 @@ class Shard:
             self.agents[name] = cls(*a, **k)
         return list(self.agents)
 
-    def run(self, phases: Sequence[Phase], arrivals: Sequence[Message | Kept | Late | Forward],
-            facts: Facts) -> CallResult:
+    def run(self, phases: Sequence[Phase], arrivals: Sequence[Message | Kept | Late | FromBulk],
+            facts: Facts, bulks: Mapping[int, Sequence[Message]] | None = None) -> CallResult:
         """Deliver ``arrivals``, then the phases one after the other: in each,
         ``agent.method(*args, **kwargs)`` for each agent of ``names`` in order
         (``method`` ``"attr:x"`` reads public attribute ``x``).  Only the
@@ -204,7 +222,7 @@ class Shard:
         shards before the next phase runs, so it is refused (:class:`ChainError`)."""
         self.model.sync(facts)
         self.bus.round, self.bus.tags = facts.bus_round, dict(facts.tags)
-        self.bus.arrive(arrivals)
+        self.bus.arrive(arrivals, bulks)
         self.bus.forget_kept()  # the model has answered for every one of them
         self.bus.outbox = []
         results: list[list[Any]] = []
@@ -218,8 +236,9 @@ class Shard:
                     raise ChainError(f"{phase.method!r} sent messages in a chained call "
                                      "before its last phase")
         except Exception as exc:  # handed to the model, which raises it as its own
-            return CallResult(results, self.bus.outbox, exc, traceback.format_exc())
-        return CallResult(results, self.bus.outbox)
+            return CallResult(results, self.bus.outbox, exc, traceback.format_exc(),
+                              self.bus.bulks)
+        return CallResult(results, self.bus.outbox, bulks=self.bus.bulks)
 
     @staticmethod
     def _apply(agent: Any, phase: Phase) -> Any:
@@ -237,13 +256,22 @@ class ShardWorker:
 
     def open(self, host: int, graph: nx.Graph, protocols: Sequence[Protocol],
              members: Sequence[str], elide_local: bool, seed: int | None,
-             recipes: Sequence[tuple[str, type, tuple, dict]]) -> list[str]:
-        """A shard for model ``host``, its agents built from ``recipes``."""
-        self.shards[host] = Shard(graph, protocols, members, elide_local, seed)
+             recipes: Sequence[tuple[str, type, tuple, dict]],
+             elsewhere: Mapping[str, int] | None = None) -> list[str]:
+        """A shard for model ``host``, its agents built from ``recipes``
+        (``elsewhere``: the shard of every agent hosted by another)."""
+        self.shards[host] = Shard(graph, protocols, members, elide_local, seed, elsewhere)
         return self.shards[host].build(recipes)
 
-    def run(self, host: int, *args: Any) -> CallResult:
-        return self.shards[host].run(*args)
+    def run(self, host: int, shards: int, phases: Sequence[Phase],
+            arrivals: Sequence[Message | Kept | Late | FromBulk], facts: Facts,
+            bulk_ids: Sequence[int], *bulks: Sequence[Message]) -> list[Any]:
+        """:meth:`Shard.run`; returns its result and then, as separate values, the
+        bulk for each of the ``shards`` (Ray hands each to its shard's next call
+        as an object of its own, without the model's process opening it)."""
+        result = self.shards[host].run(phases, arrivals, facts,
+                                       dict(zip(bulk_ids, bulks, strict=True)))
+        return [replace(result, bulks={})] + [result.bulks.get(d, []) for d in range(shards)]
 
     def close(self, host: int) -> None:
         """The model is gone: drop its agents."""

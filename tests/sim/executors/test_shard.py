@@ -1,6 +1,6 @@
 """A shard driven directly, without Ray: a chained call's phases and the rule
-that only the last may send, and a message forwarded from another shard
-arriving as the model's bus stamped it."""
+that only the last may send, and a message to another shard put in the bulk
+for it and arriving there as the model's bus stamped it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from market.messages import MessageKind, Protocol
 from sim.executors import BUS, MODEL, ChainError
-from sim.executors.shard import Facts, Forward, Phase, Shard
+from sim.executors.shard import Facts, FromBulk, Phase, Shard
 
 NOTES = Protocol("notes", (MessageKind("note", ("v",)),))
 
@@ -59,11 +59,18 @@ def test_a_phase_that_sends_before_the_last_stops_the_chain(shard):
     assert answer.results == [[None]]  # the second phase never ran
 
 
-def test_a_forwarded_message_arrives_as_the_model_stamped_it(shard):
-    forward = Forward(3, "C", "B", "note", {"v": np.array([4.0, 5.0])}, {"outer": 2}, {}, 17)
-    answer = shard.run([Phase("read", ["B"])], [forward], FACTS)
-    [message] = answer.results[0][0]
-    assert (message.round, message.sender, message.step, dict(message.tags)) == \
-        (3, "C", 17, {"outer": 2})
+def test_a_message_to_another_shard_goes_in_its_bulk_and_arrives_stamped():
+    graph = nx.path_graph(["A", "B", "C"])
+    first = Shard(graph, [NOTES], ["A", "B"], elide_local=True, elsewhere={"C": 1})
+    first.build([(n, Talker, (MODEL, BUS, n), {}) for n in ("A", "B")])
+    second = Shard(graph, [NOTES], ["C"], elide_local=True, elsewhere={"A": 0, "B": 0})
+    second.build([("C", Talker, (MODEL, BUS, "C"), {})])
+    sent = first.run([Phase("say", ["B"], ("C", [4.0, 5.0]))], [], FACTS)
+    [envelope] = sent.envelopes
+    assert envelope.payload is None and envelope.bulk == 0  # not through the model
+    got = second.run([Phase("read", ["C"])], [FromBulk(7, 0, 17)], FACTS, {7: sent.bulks[1]})
+    [message] = got.results[0][0]
+    assert (message.round, message.sender, message.step) == (3, "B", 17)
+    np.testing.assert_array_equal(message.payload["v"], [4.0, 5.0])
     with pytest.raises(ValueError):
         message.payload["v"][0] = 0.0  # read-only, as every delivered payload
