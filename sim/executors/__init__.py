@@ -12,8 +12,9 @@ and activates them through it (``host.do(agents, "method")``,
   (by default one shard per CPU of the cluster); each actor holds its agents'
   private data and built problems.  Messages between agents of one shard are
   delivered inside the actor; the others travel through Ray to the model's
-  bus, which checks, logs and delivers them as it does in process.  Results
-  and the message log equal the in-process run's.
+  bus, which checks, logs and delivers them as it does in process (without a
+  log and a fault model, from shard to shard, the bus only counting them).
+  Results and the message log equal the in-process run's.
 
 The default for a process is set by :func:`use` (the CLI's ``--executor``) or
 by ``DCMARKET_EXECUTOR`` (``inprocess`` or ``ray``; ``RAY_ADDRESS`` joins a

@@ -231,19 +231,7 @@ class RayHost(AgentHost):
         for k, call in enumerate(calls):
             for position, agent in enumerate(call.agents):
                 by_shard[self._shard_of[agent.name]][k].append(position)
-        facts = Facts(int(getattr(self.model, "round", 0) or 0), int(self.model.steps),
-                      self.bus.round, dict(self.bus.tags))
-        pending, bulks = {}, {}
-        for s, positions in by_shard.items():
-            queue = self._queues.pop(s, [])
-            bulk_ids = sorted({item.bulk for item in queue if isinstance(item, FromBulk)})
-            refs = self._actors[s].run.options(num_returns=1 + len(self._actors)).remote(
-                self._id, len(self._actors),
-                [Phase(c.method, [c.agents[p].name for p in positions[k]], c.args, c.kwargs)
-                 for k, c in enumerate(calls)],
-                queue, facts, bulk_ids, *[self._bulks[b].pop(s) for b in bulk_ids])
-            pending[s], bulks[s] = refs[0], refs[1:]
-        self._bulks = {b: refs for b, refs in self._bulks.items() if refs}
+        pending, bulks = self._submit(calls, by_shard)
         answers = dict(zip(pending, ray.get(list(pending.values())), strict=True))
         for s, refs in bulks.items():  # kept until the shards they are for take them
             self._bulk_of[s] = next(_BULK_IDS)
@@ -272,6 +260,27 @@ class RayHost(AgentHost):
             answer.error.add_note(f"(raised in a Ray shard)\n{answer.trace}")
             raise answer.error
         return results
+
+    def _submit(self, calls: list[Call], by_shard: dict[int, list[list[int]]]
+                ) -> tuple[dict[int, Any], dict[int, list[Any]]]:
+        """Start the chain in every shard concerned, each with what the bus has
+        delivered to it since its last call (and the other shards' bulks that
+        hold some of it); per shard, the answer's reference and its bulks'."""
+        facts = Facts(int(getattr(self.model, "round", 0) or 0), int(self.model.steps),
+                      self.bus.round, dict(self.bus.tags))
+        n = len(self._actors)
+        pending, bulks = {}, {}
+        for s, positions in by_shard.items():
+            queue = self._queues.pop(s, [])
+            bulk_ids = sorted({item.bulk for item in queue if isinstance(item, FromBulk)})
+            refs = self._actors[s].run.options(num_returns=1 + n).remote(
+                self._id, n,
+                [Phase(c.method, [c.agents[p].name for p in positions[k]], c.args, c.kwargs)
+                 for k, c in enumerate(calls)],
+                queue, facts, bulk_ids, *[self._bulks[b].pop(s) for b in bulk_ids])
+            pending[s], bulks[s] = refs[0], refs[1:]
+        self._bulks = {b: refs for b, refs in self._bulks.items() if refs}
+        return pending, bulks
 
     @staticmethod
     def _failed_at(positions: list[list[int]], answer: Any) -> tuple[int, int]:
