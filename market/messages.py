@@ -60,7 +60,8 @@ def _frozen_copy(value: Any) -> Any:
     holder of the message (the receiver, the log, a duplicate) can share it."""
     if isinstance(value, _ARRAYS):
         array = np.asarray(value, dtype=float)
-        return np.frombuffer(array.tobytes(), dtype=float).reshape(array.shape)
+        frozen = np.frombuffer(array.tobytes(), dtype=float)
+        return frozen if array.ndim == 1 else frozen.reshape(array.shape)
     if isinstance(value, _NUMBERS):
         return float(value)
     raise ProtocolError(f"payload values must be numbers or arrays, got {type(value).__name__}")
@@ -159,10 +160,10 @@ class Message:
                           dict(self.tags), dict(self.labels), self.step, self.fault))
 
     def copy(self) -> Message:
-        """Another message object with the same contents.  Everything in it is
-        immutable (header, tags, labels, and payload arrays over ``bytes``), so
-        the copy shares it all: a receiver's inbox and the log hold the same
-        values without paying for a copy of each array."""
+        """Another message object with the same contents, sharing them all (the
+        header, tags, labels and payload arrays over ``bytes`` are immutable).
+        The bus itself puts one message object in the inbox and the log; a
+        copy is for a holder that must stamp its own (a shard's delivery)."""
         clone = object.__new__(Message)
         for name in self.__slots__:
             object.__setattr__(clone, name, getattr(self, name))
@@ -288,7 +289,7 @@ class MessageBus:
         else:
             self._post(receiver, message, copies, due)
         if self.keep_log:
-            self._log.append(message.copy())
+            self._log.append(message)  # immutable: the log and the inbox share it
 
     def check(self, sender: str, receiver: str, kind: str, payload: Mapping) -> int:
         """Refuse what the graph or the protocol does not allow; returns how many
@@ -336,9 +337,9 @@ class MessageBus:
     def _post(self, receiver: str, message: Message, copies: int, due: int) -> None:
         for _ in range(copies):
             if due <= self.round:
-                self._inboxes[receiver].append(message.copy())
+                self._inboxes[receiver].append(message)
             else:
-                self._pending.append((due, message.copy()))
+                self._pending.append((due, message))
 
     def offline(self, agent: str) -> bool:
         """Whether the fault model has taken ``agent`` offline by now (for the model,
