@@ -76,8 +76,6 @@ def main() -> None:
         central.append(time.perf_counter() - tic)
         model = P2PMarketModel(scenario, backend=args.backend, workers=args.workers,
                                keep_log=not args.no_log, executor=executor)
-        if args.executor == "ray":
-            _ = model.host.shard_count  # the shards are built before the clock starts
         tic = time.perf_counter()
         result = model.run()
         clearing.append(time.perf_counter() - tic)

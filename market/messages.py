@@ -159,14 +159,13 @@ class Message:
         return (Message, (self.round, self.sender, self.receiver, self.kind, dict(self.payload),
                           dict(self.tags), dict(self.labels), self.step, self.fault))
 
-    def copy(self) -> Message:
-        """Another message object with the same contents, sharing them all (the
-        header, tags, labels and payload arrays over ``bytes`` are immutable).
-        The bus itself puts one message object in the inbox and the log; a
-        copy is for a holder that must stamp its own (a shard's delivery)."""
+    def stamped(self, step: int) -> Message:
+        """This message with the bus's step ``step`` (a shard delivering what the
+        model's bus stamped); the rest is immutable and shared, not copied."""
         clone = object.__new__(Message)
         for name in self.__slots__:
             object.__setattr__(clone, name, getattr(self, name))
+        object.__setattr__(clone, "step", step)
         return clone
 
 

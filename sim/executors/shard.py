@@ -75,13 +75,6 @@ class FromBulk:
     step: int
 
 
-def stamped(message: Message, step: int) -> Message:
-    """``message`` with the bus's step (everything else in it is immutable and shared)."""
-    clone = message.copy()
-    object.__setattr__(clone, "step", step)
-    return clone
-
-
 @dataclass(frozen=True)
 class Facts:
     """The model's public facts an agent may read, as of the call."""
@@ -153,11 +146,11 @@ class ShardBus(MessageBus):
         (``bulks``: the other shards' bulks the :class:`FromBulk` items name)."""
         for item in items:
             if isinstance(item, FromBulk):
-                m = stamped((bulks or {})[item.bulk][item.index], item.step)
+                m = (bulks or {})[item.bulk][item.index].stamped(item.step)
                 self._inboxes[m.receiver].append(m)
             elif isinstance(item, Kept):
                 m = self._kept[item.key]
-                self._inboxes[m.receiver].append(stamped(m, item.step))
+                self._inboxes[m.receiver].append(m.stamped(item.step))
             elif isinstance(item, Late):  # released by MessageBus._take when due
                 self._pending.append((item.due, item.message))
             else:

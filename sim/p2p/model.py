@@ -306,7 +306,7 @@ class P2PMarketModel(mesa.Model):
         dcs = self._dcs()
         self.host.chain([Call(dcs, "admm_local_solve", parallel=True),
                          Call(self.host.shuffled(dcs), "admm_send_estimate")])
-        self.host.shuffle_do(self._dcs(), "admm_dual_step")
+        self.host.shuffle_do(dcs, "admm_dual_step")
         record = self._read_reports()
         self.history.append(record)
         self.converged = (
