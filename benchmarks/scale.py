@@ -88,11 +88,13 @@ def one_point(n_dc: int, graph: str, executor: str, twin: str, seed: int,
 
 
 def study(sizes: list[int], graphs: list[str], out: Path | None, max_rounds: int,
-          executors: list[str]) -> None:
+          executors: list[str], twin: str = "auto", append: bool = False) -> None:
+    """Each point in its own process; ``append`` adds the rows to ``out``'s
+    ``scale.csv`` (a second grid, e.g. the large sizes on one graph)."""
     rows = []
     for graph, executor, n in ((g, e, n) for g in graphs for e in executors for n in sizes):
         cmd = [sys.executable, __file__, "--n-dc", str(n), "--graph", graph,
-               "--max-rounds", str(max_rounds), "--executor", executor]
+               "--max-rounds", str(max_rounds), "--executor", executor, "--twin", twin]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode:
             print(f"{graph} {executor} n={n}: failed\n{done.stderr[-2000:]}", flush=True)
@@ -103,8 +105,14 @@ def study(sizes: list[int], graphs: list[str], out: Path | None, max_rounds: int
     if out is not None and rows:
         import pandas as pd
 
+        from market.atomic import atomic_path
+
         out.mkdir(parents=True, exist_ok=True)
-        pd.DataFrame(rows).to_csv(out / "scale.csv", index=False)
+        frame = pd.DataFrame(rows)
+        if append and (out / "scale.csv").exists():
+            frame = pd.concat([pd.read_csv(out / "scale.csv"), frame], ignore_index=True)
+        with atomic_path(out / "scale.csv") as tmp:
+            frame.to_csv(tmp, index=False)
         plot(out)
     print(json.dumps({"points": len(rows)}))
 
@@ -135,7 +143,10 @@ def plot(out: Path) -> None:
     axes[0].set(ylabel="ms per round", title="cost of a round (2 cores)")
     axes[1].set(ylabel="rounds to tolerance", title="rounds")
     axes[0].legend(fontsize=8)
-    fig.savefig(out / "fig_scale.png", dpi=120)
+    from market.atomic import atomic_path
+
+    with atomic_path(out / "fig_scale.png", suffix=".png") as tmp:
+        fig.savefig(tmp, dpi=120, format="png")
 
 
 def main() -> None:
@@ -154,6 +165,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="4,16,64,256,1000")
     parser.add_argument("--graphs", default=",".join(GRAPHS))
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--append", action="store_true",
+                        help="with --study: add the points to --out/scale.csv")
     parser.add_argument("--replot", action="store_true",
                         help="draw fig_scale.png again from --out/scale.csv")
     args = parser.parse_args()
@@ -162,7 +175,7 @@ def main() -> None:
         return
     if args.study:
         study([int(n) for n in args.sizes.split(",")], args.graphs.split(","), args.out,
-              args.max_rounds, args.executors.split(","))
+              args.max_rounds, args.executors.split(","), args.twin, args.append)
         return
     print(json.dumps(one_point(args.n_dc, args.graph, args.executor, args.twin, args.seed,
                                args.max_rounds, args.shards)))

@@ -324,6 +324,11 @@ class MessageBus:
         self.sent_values += values
         return self._step
 
+    def next_step(self) -> int:
+        """The step the next message will be stamped with (at the round and tags
+        set now), without sending one."""
+        return self._step + ((self.round, self.tags) != self._position)
+
     def _advance(self) -> None:
         """A message is being sent: the kinds are frozen, the step moves on with the
         protocol position."""

@@ -112,6 +112,17 @@ class AgentHost(ABC):
                                  "its last call")
         return out
 
+    def chain_then(self, calls: Sequence[Call], then: Call) -> tuple[list[list[Any]], list[Any]]:
+        """:meth:`chain`, then ``then`` (which may send), with the model doing
+        nothing in between: ``then``'s agents read what the chain's last call
+        sent them.  The results of each.  A host that runs agents elsewhere
+        may start ``then`` where it runs as soon as what it reads has arrived
+        there (the Ray host, with no log and no faults: without a trip back to
+        the model between the two)."""
+        first = self.chain(calls)
+        return first, self.do(then.agents, then.method, *then.args, parallel=then.parallel,
+                              **(then.kwargs or {}))
+
     def close(self) -> None:  # noqa: B027 - a host with nothing to release keeps it
         """Release what the host holds (threads, actors)."""
 

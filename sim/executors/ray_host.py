@@ -222,20 +222,66 @@ class RayHost(AgentHost):
         chain's calls one after the other on its agents; the shards run in
         parallel.  What the last call's agents sent is relayed to the bus in
         the order an in-process run sends it."""
-        calls = [Call(list(c.agents), c.method, tuple(c.args), c.kwargs) for c in calls]
+        calls = _normalised(calls)
         if not any(c.agents for c in calls):
             return [[] for _ in calls]
         self._ensure_started()
-        # per shard, per call: the positions of its agents in the call's list
+        by_shard = self._by_shard(calls)
+        pending, bulks = self._submit(calls, by_shard)
+        answers = dict(zip(pending, ray.get(list(pending.values())), strict=True))
+        return self._collect(calls, by_shard, answers, bulks)
+
+    def chain_then(self, calls: Sequence[Call], then: Call) -> tuple[list[list[Any]], list[Any]]:
+        """With no log and no faults, the chain and ``then`` are submitted together:
+        each shard's ``then`` call takes the other shards' bulks of the chain as
+        arguments (Ray starts it when they are ready) and delivers them, with
+        what its own chain kept, in the bus's order and stamped with the step
+        the bus gives them; the model counts the chain's messages afterwards.
+        Otherwise (a log, faults) as :meth:`AgentHost.chain_then`."""
+        calls, after = _normalised(calls), _normalised([then])
+        if not self._elide() or not any(c.agents for c in calls) or not after[0].agents:
+            return super().chain_then(calls, then)
+        self._ensure_started()
+        by_shard, by_shard_after = self._by_shard(calls), self._by_shard(after)
+        step = self.bus.next_step()  # the chain's messages', and the model does not move
+        pending, bulks = self._submit(calls, by_shard)
+        facts, n = self._facts(), len(self._actors)
+        pending_after, bulks_after = {}, {}
+        for s in range(n):  # every shard: any may hold a receiver of the chain's messages
+            positions = by_shard_after[s]
+            sent = [refs[s] for t, refs in bulks.items() if t != s]
+            refs = self._actors[s].run_after.options(num_returns=1 + n).remote(
+                self._id, n, self._phases(after, positions), self._queues.pop(s, []), facts,
+                step, s in bulks, *sent)
+            pending_after[s], bulks_after[s] = refs[0], refs[1:]
+        answers = dict(zip(pending, ray.get(list(pending.values())), strict=True))
+        answers_after = dict(zip(pending_after, ray.get(list(pending_after.values())),
+                                 strict=True))
+        first = self._collect(calls, by_shard, answers, None, step)  # raises the chain's error
+        if any(a.skipped for a in answers_after.values()):
+            raise ExecutorError("a shard skipped the call after a chain that did not fail")
+        return first, self._collect(after, by_shard_after, answers_after, bulks_after)[0]
+
+    def _by_shard(self, calls: list[Call]) -> dict[int, list[list[int]]]:
+        """Per shard, per call: the positions of its agents in the call's list."""
         by_shard: dict[int, list[list[int]]] = defaultdict(lambda: [[] for _ in calls])
         for k, call in enumerate(calls):
             for position, agent in enumerate(call.agents):
                 by_shard[self._shard_of[agent.name]][k].append(position)
-        pending, bulks = self._submit(calls, by_shard)
-        answers = dict(zip(pending, ray.get(list(pending.values())), strict=True))
-        for s, refs in bulks.items():  # kept until the shards they are for take them
-            self._bulk_of[s] = next(_BULK_IDS)
-            self._bulks[self._bulk_of[s]] = dict(enumerate(refs))
+        return by_shard
+
+    def _collect(self, calls: list[Call], by_shard: dict[int, list[list[int]]],
+                 answers: dict[int, Any], bulks: dict[int, list[Any]] | None,
+                 delivered_at: int | None = None) -> list[list[Any]]:
+        """The shards' answers to ``calls``: their results, and what the last call
+        sent relayed to the bus in the in-process order, its bulks kept until
+        the shards they are for take them.  ``delivered_at``: the shards have
+        already delivered the messages between them themselves, stamped with
+        this step (:meth:`chain_then`), and the bus only counts them."""
+        if bulks is not None:
+            for s, refs in bulks.items():
+                self._bulk_of[s] = next(_BULK_IDS)
+                self._bulks[self._bulk_of[s]] = dict(enumerate(refs))
         results: list[list[Any]] = [[None] * len(c.agents) for c in calls]
         sent = []
         last = len(calls) - 1
@@ -247,10 +293,17 @@ class RayHost(AgentHost):
         sent.sort(key=lambda item: (item[0], item[2], item[1]))  # in-process sending order
         used = set()
         for _, _, s, envelope in sent:
+            if delivered_at is not None:
+                if envelope.payload is None:
+                    self._count_delivered(envelope, delivered_at)
+                    continue
+                if self.hosts(envelope.receiver):  # would arrive after the next call
+                    raise ExecutorError(f"{envelope.sender!r} → {envelope.receiver!r} was not "
+                                        "delivered between shards")
             self._relay(s, envelope)
             if envelope.bulk >= 0:
                 used.add((self._bulk_of[s], self._shard_of[envelope.receiver]))
-        for s in bulks:  # a bulk no message was put in is not kept
+        for s in bulks or {}:  # a bulk no message was put in is not kept
             b = self._bulk_of[s]
             self._bulks[b] = {d: ref for d, ref in self._bulks[b].items() if (b, d) in used}
         failed = [(self._failed_at(by_shard[s], a), a) for s, a in answers.items()
@@ -261,23 +314,39 @@ class RayHost(AgentHost):
             raise answer.error
         return results
 
+    def _count_delivered(self, envelope: Any, step: int) -> None:
+        """A message the receiving shard delivered itself (:meth:`chain_then`)."""
+        if envelope.bulk >= 0:
+            self.forwarded += 1
+        else:
+            self.kept_local += 1
+        if self.bus.tally(envelope.values) != step:
+            raise ExecutorError(f"the bus stamped {envelope.sender!r} → {envelope.receiver!r} "
+                                f"with another step than the shards delivered it with ({step})")
+
+    def _facts(self) -> Facts:
+        return Facts(int(getattr(self.model, "round", 0) or 0), int(self.model.steps),
+                     self.bus.round, dict(self.bus.tags))
+
+    @staticmethod
+    def _phases(calls: list[Call], positions: list[list[int]]) -> list[Phase]:
+        """A shard's part of ``calls``: its agents, each with its place in the call."""
+        return [Phase(c.method, [c.agents[p].name for p in positions[k]], c.args, c.kwargs,
+                      positions[k]) for k, c in enumerate(calls)]
+
     def _submit(self, calls: list[Call], by_shard: dict[int, list[list[int]]]
                 ) -> tuple[dict[int, Any], dict[int, list[Any]]]:
         """Start the chain in every shard concerned, each with what the bus has
         delivered to it since its last call (and the other shards' bulks that
         hold some of it); per shard, the answer's reference and its bulks'."""
-        facts = Facts(int(getattr(self.model, "round", 0) or 0), int(self.model.steps),
-                      self.bus.round, dict(self.bus.tags))
-        n = len(self._actors)
+        facts, n = self._facts(), len(self._actors)
         pending, bulks = {}, {}
         for s, positions in by_shard.items():
             queue = self._queues.pop(s, [])
             bulk_ids = sorted({item.bulk for item in queue if isinstance(item, FromBulk)})
             refs = self._actors[s].run.options(num_returns=1 + n).remote(
-                self._id, n,
-                [Phase(c.method, [c.agents[p].name for p in positions[k]], c.args, c.kwargs)
-                 for k, c in enumerate(calls)],
-                queue, facts, bulk_ids, *[self._bulks[b].pop(s) for b in bulk_ids])
+                self._id, n, self._phases(calls, positions), queue, facts, bulk_ids,
+                *[self._bulks[b].pop(s) for b in bulk_ids])
             pending[s], bulks[s] = refs[0], refs[1:]
         self._bulks = {b: refs for b, refs in self._bulks.items() if refs}
         return pending, bulks
@@ -346,6 +415,11 @@ def _close(host: int, actors: list[Any]) -> None:
     for actor in actors:
         with contextlib.suppress(Exception):
             actor.close.remote(host)
+
+
+def _normalised(calls: Sequence[Call]) -> list[Call]:
+    """The calls with their agents as lists and their arguments as tuples."""
+    return [Call(list(c.agents), c.method, tuple(c.args), c.kwargs, c.parallel) for c in calls]
 
 
 _HOST_IDS = itertools.count()

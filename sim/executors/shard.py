@@ -76,6 +76,18 @@ class FromBulk:
 
 
 @dataclass(frozen=True)
+class Bulk:
+    """What one call of a shard sent to the agents of another shard: per message,
+    the sending agent's position in the call's list of agents, the sending
+    shard's key and the message (as checked and frozen there).  ``failed``: the
+    call stopped on an error (a call that was to follow it does not run; see
+    :meth:`Shard.run_after`)."""
+
+    entries: list[tuple[int, int, Message]] = field(default_factory=list)
+    failed: bool = False
+
+
+@dataclass(frozen=True)
 class Facts:
     """The model's public facts an agent may read, as of the call."""
 
@@ -111,10 +123,12 @@ class ShardBus(MessageBus):
         #: the shard of each agent hosted by another shard (for the bulks)
         self.elsewhere = dict(elsewhere or {})
         self.outbox: list[Envelope] = []
-        self.bulks: dict[int, list[Message]] = {}
+        self.bulks: dict[int, Bulk] = {}
         self.caller = 0
+        #: the sending agent's position in the whole call's list (all shards)
+        self.position = 0
         self._next_key = 0
-        self._kept: dict[int, Message] = {}
+        self._kept: dict[int, tuple[int, Message]] = {}  # key → (position, message)
 
     def _send(self, sender: str, receiver: str, kind: str, payload: Mapping,
               labels: Mapping[str, Sequence[str]]) -> None:
@@ -126,14 +140,14 @@ class ShardBus(MessageBus):
                           labels=labels)
         check_labels(self.kind(kind), message)  # all the model's bus checks, done here
         if receiver in self.members:
-            self._kept[key] = message
+            self._kept[key] = (self.position, message)
             if self.elide_local:
                 self.outbox.append(Envelope(key, self.caller, sender, receiver, kind, None,
                                             None, values))
                 return
         elif self.elide_local and receiver in self.elsewhere:
-            bulk = self.bulks.setdefault(self.elsewhere[receiver], [])
-            bulk.append(message)
+            bulk = self.bulks.setdefault(self.elsewhere[receiver], Bulk()).entries
+            bulk.append((self.position, key, message))
             self.outbox.append(Envelope(key, self.caller, sender, receiver, kind, None, None,
                                         values, len(bulk) - 1))
             return
@@ -141,20 +155,33 @@ class ShardBus(MessageBus):
                                     dict(message.payload), dict(message.labels), values))
 
     def arrive(self, items: Sequence[Message | Kept | Late | FromBulk],
-               bulks: Mapping[int, Sequence[Message]] | None = None) -> None:
+               bulks: Mapping[int, Bulk] | None = None) -> None:
         """What the model's bus delivered to the shard's agents, in its order
         (``bulks``: the other shards' bulks the :class:`FromBulk` items name)."""
         for item in items:
             if isinstance(item, FromBulk):
-                m = (bulks or {})[item.bulk][item.index].stamped(item.step)
+                m = (bulks or {})[item.bulk].entries[item.index][2].stamped(item.step)
                 self._inboxes[m.receiver].append(m)
             elif isinstance(item, Kept):
-                m = self._kept[item.key]
+                m = self._kept[item.key][1]
                 self._inboxes[m.receiver].append(m.stamped(item.step))
             elif isinstance(item, Late):  # released by MessageBus._take when due
                 self._pending.append((item.due, item.message))
             else:
                 self._inboxes[item.receiver].append(item)
+
+    def arrive_sent(self, bulks: Sequence[Bulk], step: int, own: bool) -> None:
+        """Deliver, stamped ``step``, what the shard's last call kept for its own
+        agents (``own``) and what the other shards' last calls sent them
+        (``bulks``), in the order the call sent it: by the sending agent's
+        position in the call, then in the order that agent sent.  This is the
+        order in which the model's bus would have delivered them."""
+        sent = [(p, key, m) for key, (p, m) in self._kept.items()] if own else []
+        for bulk in bulks:
+            sent.extend(bulk.entries)
+        sent.sort(key=lambda entry: (entry[0], entry[1]))
+        for _, _, m in sent:
+            self._inboxes[m.receiver].append(m.stamped(step))
 
     def forget_kept(self) -> None:
         """Drop the shard's own messages once the model has answered for all of them,
@@ -172,6 +199,9 @@ class Phase:
     names: Sequence[str]
     args: tuple = ()
     kwargs: Mapping[str, Any] | None = None
+    #: each agent's position in the whole call's list (over all shards); by
+    #: default its place in ``names``
+    positions: Sequence[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -186,7 +216,9 @@ class CallResult:
     error: BaseException | None = None
     trace: str = ""
     #: per receiving shard, the messages for its agents (see :class:`FromBulk`)
-    bulks: Mapping[int, list[Message]] = field(default_factory=dict)
+    bulks: Mapping[int, Bulk] = field(default_factory=dict)
+    #: the call did not run: a call it was to follow stopped on an error
+    skipped: bool = False
 
 
 class Shard:
@@ -198,6 +230,7 @@ class Shard:
         self.model = ShardModel(seed)
         self.bus = ShardBus(graph, protocols, set(members), elide_local, elsewhere)
         self.agents: dict[str, Any] = {}
+        self.failed = False  # the last call stopped on an error
 
     def build(self, recipes: Sequence[tuple[str, type, tuple, dict]]) -> list[str]:
         """Build agents from ``(name, cls, args, kwargs)`` (the model and bus put in)."""
@@ -206,8 +239,24 @@ class Shard:
             self.agents[name] = cls(*a, **k)
         return list(self.agents)
 
+    def run_after(self, phases: Sequence[Phase],
+                  arrivals: Sequence[Message | Kept | Late | FromBulk], facts: Facts,
+                  sent: Sequence[Bulk], step: int, own: bool) -> CallResult:
+        """A call that follows the shards' last calls without the model in
+        between (no log, no faults): ``arrivals`` first, then what those calls
+        sent to this shard's agents — its own kept messages when it took part
+        (``own``) and the other shards' bulks ``sent`` — stamped ``step``, the
+        model's bus's step for them; then :meth:`run`.  Nothing runs if one of
+        those calls stopped on an error."""
+        if (own and self.failed) or any(bulk.failed for bulk in sent):
+            return CallResult([], [], skipped=True)
+        self.model.sync(facts)
+        self.bus.arrive(arrivals)
+        self.bus.arrive_sent(sent, step, own)
+        return self.run(phases, [], facts)
+
     def run(self, phases: Sequence[Phase], arrivals: Sequence[Message | Kept | Late | FromBulk],
-            facts: Facts, bulks: Mapping[int, Sequence[Message]] | None = None) -> CallResult:
+            facts: Facts, bulks: Mapping[int, Bulk] | None = None) -> CallResult:
         """Deliver ``arrivals``, then the phases one after the other: in each,
         ``agent.method(*args, **kwargs)`` for each agent of ``names`` in order
         (``method`` ``"attr:x"`` reads public attribute ``x``).  Only the
@@ -224,13 +273,16 @@ class Shard:
                 results.append([])
                 for i, name in enumerate(phase.names):
                     self.bus.caller = i
+                    self.bus.position = i if phase.positions is None else phase.positions[i]
                     results[-1].append(self._apply(self.agents[name], phase))
                 if self.bus.outbox and k < len(phases) - 1:
                     raise ChainError(f"{phase.method!r} sent messages in a chained call "
                                      "before its last phase")
         except Exception as exc:  # handed to the model, which raises it as its own
+            self.failed = True
             return CallResult(results, self.bus.outbox, exc, traceback.format_exc(),
                               self.bus.bulks)
+        self.failed = False
         return CallResult(results, self.bus.outbox, bulks=self.bus.bulks)
 
     @staticmethod
@@ -264,7 +316,22 @@ class ShardWorker:
         as an object of its own, without the model's process opening it)."""
         result = self.shards[host].run(phases, arrivals, facts,
                                        dict(zip(bulk_ids, bulks, strict=True)))
-        return [replace(result, bulks={})] + [result.bulks.get(d, []) for d in range(shards)]
+        return self._split(result, shards)
+
+    def run_after(self, host: int, shards: int, phases: Sequence[Phase],
+                  arrivals: Sequence[Message | Kept | Late | FromBulk], facts: Facts,
+                  step: int, own: bool, *sent: Bulk) -> list[Any]:
+        """:meth:`Shard.run_after`, returning as :meth:`run` does."""
+        result = self.shards[host].run_after(phases, arrivals, facts, sent, step, own)
+        return self._split(result, shards)
+
+    @staticmethod
+    def _split(result: CallResult, shards: int) -> list[Any]:
+        """The result, then the bulk for each of the ``shards`` (empty where it sent
+        nothing there; marked failed, for every shard, when the call failed)."""
+        failed = result.error is not None
+        return [replace(result, bulks={})] + [
+            replace(result.bulks.get(d, Bulk()), failed=failed) for d in range(shards)]
 
     def close(self, host: int) -> None:
         """The model is gone: drop its agents."""

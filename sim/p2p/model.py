@@ -302,11 +302,12 @@ class P2PMarketModel(mesa.Model):
         self.host.do(back, "rejoin")  # restarted by the harness after its time offline
         self._offline_last_round = set(self.departed)
         # the solves send nothing: they and the sends make one trip to each
-        # place the DCs live (one call per Ray shard, see sim.executors)
+        # place the DCs live (one call per Ray shard, see sim.executors), and
+        # the dual steps follow with nothing of the model's in between
         dcs = self._dcs()
-        self.host.chain([Call(dcs, "admm_local_solve", parallel=True),
-                         Call(self.host.shuffled(dcs), "admm_send_estimate")])
-        self.host.shuffle_do(dcs, "admm_dual_step")
+        self.host.chain_then([Call(dcs, "admm_local_solve", parallel=True),
+                              Call(self.host.shuffled(dcs), "admm_send_estimate")],
+                             Call(self.host.shuffled(dcs), "admm_dual_step"))
         record = self._read_reports()
         self.history.append(record)
         self.converged = (

@@ -169,6 +169,31 @@ def test_a_chain_is_one_trip_per_shard_with_the_in_process_results(market):
         ray_model.host.chain([Call(dcs, "announce_estimate"), Call(dcs, "receive_start")])
 
 
+def test_a_chain_then_a_call_is_the_in_process_run_and_stops_at_the_chain_s_error(market):
+    """Without a log the call after the chain starts in the shards without a trip
+    back to the model: the same results and counts; an error in the chain is
+    raised as in process."""
+    models = [P2PMarketModel(market, executor=e, keep_log=False)
+              for e in (RayExecutor(), InProcess())]
+    answers = []
+    for model in models:
+        dcs = list(model.dcs.values())
+        model.host.do(dcs, "admm_local_solve")
+        answers.append(model.host.chain_then(
+            [Call(dcs, "marginal_cost_of_work"), Call(dcs[::-1], "admm_send_estimate")],
+            Call(dcs, "admm_dual_step")))
+        with pytest.raises(TypeError, match="marginal_cost_of_work"):
+            model.host.chain_then([Call(dcs, "marginal_cost_of_work", (1,))],
+                                  Call(dcs, "admm_dual_step"))
+    (first, after), (first_here, after_here) = answers
+    for got, want in zip(first[0], first_here[0], strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert after == after_here
+    assert models[0].bus.sent_messages == models[1].bus.sent_messages
+    # the dual steps read the estimates and reported to the monitor as in process
+    assert models[0]._read_reports() == models[1]._read_reports()
+
+
 def test_an_agent_s_private_data_stay_in_its_shard(market):
     model = P2PMarketModel(market, executor=RayExecutor())
     with pytest.raises(AttributeError, match="private data stay in its shard"):

@@ -1,6 +1,8 @@
 """A shard driven directly, without Ray: a chained call's phases and the rule
-that only the last may send, and a message to another shard put in the bulk
-for it and arriving there as the model's bus stamped it."""
+that only the last may send, a message to another shard put in the bulk
+for it and arriving there as the model's bus stamped it, and a call that
+follows the shards' last calls (``run_after``): it delivers what they sent
+in the bus's order, and does not run after a call that failed."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import pytest
 
 from market.messages import MessageKind, Protocol
 from sim.executors import BUS, MODEL, ChainError
-from sim.executors.shard import Facts, FromBulk, Phase, Shard
+from sim.executors.shard import Facts, FromBulk, Phase, Shard, ShardWorker
 
 NOTES = Protocol("notes", (MessageKind("note", ("v",)),))
 
@@ -27,6 +29,14 @@ class Talker:
 
     def say(self, to: str, v: list[float]) -> None:
         self._port.send(to, "note", {"v": v})
+
+    def say_to_all(self, names: list[str], v: float) -> None:
+        for to in names:
+            if to != self.name:
+                self._port.send(to, "note", {"v": [v]})
+
+    def boom(self) -> None:
+        raise RuntimeError(f"{self.name} failed")
 
     def read(self) -> list:
         return self._port.receive("note")
@@ -74,3 +84,52 @@ def test_a_message_to_another_shard_goes_in_its_bulk_and_arrives_stamped():
     np.testing.assert_array_equal(message.payload["v"], [4.0, 5.0])
     with pytest.raises(ValueError):
         message.payload["v"][0] = 0.0  # read-only, as every delivered payload
+
+
+def two_workers(names=("A", "B", "C")):
+    """Two shard workers (as the Ray actors run them): A and B in shard 0, C in 1."""
+    graph = nx.complete_graph(names)
+    workers = [ShardWorker(), ShardWorker()]
+    for w, (members, elsewhere) in zip(workers, [(["A", "B"], {"C": 1}),
+                                                 (["C"], {"A": 0, "B": 0})], strict=True):
+        w.open(1, graph, [NOTES], members, True, None,
+               [(n, Talker, (MODEL, BUS, n), {}) for n in members], elsewhere)
+    return workers
+
+
+def test_a_call_after_delivers_what_was_sent_in_the_call_s_order():
+    workers = two_workers()
+    names = ["A", "B", "C"]
+    # the call's order is C, B, A (positions 0, 1, 2); each says its position to the others
+    said = [workers[0].run(1, 2, [Phase("say_to_all", ["B", "A"], (names, 1.0), None, [1, 2])],
+                           [], FACTS, []),
+            workers[1].run(1, 2, [Phase("say_to_all", ["C"], (names, 0.0), None, [0])],
+                           [], FACTS, [])]
+    assert all(len(answer[0].envelopes) == 2 * len(m) for answer, m
+               in zip(said, (["B", "A"], ["C"]), strict=True))
+    got = {}
+    for s, worker in enumerate(workers):
+        other = said[1 - s][1 + s]  # the other shard's bulk for this one
+        answer = worker.run_after(1, 2, [Phase("read", ["A", "B"] if s == 0 else ["C"])],
+                                  [], FACTS, 9, True, other)[0]
+        assert answer.error is None and not answer.skipped
+        got.update(zip(["A", "B"] if s == 0 else ["C"], answer.results[0], strict=True))
+    # each inbox in the order of the senders' positions in the call, stamped 9
+    assert [m.sender for m in got["A"]] == ["C", "B"]
+    assert [m.sender for m in got["B"]] == ["C", "A"]
+    assert [m.sender for m in got["C"]] == ["B", "A"]
+    assert {m.step for inbox in got.values() for m in inbox} == {9}
+
+
+def test_a_call_after_a_call_that_failed_does_not_run():
+    workers = two_workers()
+    failed = workers[0].run(1, 2, [Phase("boom", ["A"])], [], FACTS, [])
+    assert isinstance(failed[0].error, RuntimeError)
+    assert failed[2].failed  # its bulk for the other shard says so
+    fine = workers[1].run(1, 2, [Phase("quiet", ["C"])], [], FACTS, [])
+    after_other = workers[1].run_after(1, 2, [Phase("quiet", ["C"])], [], FACTS, 9, True,
+                                       failed[2])[0]
+    after_own = workers[0].run_after(1, 2, [Phase("quiet", ["B"])], [], FACTS, 9, True,
+                                     fine[1])[0]
+    assert after_other.skipped and after_other.results == []
+    assert after_own.skipped and after_own.results == []
