@@ -14,7 +14,11 @@ one shard is delivered from the shard's own memory: with no log and no fault
 model its payload never leaves the shard, and one between two shards goes
 from shard to shard (in the sending shard's bulk for the receiver's shard, an
 object Ray hands to that shard's next call) without passing through the
-model's process: the sending shard made the bus's checks.
+model's process: the sending shard made the bus's checks.  A call that
+follows a chain with nothing of the model's in between
+(:meth:`RayHost.chain_then`) is submitted with it and takes those bulks
+directly, so the shards go from one to the other without waiting for the
+model.
 
 Shards: by default one per CPU of the cluster (``shards``), or
 ``agents_per_shard`` agents each (1: one agent per actor); agents are dealt to
@@ -294,10 +298,10 @@ class RayHost(AgentHost):
         used = set()
         for _, _, s, envelope in sent:
             if delivered_at is not None:
-                if envelope.payload is None:
+                if envelope.payload is None and envelope.message is None:
                     self._count_delivered(envelope, delivered_at)
                     continue
-                if self.hosts(envelope.receiver):  # would arrive after the next call
+                if self.hosts(envelope.receiver):  # would reach its shard after the next call
                     raise ExecutorError(f"{envelope.sender!r} → {envelope.receiver!r} was not "
                                         "delivered between shards")
             self._relay(s, envelope)
@@ -364,6 +368,10 @@ class RayHost(AgentHost):
     def _relay(self, shard: int, envelope: Any) -> None:
         if envelope.bulk >= 0:
             self._forward(shard, envelope)
+            return
+        if envelope.message is not None:  # checked in the shard, for the model's agents
+            self.relayed += 1
+            self.bus.accept(envelope.message, envelope.values)
             return
         if envelope.payload is None:  # stayed in the shard: counted only
             self.kept_local += 1

@@ -32,9 +32,10 @@ class Envelope:
     """A message an agent of the shard sent, for the model's bus.
 
     ``payload`` and ``labels`` are ``None`` when the model keeps no log and
-    has no fault model and the message stays in the shard, or goes to another
-    shard in the call's bulk for that shard (at ``bulk``): the bus only counts
-    its ``values``.
+    has no fault model: the message stays in the shard, or goes to another
+    shard in the call's bulk for that shard (at ``bulk``), and the bus only
+    counts its ``values``; or it is for an agent of the model itself and
+    comes whole (``message``), to be counted, stamped and posted.
     """
 
     key: int  # the shard's number for it (a :class:`Kept` names it)
@@ -46,6 +47,9 @@ class Envelope:
     labels: Mapping[str, Sequence[str]] | None
     values: int
     bulk: int = -1  # its place in the bulk for the receiver's shard (−1: none)
+    #: with no log and no faults, a message for an agent the model hosts itself,
+    #: checked and frozen here (the model's bus counts, stamps and posts it)
+    message: Message | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,10 @@ class ShardBus(MessageBus):
             bulk.append((self.position, key, message))
             self.outbox.append(Envelope(key, self.caller, sender, receiver, kind, None, None,
                                         values, len(bulk) - 1))
+            return
+        if self.elide_local:  # for an agent of the model itself
+            self.outbox.append(Envelope(key, self.caller, sender, receiver, kind, None, None,
+                                        values, message=message))
             return
         self.outbox.append(Envelope(key, self.caller, sender, receiver, kind,
                                     dict(message.payload), dict(message.labels), values))

@@ -158,6 +158,33 @@ def test_step_counts_every_change_of_protocol_position(bus):
     assert bus.header_frame().step.tolist() == [1, 1, 2, 3, 3, 4]
 
 
+def test_the_next_step_is_known_before_the_message_is_sent(bus):
+    a = bus.port("A")
+    for rnd in (0, 0, 1):
+        bus.round = rnd
+        expected = bus.next_step()
+        assert bus.next_step() == expected  # asking does not move it
+        assert bus.tally(3) == expected
+    assert bus.sent_messages == 3 and bus.sent_values == 9
+    bus.round = 1
+    a.send("B", "price_estimate", {"y": 1.0})
+    assert bus.header_frame().step.tolist() == [bus.next_step()]
+
+
+def test_a_message_checked_elsewhere_is_accepted_only_without_a_log():
+    quiet = MessageBus(nx.path_graph(["A", "B", "C"]), (GOSSIP,), keep_log=False)
+    b = quiet.port("B")
+    quiet.round = 4
+    sent = Message(4, "A", "B", "price_estimate", {"y": [1.0, 2.0]})
+    quiet.accept(sent, 2)
+    [got] = b.receive()
+    assert (got.sender, got.step, quiet.sent_messages, quiet.sent_values) == ("A", 1, 1, 2)
+    np.testing.assert_array_equal(got.payload["y"], [1.0, 2.0])
+    logged = MessageBus(nx.path_graph(["A", "B", "C"]), (GOSSIP,))
+    with pytest.raises(RuntimeError, match="no log"):
+        logged.accept(sent, 2)
+
+
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
 def test_log_round_trips_through_files(bus, tmp_path, suffix):
     a, b = bus.port("A"), bus.port("B")
