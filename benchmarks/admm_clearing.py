@@ -64,7 +64,7 @@ def main() -> None:
     scenario = build(args.n_dc, args.hours, args.seed, args.dual_relaxation)
     executor = executor_of(args.executor)
     if args.executor == "ray":
-        from sim.executors.ray_host import ensure_ray
+        from sim.executors.ray_pool import ensure_ray
 
         ensure_ray()
     # timings on a shared 2-core machine are noisy: each side is measured

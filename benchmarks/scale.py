@@ -44,7 +44,7 @@ def one_point(n_dc: int, graph: str, executor: str, twin: str, seed: int,
 
     ray_start_s = None
     if executor == "ray":
-        from sim.executors.ray_host import ensure_ray
+        from sim.executors.ray_pool import ensure_ray
 
         tic = time.perf_counter()
         ensure_ray()  # started here, or joined (RAY_ADDRESS): not part of the market's time

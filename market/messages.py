@@ -25,6 +25,14 @@ import numpy as np
 import pandas as pd
 
 from market.faults import FaultModel
+from market.message_kinds import (  # noqa: F401 - the declarations, re-exported
+    AXES,
+    TAGS,
+    Field,
+    MessageKind,
+    Protocol,
+    ProtocolError,
+)
 from market.message_log import (  # noqa: F401 - the log's API, re-exported
     HEADER_COLUMNS,
     LOG_COLUMNS,
@@ -38,16 +46,6 @@ from market.message_log import (  # noqa: F401 - the log's API, re-exported
 #: The most values one message may carry (a DC's whole price vector on a large
 #: graph is well below; a runaway or hostile payload is refused).
 MAX_VALUES = 1_000_000
-
-#: Axes a field's values may be labelled with (each a column of the log).
-AXES = ("link", "hour")
-#: The protocol-position tags a model may set on the bus (each a column of the log).
-TAGS = ("outer", "slot")
-
-
-class ProtocolError(ValueError):
-    """A message that the communication graph or the protocol does not allow."""
-
 
 _ARRAYS = (np.ndarray, list, tuple)
 _NUMBERS = (int, float, np.number)
@@ -65,60 +63,6 @@ def _frozen_copy(value: Any) -> Any:
     if isinstance(value, _NUMBERS):
         return float(value)
     raise ProtocolError(f"payload values must be numbers or arrays, got {type(value).__name__}")
-
-
-@dataclass(frozen=True)
-class Field:
-    """One public payload field: its unit and the axes its values run along.
-
-    ``axes=("hour",)`` labels value ``k`` of a vector with hour ``k``;
-    ``("link", "hour")`` needs the sender to pass each value's link
-    (:meth:`Port.send`'s ``labels``); ``()`` is a scalar.  ``integer`` marks
-    counts and slot numbers (logged in ``value_int`` too).
-    """
-
-    name: str
-    unit: str = ""
-    axes: tuple[str, ...] = ()
-    integer: bool = False
-
-    def __post_init__(self) -> None:
-        unknown = set(self.axes) - set(AXES)
-        if unknown:
-            raise ValueError(f"field {self.name!r}: unknown axes {sorted(unknown)} (known: {AXES})")
-
-
-@dataclass(frozen=True)
-class MessageKind:
-    """One kind of message: its name, the public payload fields it may carry, who
-    sends it to whom and what it means (for the docs and the log's readers).
-    A field given as a plain name is a unitless value without axes."""
-
-    name: str
-    fields: tuple[Field | str, ...]
-    doc: str = ""
-
-    def __post_init__(self) -> None:
-        fields = tuple(f if isinstance(f, Field) else Field(str(f)) for f in self.fields)
-        object.__setattr__(self, "fields", fields)
-        object.__setattr__(self, "_names", frozenset(f.name for f in fields))
-
-    @property
-    def field_names(self) -> tuple[str, ...]:
-        return tuple(f.name for f in self.fields)
-
-
-@dataclass(frozen=True)
-class Protocol:
-    """The typed declaration of a protocol: every kind of message it sends."""
-
-    name: str
-    kinds: tuple[MessageKind, ...]
-
-    def __post_init__(self) -> None:
-        names = [k.name for k in self.kinds]
-        if len(set(names)) != len(names):
-            raise ValueError(f"protocol {self.name}: duplicate message kinds {names}")
 
 
 _NO_LABELS: Mapping[str, tuple[str, ...]] = MappingProxyType({})

@@ -33,12 +33,10 @@ joins a running cluster: ``address`` (the CLI's ``--ray-address``) or the
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
 import itertools
 import math
-import os
 import weakref
 from collections import defaultdict
 from collections.abc import Sequence
@@ -47,23 +45,11 @@ from typing import Any
 
 import mesa
 import ray
-from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from market.messages import Message, MessageBus
 from sim.executors.base import AgentHost, Call, Executor, ExecutorError
-from sim.executors.shard import Facts, FromBulk, Kept, Late, Phase, ShardWorker
-
-
-def ensure_ray(address: str | None = None) -> None:
-    """Start Ray here (this machine's CPUs, no dashboard) or join ``address`` /
-    ``RAY_ADDRESS``; nothing if it is already up."""
-    if ray.is_initialized():
-        return
-    address = address or os.environ.get("RAY_ADDRESS")
-    if address:
-        ray.init(address=address, log_to_driver=False)
-    else:
-        ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, log_to_driver=False)
+from sim.executors.ray_pool import close_shards, ensure_ray, workers
+from sim.executors.shard import Facts, FromBulk, Kept, Late, Phase
 
 
 @dataclass(frozen=True)
@@ -113,9 +99,6 @@ class AgentProxy(mesa.Agent):
     def __repr__(self) -> str:
         shard = self._host.shard_of(self.name)
         return f"{self.agent_class.__name__}({self.name!r}) @ shard {shard}"
-
-
-_Worker = ray.remote(ShardWorker)
 
 
 class RayHost(AgentHost):
@@ -179,7 +162,7 @@ class RayHost(AgentHost):
                                             seed if isinstance(seed, int) else None, block,
                                             elsewhere))
         ray.get(opened)
-        self._finalizer = weakref.finalize(self, _close, self._id, list(self._actors))
+        self._finalizer = weakref.finalize(self, close_shards, self._id, list(self._actors))
 
     def _shard_count(self, n_agents: int) -> int:
         if self.executor.agents_per_shard is not None:
@@ -416,15 +399,6 @@ class RayHost(AgentHost):
             self._finalizer()
 
 
-def _close(host: int, actors: list[Any]) -> None:
-    """The model is gone: its shards drop its agents (the actors stay for the next)."""
-    if not ray.is_initialized():  # Ray shut down: the actors are gone with it
-        return
-    for actor in actors:
-        with contextlib.suppress(Exception):
-            actor.close.remote(host)
-
-
 def _normalised(calls: Sequence[Call]) -> list[Call]:
     """The calls with their agents as lists and their arguments as tuples."""
     return [Call(list(c.agents), c.method, tuple(c.args), c.kwargs, c.parallel) for c in calls]
@@ -432,19 +406,3 @@ def _normalised(calls: Sequence[Call]) -> list[Call]:
 
 _HOST_IDS = itertools.count()
 _BULK_IDS = itertools.count()
-_pool: list[Any] = []
-_pool_job: str | None = None
-
-
-def workers(n: int, cpus: float) -> list[Any]:
-    """``n`` actors of this Ray session's pool (started once, shared by every
-    model), dealt round-robin over the cluster's live nodes."""
-    global _pool, _pool_job
-    job = ray.get_runtime_context().get_job_id()
-    if job != _pool_job:  # a new Ray session: the old actors are gone
-        _pool, _pool_job = [], job
-    nodes = sorted(node["NodeID"] for node in ray.nodes() if node["Alive"])
-    while len(_pool) < n:
-        where = NodeAffinitySchedulingStrategy(nodes[len(_pool) % len(nodes)], soft=False)
-        _pool.append(_Worker.options(num_cpus=cpus, scheduling_strategy=where).remote())
-    return _pool[:n]

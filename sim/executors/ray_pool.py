@@ -1,0 +1,57 @@
+"""Ray itself, for the Ray executor: starting it or joining a cluster, and the
+pool of shard actors (started once per Ray session and shared by every model,
+each dropping a model's agents when the model is gone)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any
+
+import ray
+from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+from sim.executors.shard import ShardWorker
+
+__all__ = ["close_shards", "ensure_ray", "workers"]
+
+
+def ensure_ray(address: str | None = None) -> None:
+    """Start Ray here (this machine's CPUs, no dashboard) or join ``address`` /
+    ``RAY_ADDRESS``; nothing if it is already up."""
+    if ray.is_initialized():
+        return
+    address = address or os.environ.get("RAY_ADDRESS")
+    if address:
+        ray.init(address=address, log_to_driver=False)
+    else:
+        ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, log_to_driver=False)
+
+
+_Worker = ray.remote(ShardWorker)
+
+_pool: list[Any] = []
+_pool_job: str | None = None
+
+
+def workers(n: int, cpus: float) -> list[Any]:
+    """``n`` actors of this Ray session's pool (started once, shared by every
+    model), dealt round-robin over the cluster's live nodes."""
+    global _pool, _pool_job
+    job = ray.get_runtime_context().get_job_id()
+    if job != _pool_job:  # a new Ray session: the old actors are gone
+        _pool, _pool_job = [], job
+    nodes = sorted(node["NodeID"] for node in ray.nodes() if node["Alive"])
+    while len(_pool) < n:
+        where = NodeAffinitySchedulingStrategy(nodes[len(_pool) % len(nodes)], soft=False)
+        _pool.append(_Worker.options(num_cpus=cpus, scheduling_strategy=where).remote())
+    return _pool[:n]
+
+
+def close_shards(host: int, actors: list[Any]) -> None:
+    """The model is gone: its shards drop its agents (the actors stay for the next)."""
+    if not ray.is_initialized():  # Ray shut down: the actors are gone with it
+        return
+    for actor in actors:
+        with contextlib.suppress(Exception):
+            actor.close.remote(host)
