@@ -235,12 +235,15 @@ class RayHost(AgentHost):
         facts, n = self._facts(), len(self._actors)
         pending_after, bulks_after = {}, {}
         for s in range(n):  # every shard: any may hold a receiver of the chain's messages
-            positions = by_shard_after[s]
+            queue = self._queues.pop(s, [])  # empty for the shards the chain called
+            bulk_ids = sorted({item.bulk for item in queue if isinstance(item, FromBulk)})
+            earlier = [self._bulks[b].pop(s) for b in bulk_ids]
             sent = [refs[s] for t, refs in bulks.items() if t != s]
             refs = self._actors[s].run_after.options(num_returns=1 + n).remote(
-                self._id, n, self._phases(after, positions), self._queues.pop(s, []), facts,
-                step, s in bulks, *sent)
+                self._id, n, self._phases(after, by_shard_after[s]), queue, facts, bulk_ids,
+                step, s in bulks, *earlier, *sent)
             pending_after[s], bulks_after[s] = refs[0], refs[1:]
+        self._bulks = {b: refs for b, refs in self._bulks.items() if refs}
         answers = dict(zip(pending, ray.get(list(pending.values())), strict=True))
         answers_after = dict(zip(pending_after, ray.get(list(pending_after.values())),
                                  strict=True))

@@ -249,17 +249,19 @@ class Shard:
 
     def run_after(self, phases: Sequence[Phase],
                   arrivals: Sequence[Message | Kept | Late | FromBulk], facts: Facts,
-                  sent: Sequence[Bulk], step: int, own: bool) -> CallResult:
+                  sent: Sequence[Bulk], step: int, own: bool,
+                  bulks: Mapping[int, Bulk] | None = None) -> CallResult:
         """A call that follows the shards' last calls without the model in
-        between (no log, no faults): ``arrivals`` first, then what those calls
-        sent to this shard's agents — its own kept messages when it took part
-        (``own``) and the other shards' bulks ``sent`` — stamped ``step``, the
-        model's bus's step for them; then :meth:`run`.  Nothing runs if one of
-        those calls stopped on an error."""
+        between (no log, no faults): ``arrivals`` first (with ``bulks`` as in
+        :meth:`run`), then what those calls sent to this shard's agents — its
+        own kept messages when it took part (``own``) and the other shards'
+        bulks ``sent`` — stamped ``step``, the model's bus's step for them;
+        then :meth:`run`.  Nothing runs if one of those calls stopped on an
+        error."""
         if (own and self.failed) or any(bulk.failed for bulk in sent):
             return CallResult([], [], skipped=True)
         self.model.sync(facts)
-        self.bus.arrive(arrivals)
+        self.bus.arrive(arrivals, bulks)
         self.bus.arrive_sent(sent, step, own)
         return self.run(phases, [], facts)
 
@@ -328,9 +330,13 @@ class ShardWorker:
 
     def run_after(self, host: int, shards: int, phases: Sequence[Phase],
                   arrivals: Sequence[Message | Kept | Late | FromBulk], facts: Facts,
-                  step: int, own: bool, *sent: Bulk) -> list[Any]:
-        """:meth:`Shard.run_after`, returning as :meth:`run` does."""
-        result = self.shards[host].run_after(phases, arrivals, facts, sent, step, own)
+                  bulk_ids: Sequence[int], step: int, own: bool, *bulks: Bulk) -> list[Any]:
+        """:meth:`Shard.run_after`, returning as :meth:`run` does: ``bulks`` are
+        first the ones ``bulk_ids`` name (for ``arrivals``), then those the
+        shards' last calls sent."""
+        earlier = dict(zip(bulk_ids, bulks[:len(bulk_ids)], strict=True))
+        result = self.shards[host].run_after(phases, arrivals, facts, bulks[len(bulk_ids):],
+                                             step, own, earlier)
         return self._split(result, shards)
 
     @staticmethod

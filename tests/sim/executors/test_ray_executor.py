@@ -194,6 +194,25 @@ def test_a_chain_then_a_call_is_the_in_process_run_and_stops_at_the_chain_s_erro
     assert models[0]._read_reports() == models[1]._read_reports()
 
 
+def test_a_shard_the_chain_does_not_call_gets_what_was_waiting_for_it(market):
+    """DC3 and DC4 (the second shard) are not in the chain, but DC1 and DC2's
+    opening estimates wait for them in the first shard's bulk: they arrive
+    with the call after the chain, and the round reports are the in-process
+    ones."""
+    reports = []
+    for executor in (RayExecutor(), InProcess()):
+        model = P2PMarketModel(market, executor=executor, keep_log=False)
+        dcs = list(model.dcs.values())
+        model.host.do(dcs, "announce_estimate")
+        model.host.chain_then([Call(dcs[:2], "marginal_cost_of_work")],
+                              Call(dcs[:2], "receive_start"))
+        model.host.do(dcs[2:], "receive_start")
+        for method in ("admm_local_solve", "admm_send_estimate", "admm_dual_step"):
+            model.host.do(dcs, method)
+        reports.append(model._read_reports())
+    assert reports[0] == reports[1]
+
+
 def test_an_agent_s_private_data_stay_in_its_shard(market):
     model = P2PMarketModel(market, executor=RayExecutor())
     with pytest.raises(AttributeError, match="private data stay in its shard"):

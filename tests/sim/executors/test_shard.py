@@ -111,7 +111,7 @@ def test_a_call_after_delivers_what_was_sent_in_the_call_s_order():
     for s, worker in enumerate(workers):
         other = said[1 - s][1 + s]  # the other shard's bulk for this one
         answer = worker.run_after(1, 2, [Phase("read", ["A", "B"] if s == 0 else ["C"])],
-                                  [], FACTS, 9, True, other)[0]
+                                  [], FACTS, [], 9, True, other)[0]
         assert answer.error is None and not answer.skipped
         got.update(zip(["A", "B"] if s == 0 else ["C"], answer.results[0], strict=True))
     # each inbox in the order of the senders' positions in the call, stamped 9
@@ -127,9 +127,21 @@ def test_a_call_after_a_call_that_failed_does_not_run():
     assert isinstance(failed[0].error, RuntimeError)
     assert failed[2].failed  # its bulk for the other shard says so
     fine = workers[1].run(1, 2, [Phase("quiet", ["C"])], [], FACTS, [])
-    after_other = workers[1].run_after(1, 2, [Phase("quiet", ["C"])], [], FACTS, 9, True,
+    after_other = workers[1].run_after(1, 2, [Phase("quiet", ["C"])], [], FACTS, [], 9, True,
                                        failed[2])[0]
-    after_own = workers[0].run_after(1, 2, [Phase("quiet", ["B"])], [], FACTS, 9, True,
+    after_own = workers[0].run_after(1, 2, [Phase("quiet", ["B"])], [], FACTS, [], 9, True,
                                      fine[1])[0]
     assert after_other.skipped and after_other.results == []
     assert after_own.skipped and after_own.results == []
+
+
+def test_a_call_after_first_delivers_what_an_earlier_call_sent_the_shard():
+    """A shard the chain did not call may still hold, from an earlier call, a
+    message another shard put in its bulk: it arrives before the chain's."""
+    workers = two_workers()
+    earlier = workers[0].run(1, 2, [Phase("say", ["B"], ("C", [7.0]))], [], FACTS, [])
+    chain = workers[0].run(1, 2, [Phase("say", ["A"], ("C", [8.0]))], [], FACTS, [])
+    [got] = workers[1].run_after(1, 2, [Phase("read", ["C"])], [FromBulk(5, 0, 4)], FACTS,
+                                 [5], 6, False, earlier[2], chain[2])[0].results[0]
+    assert [(m.sender, m.step, m.payload["v"][0]) for m in got] == [("B", 4, 7.0),
+                                                                   ("A", 6, 8.0)]
