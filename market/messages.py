@@ -227,10 +227,7 @@ class MessageBus:
         check_labels(self._kinds[kind], message)
         self.sent_messages += 1
         self.sent_values += values
-        if self.router is not None and self.router.hosts(receiver):
-            self.router.deliver(message, copies, due)
-        else:
-            self._post(receiver, message, copies, due)
+        self._deliver(message, copies, due)
         if self.keep_log:
             self._log.append(message)  # immutable: the log and the inbox share it
 
@@ -276,11 +273,7 @@ class MessageBus:
         if self.keep_log or self.faults is not None:
             raise RuntimeError("accept() is for a bus with no log and no fault model; "
                                "relay() checks and logs what comes from elsewhere")
-        stamped = message.stamped(self.tally(values))
-        if self.router is not None and self.router.hosts(message.receiver):
-            self.router.deliver(stamped, 1, self.round)
-        else:
-            self._post(message.receiver, stamped, 1, self.round)
+        self._deliver(message.stamped(self.tally(values)), 1, self.round)
 
     def next_step(self) -> int:
         """The step the next message will be stamped with (at the round and tags
@@ -295,6 +288,13 @@ class MessageBus:
             self._step += 1
             self._tags_view = MappingProxyType(dict(self.tags))
             self._position = (self.round, self._tags_view)
+
+    def _deliver(self, message: Message, copies: int, due: int) -> None:
+        """To the receiver's host (an executor's router) or its inbox here."""
+        if self.router is not None and self.router.hosts(message.receiver):
+            self.router.deliver(message, copies, due)
+        else:
+            self._post(message.receiver, message, copies, due)
 
     def _post(self, receiver: str, message: Message, copies: int, due: int) -> None:
         for _ in range(copies):

@@ -235,15 +235,13 @@ class RayHost(AgentHost):
         facts, n = self._facts(), len(self._actors)
         pending_after, bulks_after = {}, {}
         for s in range(n):  # every shard: any may hold a receiver of the chain's messages
-            queue = self._queues.pop(s, [])  # empty for the shards the chain called
-            bulk_ids = sorted({item.bulk for item in queue if isinstance(item, FromBulk)})
-            earlier = [self._bulks[b].pop(s) for b in bulk_ids]
+            queue, bulk_ids, earlier = self._take_queue(s)  # empty if the chain called it
             sent = [refs[s] for t, refs in bulks.items() if t != s]
             refs = self._actors[s].run_after.options(num_returns=1 + n).remote(
                 self._id, n, self._phases(after, by_shard_after[s]), queue, facts, bulk_ids,
                 step, s in bulks, *earlier, *sent)
             pending_after[s], bulks_after[s] = refs[0], refs[1:]
-        self._bulks = {b: refs for b, refs in self._bulks.items() if refs}
+        self._drop_taken_bulks()
         answers = dict(zip(pending, ray.get(list(pending.values())), strict=True))
         answers_after = dict(zip(pending_after, ray.get(list(pending_after.values())),
                                  strict=True))
@@ -332,14 +330,23 @@ class RayHost(AgentHost):
         facts, n = self._facts(), len(self._actors)
         pending, bulks = {}, {}
         for s, positions in by_shard.items():
-            queue = self._queues.pop(s, [])
-            bulk_ids = sorted({item.bulk for item in queue if isinstance(item, FromBulk)})
+            queue, bulk_ids, earlier = self._take_queue(s)
             refs = self._actors[s].run.options(num_returns=1 + n).remote(
-                self._id, n, self._phases(calls, positions), queue, facts, bulk_ids,
-                *[self._bulks[b].pop(s) for b in bulk_ids])
+                self._id, n, self._phases(calls, positions), queue, facts, bulk_ids, *earlier)
             pending[s], bulks[s] = refs[0], refs[1:]
-        self._bulks = {b: refs for b, refs in self._bulks.items() if refs}
+        self._drop_taken_bulks()
         return pending, bulks
+
+    def _take_queue(self, shard: int) -> tuple[list[Any], list[int], list[Any]]:
+        """What the bus has delivered to ``shard`` since its last call, the ids of
+        the other shards' bulks it names, and their parts for ``shard``."""
+        queue = self._queues.pop(shard, [])
+        bulk_ids = sorted({item.bulk for item in queue if isinstance(item, FromBulk)})
+        return queue, bulk_ids, [self._bulks[b].pop(shard) for b in bulk_ids]
+
+    def _drop_taken_bulks(self) -> None:
+        """Forget the bulks every shard they were for has taken."""
+        self._bulks = {b: refs for b, refs in self._bulks.items() if refs}
 
     @staticmethod
     def _failed_at(positions: list[list[int]], answer: Any) -> tuple[int, int]:

@@ -145,22 +145,19 @@ class ShardBus(MessageBus):
         check_labels(self.kind(kind), message)  # all the model's bus checks, done here
         if receiver in self.members:
             self._kept[key] = (self.position, message)
-            if self.elide_local:
-                self.outbox.append(Envelope(key, self.caller, sender, receiver, kind, None,
-                                            None, values))
-                return
-        elif self.elide_local and receiver in self.elsewhere:
-            bulk = self.bulks.setdefault(self.elsewhere[receiver], Bulk()).entries
-            bulk.append((self.position, key, message))
-            self.outbox.append(Envelope(key, self.caller, sender, receiver, kind, None, None,
-                                        values, len(bulk) - 1))
+        if not self.elide_local:  # the model's bus checks, logs and delivers it
+            self.outbox.append(Envelope(key, self.caller, sender, receiver, kind,
+                                        dict(message.payload), dict(message.labels), values))
             return
-        if self.elide_local:  # for an agent of the model itself
-            self.outbox.append(Envelope(key, self.caller, sender, receiver, kind, None, None,
-                                        values, message=message))
-            return
-        self.outbox.append(Envelope(key, self.caller, sender, receiver, kind,
-                                    dict(message.payload), dict(message.labels), values))
+        bulk, whole = -1, None
+        if receiver in self.elsewhere:  # in this call's bulk for the receiver's shard
+            entries = self.bulks.setdefault(self.elsewhere[receiver], Bulk()).entries
+            entries.append((self.position, key, message))
+            bulk = len(entries) - 1
+        elif receiver not in self.members:  # for an agent of the model itself
+            whole = message
+        self.outbox.append(Envelope(key, self.caller, sender, receiver, kind, None, None,
+                                    values, bulk, whole))
 
     def arrive(self, items: Sequence[Message | Kept | Late | FromBulk],
                bulks: Mapping[int, Bulk] | None = None) -> None:
@@ -260,7 +257,6 @@ class Shard:
         error."""
         if (own and self.failed) or any(bulk.failed for bulk in sent):
             return CallResult([], [], skipped=True)
-        self.model.sync(facts)
         self.bus.arrive(arrivals, bulks)
         self.bus.arrive_sent(sent, step, own)
         return self.run(phases, [], facts)
