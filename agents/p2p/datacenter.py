@@ -249,7 +249,7 @@ class DataCenterAgent(MarketAgent):
             payload = {"y": node.estimate_for(neighbour)}
             if node.owns(neighbour):
                 payload["edge_dual"] = node.edge_dual[neighbour]
-            labels = self._labels(rows)
+            labels = self._labels(node.rows[rows])  # shared_rows are places in node.rows
             self.send(neighbour, PRICE_ESTIMATE, payload,
                       labels=dict.fromkeys(payload, labels))
 
@@ -282,7 +282,8 @@ class DataCenterAgent(MarketAgent):
         return float(np.max(np.abs(now - values_at(rows, before, union)), initial=0.0))
 
     def _labels(self, rows: np.ndarray) -> tuple[str, ...]:
-        """The link of each row (public: the trading graph), remembered per row set."""
+        """The link of each global coupling row (public: the trading graph),
+        remembered per row set."""
         key = rows.tobytes()
         if key not in self._label_cache:
             self._label_cache[key] = self._links.link_labels(rows)

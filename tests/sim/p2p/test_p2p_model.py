@@ -200,3 +200,19 @@ def test_numeric_penalty_in_the_scenario_is_used(reference_raw):
     announced = model.bus.log_frame()
     assert (announced.loc[announced.kind == "penalty", "value"] == 123.0).all()
     assert not (announced.kind == "market_offer").any()  # no offers needed
+
+
+def test_every_estimate_is_labelled_with_the_link_it_prices():
+    """A DC estimates only its own links' prices (local estimates): the log's
+    link labels of what it sends a neighbour name the link between the two,
+    hour by hour (the LinkIndex's names, read independently of the DCs)."""
+    scenario = parse_scenario(random_scenario(6, seed=4, topology="ring"))
+    model = P2PMarketModel(scenario)
+    model.run(max_rounds=3)
+    names = {frozenset(link): "–".join(link) for link in model.links.links}
+    estimates = [m for m in model.bus.log if m.kind == PRICE_ESTIMATE]
+    assert estimates
+    for m in estimates:
+        link = names[frozenset((m.sender, m.receiver))]
+        for field, values in m.payload.items():
+            assert m.labels[field] == (link,) * np.size(values), (m.sender, m.receiver, field)
