@@ -4,13 +4,15 @@
     python benchmarks/admm_clearing.py --n-dc 64       # random 4-regular graph
     python benchmarks/admm_clearing.py --compare-backends
     python benchmarks/admm_clearing.py --n-dc 64 --executor ray --no-log
+    python benchmarks/admm_clearing.py --n-dc 64 --executor ray --no-log --local-shard
 
 The last line is one JSON object: n_dc, hours, rounds, converged, clearing_s,
 per_round_ms, central_s (medians of ``--repeat`` runs, each side alternately),
 clearing_over_central, welfare_gap_rel, executor, log (and, with
 --compare-backends, per-round times of each local-solver back-end measured on
 the same rounds).  ``--executor ray`` clears in Ray actors (a local Ray with
-this machine's CPUs, a shard per CPU; started before the timings); ``--no-log``
+this machine's CPUs, a shard per CPU; started before the timings), with
+``--local-shard`` one of the shards in the benchmark's own process; ``--no-log``
 keeps only the message counts, as a large run would.
 """
 
@@ -55,6 +57,8 @@ def main() -> None:
     parser.add_argument("--dual-relaxation", type=float, default=1.0,
                         help="α of the dual step (market.dual_relaxation)")
     parser.add_argument("--executor", choices=["inprocess", "ray"], default="inprocess")
+    parser.add_argument("--local-shard", action="store_true",
+                        help="ray: this process hosts one of the shards")
     parser.add_argument("--no-log", action="store_true",
                         help="keep no message log (only the counts)")
     parser.add_argument("--repeat", type=int, default=5,
@@ -62,7 +66,9 @@ def main() -> None:
     args = parser.parse_args()
 
     scenario = build(args.n_dc, args.hours, args.seed, args.dual_relaxation)
-    executor = executor_of(args.executor)
+    if args.local_shard and args.executor != "ray":
+        parser.error("--local-shard needs --executor ray")
+    executor = executor_of(args.executor, local_shard=args.local_shard)
     if args.executor == "ray":
         from sim.executors.ray_pool import ensure_ray
 
@@ -87,6 +93,7 @@ def main() -> None:
         "links": len(model.links.links),
         "backend": model.backend,
         "executor": args.executor,
+        "local_shard": args.local_shard,
         "log": not args.no_log,
         "penalty": model.penalty,
         "dual_relaxation": args.dual_relaxation,

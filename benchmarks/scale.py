@@ -36,7 +36,7 @@ def peak_rss_gb() -> float:
 
 
 def one_point(n_dc: int, graph: str, executor: str, twin: str, seed: int,
-              max_rounds: int, shards: int | None = None) -> dict:
+              max_rounds: int, shards: int | None = None, local_shard: bool = False) -> dict:
     from sim.executors import InProcess, RayExecutor
     from sim.p2p.config import parse_scenario
     from sim.p2p.instances import random_scenario
@@ -54,7 +54,8 @@ def one_point(n_dc: int, graph: str, executor: str, twin: str, seed: int,
     raw["market"]["max_rounds"] = max_rounds
     scenario = parse_scenario(raw)
     tic = time.perf_counter()
-    model = P2PMarketModel(scenario, keep_log=False, executor=RayExecutor(shards=shards)
+    model = P2PMarketModel(scenario, keep_log=False,
+                           executor=RayExecutor(shards=shards, local_shard=local_shard)
                            if executor == "ray" else InProcess())
     build_s = time.perf_counter() - tic
     result = model.run()
@@ -73,6 +74,7 @@ def one_point(n_dc: int, graph: str, executor: str, twin: str, seed: int,
     if executor == "ray":
         actors = model.host.actors_peak_rss_gb()
         report.update(ray_start_s=ray_start_s, shards=model.host.shard_count,
+                      local_shard=local_shard,
                       messages_kept_in_shards=model.host.kept_local,
                       messages_forwarded_between_shards=model.host.forwarded,
                       actors_peak_rss_gb=round(sum(actors), 3))
@@ -156,6 +158,8 @@ def main() -> None:
     parser.add_argument("--executor", choices=["inprocess", "ray"], default="inprocess")
     parser.add_argument("--shards", type=int, default=None,
                         help="Ray actors hosting the DCs (default: one per CPU)")
+    parser.add_argument("--local-shard", action="store_true",
+                        help="ray: this process hosts one of the shards")
     parser.add_argument("--executors", default="inprocess",
                         help="the study's executors, e.g. inprocess,ray")
     parser.add_argument("--twin", choices=["auto", "yes", "no"], default="auto")
@@ -178,7 +182,7 @@ def main() -> None:
               args.max_rounds, args.executors.split(","), args.twin, args.append)
         return
     print(json.dumps(one_point(args.n_dc, args.graph, args.executor, args.twin, args.seed,
-                               args.max_rounds, args.shards)))
+                               args.max_rounds, args.shards, args.local_shard)))
 
 
 if __name__ == "__main__":

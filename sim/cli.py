@@ -104,8 +104,10 @@ class Order(click.Group):
               help="Ray: actors hosting the agents (default: one per CPU of the cluster).")
 @click.option("--agents-per-shard", type=click.IntRange(min=1), default=None,
               help="Ray: agents per actor instead of --shards (1: one agent per actor).")
+@click.option("--local-shard", is_flag=True, default=False,
+              help="Ray: this process hosts one of the shards itself.")
 def cli(executor: str | None, ray_address: str | None, shards: int | None,
-        agents_per_shard: int | None) -> None:
+        agents_per_shard: int | None, local_shard: bool) -> None:
     """dcmarket: data-centre and grid markets as agents exchanging messages.
 
     \b
@@ -115,13 +117,13 @@ def cli(executor: str | None, ray_address: str | None, shards: int | None,
     Exit codes: 0 done, 2 bad input, 3 not converged, 4 verify found a problem.
     `--executor ray` runs the agents in Ray actors (docs/scaling.md).
     """
-    if executor is not None or ray_address is not None:
+    if executor is not None or ray_address is not None or local_shard:
         from sim import executors
 
         try:
             executors.set_default(executors.executor_of(
                 executor or "ray", address=ray_address, shards=shards,
-                agents_per_shard=agents_per_shard))
+                agents_per_shard=agents_per_shard, local_shard=local_shard))
         except executors.ExecutorError as exc:
             raise click.UsageError(str(exc)) from None
 

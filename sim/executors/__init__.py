@@ -9,7 +9,8 @@ and activates them through it (``host.do(agents, "method")``,
   process; ``workers`` > 1 runs the calls a model marks parallel (the DCs'
   local solves) in threads.
 - :class:`RayExecutor`: agents live in Ray actors, a shard of agents per actor
-  (by default one shard per CPU of the cluster); each actor holds its agents'
+  (by default one shard per CPU of the cluster; ``local_shard`` has the
+  model's own process host one of them); each actor holds its agents'
   private data and built problems.  Messages between agents of one shard are
   delivered inside the actor; the others travel through Ray to the model's
   bus, which checks, logs and delivers them as it does in process (without a
@@ -54,9 +55,13 @@ def __getattr__(name: str):  # Ray is imported only when it is asked for
 
 
 def executor_of(kind: str, *, address: str | None = None, shards: int | None = None,
-                agents_per_shard: int | None = None) -> Executor:
-    """An executor by name: ``inprocess`` or ``ray``."""
+                agents_per_shard: int | None = None, local_shard: bool = False) -> Executor:
+    """An executor by name: ``inprocess`` or ``ray`` (``local_shard``: the
+    model's process hosts one of Ray's shards itself)."""
     if kind == "inprocess":
+        if local_shard:
+            raise ExecutorError("--local-shard is for the ray executor: the in-process "
+                                "executor hosts every agent here already")
         return InProcess()
     if kind == "ray":
         try:
@@ -64,7 +69,8 @@ def executor_of(kind: str, *, address: str | None = None, shards: int | None = N
         except ImportError as exc:
             raise ExecutorError(f"the Ray executor needs Ray ({exc}): install dcmarket's ray "
                                 "extra, pip install -e '.[ray]' (ray==2.40.0)") from exc
-        return RayExecutor(address=address, shards=shards, agents_per_shard=agents_per_shard)
+        return RayExecutor(address=address, shards=shards, agents_per_shard=agents_per_shard,
+                           local_shard=local_shard)
     raise ExecutorError(f"executor {kind!r}: choose inprocess or ray")
 
 

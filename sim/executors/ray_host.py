@@ -23,7 +23,10 @@ model.
 Shards: by default one per CPU of the cluster (``shards``), or
 ``agents_per_shard`` agents each (1: one agent per actor); agents are dealt to
 shards in blocks, in the order the model builds them.  Actors are spread over
-the cluster's live nodes in turn.
+the cluster's live nodes in turn.  With ``local_shard`` the model's own
+process hosts the last shard (:mod:`sim.executors.inline_shard`): its calls
+run here, after the actors' calls are submitted, so the model's process
+computes instead of waiting.
 
 Ray is started on first use with this machine's CPUs and no dashboard, or
 joins a running cluster: ``address`` (the CLI's ``--ray-address``) or the
@@ -48,6 +51,7 @@ import ray
 
 from market.messages import Message, MessageBus
 from sim.executors.base import AgentHost, Call, Executor, ExecutorError
+from sim.executors.inline_shard import InlineShard, fetch, for_actor
 from sim.executors.ray_pool import close_shards, ensure_ray, workers
 from sim.executors.shard import Facts, FromBulk, Kept, Late, Phase
 
@@ -62,6 +66,9 @@ class RayExecutor(Executor):
     #: CPUs Ray reserves for each actor (0: place by spreading over the nodes only;
     #: a reservation makes a model wait while other models' actors hold the CPUs)
     cpus_per_shard: float = 0.0
+    #: the model's own process hosts the last shard (it computes while the
+    #: actors do, instead of waiting for them; see sim.executors.inline_shard)
+    local_shard: bool = False
     name: str = "ray"
 
     def __post_init__(self) -> None:
@@ -117,6 +124,7 @@ class RayHost(AgentHost):
         self._proxies: dict[str, AgentProxy] = {}
         self._shard_of: dict[str, int] = {}
         self._actors: list[Any] = []
+        self._inline = -1  # the shard the model's process hosts (local_shard), −1: none
         self._queues: dict[int, list[Message | Kept | Late]] = defaultdict(list)
         self._relaying: tuple[int, int] | None = None  # (shard, key) of the message on the bus
         self._id = next(_HOST_IDS)
@@ -150,7 +158,11 @@ class RayHost(AgentHost):
         size = math.ceil(len(names) / count)
         blocks = [self._recipes[k:k + size] for k in range(0, len(names), size)]
         seed = getattr(self.model, "_seed", None)
-        self._actors = workers(len(blocks), self.executor.cpus_per_shard)
+        local = self.executor.local_shard
+        self._actors = workers(len(blocks) - local, self.executor.cpus_per_shard)
+        if local:
+            self._actors.append(InlineShard())
+        self._inline = len(blocks) - 1 if local else -1  # its calls are made last
         self._shard_of = {r[0]: s for s, block in enumerate(blocks) for r in block}
         opened = []
         for s, (actor, block) in enumerate(zip(self._actors, blocks, strict=True)):
@@ -161,7 +173,7 @@ class RayHost(AgentHost):
                                             members, self._elide(),
                                             seed if isinstance(seed, int) else None, block,
                                             elsewhere))
-        ray.get(opened)
+        fetch(opened)
         self._finalizer = weakref.finalize(self, close_shards, self._id, list(self._actors))
 
     def _shard_count(self, n_agents: int) -> int:
@@ -179,13 +191,19 @@ class RayHost(AgentHost):
     def placement(self) -> dict[str, str]:
         """Agent → the node its shard runs on."""
         self._ensure_started()
-        nodes = ray.get([a.where.remote() for a in self._actors])
+        nodes = fetch([a.where.remote() for a in self._actors])
         return {name: nodes[s] for name, s in self._shard_of.items()}
 
     def actors_peak_rss_gb(self) -> list[float]:
         """Peak resident memory of each actor hosting this model's shards, GB."""
         self._ensure_started()
-        return ray.get([a.peak_rss_gb.remote() for a in self._actors])
+        return fetch([a.peak_rss_gb.remote() for a in self._actors])
+
+    @property
+    def local_shard(self) -> int | None:
+        """The shard the model's own process hosts (``local_shard``), or None."""
+        self._ensure_started()
+        return None if self._inline < 0 else self._inline
 
     @property
     def shard_count(self) -> int:
@@ -215,7 +233,7 @@ class RayHost(AgentHost):
         self._ensure_started()
         by_shard = self._by_shard(calls)
         pending, bulks = self._submit(calls, by_shard)
-        answers = dict(zip(pending, ray.get(list(pending.values())), strict=True))
+        answers = dict(zip(pending, fetch(list(pending.values())), strict=True))
         return self._collect(calls, by_shard, answers, bulks)
 
     def chain_then(self, calls: Sequence[Call], then: Call) -> tuple[list[list[Any]], list[Any]]:
@@ -234,16 +252,16 @@ class RayHost(AgentHost):
         pending, bulks = self._submit(calls, by_shard)
         facts, n = self._facts(), len(self._actors)
         pending_after, bulks_after = {}, {}
-        for s in range(n):  # every shard: any may hold a receiver of the chain's messages
+        for s in self._in_turn(range(n)):  # any shard may hold a receiver of the messages
             queue, bulk_ids, earlier = self._take_queue(s)  # empty if the chain called it
             sent = [refs[s] for t, refs in bulks.items() if t != s]
             refs = self._actors[s].run_after.options(num_returns=1 + n).remote(
                 self._id, n, self._phases(after, by_shard_after[s]), queue, facts, bulk_ids,
-                step, s in bulks, *earlier, *sent)
+                step, s in bulks, *self._args_for(s, earlier + sent))
             pending_after[s], bulks_after[s] = refs[0], refs[1:]
         self._drop_taken_bulks()
-        answers = dict(zip(pending, ray.get(list(pending.values())), strict=True))
-        answers_after = dict(zip(pending_after, ray.get(list(pending_after.values())),
+        answers = dict(zip(pending, fetch(list(pending.values())), strict=True))
+        answers_after = dict(zip(pending_after, fetch(list(pending_after.values())),
                                  strict=True))
         first = self._collect(calls, by_shard, answers, None, step)  # raises the chain's error
         if any(a.skipped for a in answers_after.values()):
@@ -329,13 +347,24 @@ class RayHost(AgentHost):
         hold some of it); per shard, the answer's reference and its bulks'."""
         facts, n = self._facts(), len(self._actors)
         pending, bulks = {}, {}
-        for s, positions in by_shard.items():
+        for s in self._in_turn(by_shard):
             queue, bulk_ids, earlier = self._take_queue(s)
             refs = self._actors[s].run.options(num_returns=1 + n).remote(
-                self._id, n, self._phases(calls, positions), queue, facts, bulk_ids, *earlier)
+                self._id, n, self._phases(calls, by_shard[s]), queue, facts, bulk_ids,
+                *self._args_for(s, earlier))
             pending[s], bulks[s] = refs[0], refs[1:]
         self._drop_taken_bulks()
         return pending, bulks
+
+    def _in_turn(self, shards: Any) -> list[int]:
+        """``shards`` in the order their calls are made: the shard of the model's
+        own process last, so that it runs while the actors run theirs."""
+        return sorted(shards, key=lambda s: s == self._inline)
+
+    def _args_for(self, shard: int, bulks: list[Any]) -> list[Any]:
+        """Bulks as arguments of ``shard``'s call: an actor takes a bulk the
+        model's process made as a value (Ray sends it along)."""
+        return bulks if shard == self._inline else [for_actor(b) for b in bulks]
 
     def _take_queue(self, shard: int) -> tuple[list[Any], list[int], list[Any]]:
         """What the bus has delivered to ``shard`` since its last call, the ids of

@@ -69,32 +69,40 @@ def assert_same_market(a, b, ra, rb) -> None:
                                    rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("executor", [RayExecutor(), RayExecutor(agents_per_shard=1)],
-                         ids=["shard-per-cpu", "agent-per-actor"])
+#: a shard per CPU in actors, and with the model's process hosting the last one
+BOTH = pytest.mark.parametrize("local", [False, True], ids=["actors", "local-shard"])
+
+
+@pytest.mark.parametrize("executor", [RayExecutor(), RayExecutor(agents_per_shard=1),
+                                      RayExecutor(local_shard=True)],
+                         ids=["shard-per-cpu", "agent-per-actor", "local-shard"])
 def test_four_dc_market_equals_the_in_process_run(market, executor):
     here = P2PMarketModel(market, executor=InProcess())
     there = P2PMarketModel(market, executor=executor)
     assert_same_market(here, there, here.run(), there.run())
     assert same_log(here, there)
     assert there.host.shard_count == (2 if executor.agents_per_shard is None else 4)
-    assert type(there.dcs["DC1"]).__name__ == "AgentProxy"
+    assert there.host.local_shard == (1 if executor.local_shard else None)
+    assert type(there.dcs["DC4"]).__name__ == "AgentProxy"  # in a shard here too
 
 
-def test_under_faults_the_ray_run_draws_the_same_faults(market):
+@BOTH
+def test_under_faults_the_ray_run_draws_the_same_faults(market, local):
     faults = FaultModel(loss=0.1, delay=1, seed=1, dropouts=(Dropout("DC3", 30),))
     here = P2PMarketModel(market, faults=faults, executor=InProcess())
     there = P2PMarketModel(market, faults=FaultModel(loss=0.1, delay=1, seed=1,
                                                      dropouts=(Dropout("DC3", 30),)),
-                           executor=RayExecutor())
+                           executor=RayExecutor(local_shard=local))
     ra, rb = here.run(max_rounds=2000), there.run(max_rounds=2000)
     assert_same_market(here, there, ra, rb)
     assert same_log(here, there)
     assert here.bus.header_frame().fault.notna().any()
 
 
-def test_without_a_log_messages_within_a_shard_stay_there(market):
+@BOTH
+def test_without_a_log_messages_within_a_shard_stay_there(market, local):
     here = P2PMarketModel(market, executor=InProcess(), keep_log=False)
-    there = P2PMarketModel(market, executor=RayExecutor(), keep_log=False)
+    there = P2PMarketModel(market, executor=RayExecutor(local_shard=local), keep_log=False)
     assert_same_market(here, there, here.run(), there.run())
     assert (there.bus.sent_messages, there.bus.sent_values) == \
         (here.bus.sent_messages, here.bus.sent_values)
@@ -127,10 +135,11 @@ def test_the_dr_day_equals_the_in_process_run():
     scenario = load_any("dr_2000hosts")[1]
     history, actual = day_prices(scenario)
     here = DRModel(scenario, "OP", actual, history[-1], InProcess()).run_day()
-    there = DRModel(scenario, "OP", actual, history[-1], RayExecutor()).run_day()
-    assert here.slots_frame().equals(there.slots_frame())
-    assert here.bids_frame().equals(there.bids_frame())
-    assert same_log(here, there)
+    for executor in (RayExecutor(), RayExecutor(local_shard=True)):
+        there = DRModel(scenario, "OP", actual, history[-1], executor).run_day()
+        assert here.slots_frame().equals(there.slots_frame())
+        assert here.bids_frame().equals(there.bids_frame())
+        assert same_log(here, there)
 
 
 def test_the_lec_twin_equals_the_in_process_run():
@@ -140,11 +149,13 @@ def test_the_lec_twin_equals_the_in_process_run():
     scenario = load_any("lec_10households")[1]
     inputs = block_inputs(scenario, 0, 1)
     here = LECModel(scenario, inputs, "NC", InProcess())
-    there = LECModel(scenario, inputs, "NC", RayExecutor())
-    a, b = here.run_twin(), there.run_twin()
-    assert (a.rounds, a.converged) == (b.rounds, b.converged)
-    assert b.objective == pytest.approx(a.objective, rel=1e-9)
-    assert same_log(here, there)
+    a = here.run_twin()
+    for executor in (RayExecutor(), RayExecutor(local_shard=True)):
+        there = LECModel(scenario, inputs, "NC", executor)
+        b = there.run_twin()
+        assert (a.rounds, a.converged) == (b.rounds, b.converged)
+        assert b.objective == pytest.approx(a.objective, rel=1e-9)
+        assert same_log(here, there)
 
 
 def test_a_shard_s_error_reaches_the_model_as_in_process(market):
@@ -169,12 +180,14 @@ def test_a_chain_is_one_trip_per_shard_with_the_in_process_results(market):
         ray_model.host.chain([Call(dcs, "announce_estimate"), Call(dcs, "receive_start")])
 
 
-def test_a_chain_then_a_call_is_the_in_process_run_and_stops_at_the_chain_s_error(market):
+@BOTH
+def test_a_chain_then_a_call_is_the_in_process_run_and_stops_at_the_chain_s_error(market,
+                                                                                  local):
     """Without a log the call after the chain starts in the shards without a trip
     back to the model: the same results and counts; an error in the chain is
     raised as in process."""
     models = [P2PMarketModel(market, executor=e, keep_log=False)
-              for e in (RayExecutor(), InProcess())]
+              for e in (RayExecutor(local_shard=local), InProcess())]
     answers = []
     for model in models:
         dcs = list(model.dcs.values())
@@ -194,13 +207,14 @@ def test_a_chain_then_a_call_is_the_in_process_run_and_stops_at_the_chain_s_erro
     assert models[0]._read_reports() == models[1]._read_reports()
 
 
-def test_a_shard_the_chain_does_not_call_gets_what_was_waiting_for_it(market):
-    """DC3 and DC4 (the second shard) are not in the chain, but DC1 and DC2's
-    opening estimates wait for them in the first shard's bulk: they arrive
-    with the call after the chain, and the round reports are the in-process
-    ones."""
+@BOTH
+def test_a_shard_the_chain_does_not_call_gets_what_was_waiting_for_it(market, local):
+    """DC3 and DC4 (the second shard; with ``local``, the model's process's) are
+    not in the chain, but DC1 and DC2's opening estimates wait for them in the
+    first shard's bulk: they arrive with the call after the chain, and the
+    round reports are the in-process ones."""
     reports = []
-    for executor in (RayExecutor(), InProcess()):
+    for executor in (RayExecutor(local_shard=local), InProcess()):
         model = P2PMarketModel(market, executor=executor, keep_log=False)
         dcs = list(model.dcs.values())
         model.host.do(dcs, "announce_estimate")
@@ -213,10 +227,12 @@ def test_a_shard_the_chain_does_not_call_gets_what_was_waiting_for_it(market):
     assert reports[0] == reports[1]
 
 
-def test_an_agent_s_private_data_stay_in_its_shard(market):
-    model = P2PMarketModel(market, executor=RayExecutor())
-    with pytest.raises(AttributeError, match="private data stay in its shard"):
-        _ = model.dcs["DC1"]._spec
+@BOTH
+def test_an_agent_s_private_data_stay_in_its_shard(market, local):
+    model = P2PMarketModel(market, executor=RayExecutor(local_shard=local))
+    for name in ("DC1", "DC4"):  # DC4: in the model's own process with ``local``
+        with pytest.raises(AttributeError, match="private data stay in its shard"):
+            _ = model.dcs[name]._spec
     here = P2PMarketModel(market, executor=InProcess())
     assert model.dcs["DC2"].partners == here.dcs["DC2"].partners  # public: read from the shard
 
@@ -229,6 +245,8 @@ def test_what_the_ray_executor_cannot_carry_is_named(market):
         RayExecutor(agents_per_shard=0)
     with pytest.raises(ExecutorError, match="inprocess or ray"):
         executor_of("dask")
+    with pytest.raises(ExecutorError, match="local-shard is for the ray executor"):
+        executor_of("inprocess", local_shard=True)
 
 
 def test_the_cli_runs_the_market_in_ray_actors(tmp_path, capsys):
@@ -250,6 +268,16 @@ def test_the_cli_runs_the_market_in_ray_actors(tmp_path, capsys):
     here_summary = json.loads((tmp_path / "here" / "summary.json").read_text())
     assert ray_summary["rounds"] == here_summary["rounds"]
     assert ray_summary["profit_with"] == pytest.approx(here_summary["profit_with"], rel=1e-9)
+    try:  # the model's process hosting one of the shards
+        assert main(["--local-shard", "run", "p2p_4dc_fixed_lmp", "--out",
+                     str(tmp_path / "local")]) == 0
+    finally:
+        set_default(None)
+    manifest = json.loads((tmp_path / "local" / "manifest.json").read_text())
+    assert (manifest["executor"]["name"], manifest["executor"]["local_shard"]) == ("ray", True)
+    local_summary = json.loads((tmp_path / "local" / "summary.json").read_text())
+    assert local_summary["rounds"] == here_summary["rounds"]
+    assert local_summary["profit_with"] == pytest.approx(here_summary["profit_with"], rel=1e-9)
 
 
 def test_on_a_two_node_cluster_agents_sit_on_both_nodes_with_the_same_result():
