@@ -61,8 +61,11 @@ def positions_in(rows: np.ndarray, global_rows: np.ndarray) -> np.ndarray:
     return np.where(held, at, -1)
 
 
-def read_at(values: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """``values[at]``, 0 where ``at`` is −1 (see :func:`positions_in`)."""
+def read_at(values: np.ndarray, at: np.ndarray, all_held: bool = False) -> np.ndarray:
+    """``values[at]``, 0 where ``at`` is −1 (see :func:`positions_in`);
+    ``all_held``: no ``at`` is −1 (the caller knows)."""
+    if all_held:
+        return values[at]
     return np.where(at >= 0, values[np.maximum(at, 0)], 0.0)
 
 
@@ -123,6 +126,7 @@ class DualConsensusNode:
         self.neighbour_sum = np.zeros(n)
         self._asked: np.ndarray | None = None  # the global rows last read (see _local)
         self._asked_at = np.zeros(0, int)
+        self._asked_all = True
         #: λ_ij per neighbour over the shared rows; p_i = Σ_j λ_ij (see dual_step)
         self.edge_dual = {j: np.zeros(rows.size) for j, rows in self.shared_rows.items()}
         # weight of the ADMM quadratic per trade: 1 / (4c|N_i|), |N_i| per row
@@ -148,7 +152,8 @@ class DualConsensusNode:
         links' rows (one read-only array) every round."""
         if global_rows is not self._asked:
             self._asked, self._asked_at = global_rows, positions_in(self.rows, global_rows)
-        return read_at(values, self._asked_at)
+            self._asked_all = bool((self._asked_at >= 0).all())
+        return read_at(values, self._asked_at, self._asked_all)
 
     def y_at(self, global_rows: np.ndarray) -> np.ndarray:
         return self._local(self.y, global_rows)
@@ -204,8 +209,9 @@ class DualConsensusNode:
 
     def dual_step(self, neighbour_estimates: dict[str, np.ndarray],
                   owner_duals: dict[str, np.ndarray] | None = None,
-                  relaxation: float = 1.0) -> None:
-        """Step 4: ``p_i += c Σ_j (y_i − y_j)``, kept per edge as ``λ_ij``.
+                  relaxation: float = 1.0) -> float:
+        """Step 4: ``p_i += c Σ_j (y_i − y_j)``, kept per edge as ``λ_ij``; returns
+        the largest disagreement ``max_j max |y_i − y_j|`` over the shared rows.
 
         ``neighbour_estimates`` holds every neighbour's latest ``y_j`` (fresh,
         or the last one received when a message was lost or is late).  Each
@@ -236,14 +242,19 @@ class DualConsensusNode:
             )
         self.receive_estimates(neighbour_estimates)
         c = self.penalty * relaxation
+        owner_duals = owner_duals or {}
+        gaps = []
         for j, rows in self.shared_rows.items():
-            step = c * (self.y[rows] - np.asarray(neighbour_estimates[j], float))
-            received = (owner_duals or {}).get(j)
-            if self.owns(j) or received is None:
-                self.edge_dual[j] = self.edge_dual[j] + step
+            gap = self.y[rows] - np.asarray(neighbour_estimates[j], float)
+            gaps.append(gap)
+            received = owner_duals.get(j)
+            if received is None or self.owns(j):
+                self.edge_dual[j] = self.edge_dual[j] + c * gap
             else:
-                self.edge_dual[j] = -(np.asarray(received, float) - step)
+                self.edge_dual[j] = -(np.asarray(received, float) - c * gap)
         self._sum_duals()
+        gap = np.concatenate(gaps)
+        return float(np.abs(gap).max()) if gap.size else 0.0
 
     def receive_estimates(self, neighbour_estimates: dict[str, np.ndarray]) -> None:
         total = np.zeros(self.rows.size)

@@ -13,6 +13,8 @@ The log's schema and its frames: :mod:`market.message_log`.
 
 from __future__ import annotations
 
+import math
+
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -56,6 +58,8 @@ def _frozen_copy(value: Any) -> Any:
     immutable ``bytes`` buffer (one copy, taken here).  Such an array cannot be
     made writeable again — nor can its base or any view of it — so every
     holder of the message (the receiver, the log, a duplicate) can share it."""
+    if type(value) is float:  # the common scalar, first
+        return value
     if isinstance(value, _ARRAYS):
         array = np.asarray(value, dtype=float)
         frozen = np.frombuffer(array.tobytes(), dtype=float)
@@ -313,17 +317,19 @@ class MessageBus:
         """Finite real numbers only, and not too many of them; returns how many."""
         total = 0
         for name, value in payload.items():
+            scalar = type(value) is float  # the common scalar: no array made for it
             try:
-                values = np.asarray(value, dtype=float)
+                values = value if scalar else np.asarray(value, dtype=float)
             except (TypeError, ValueError):
                 raise ProtocolError(f"{sender!r} → {receiver!r}: {kind}.{name} is not a number "
                                     f"or an array of numbers ({type(value).__name__})") from None
-            total += values.size
+            total += 1 if scalar else values.size
             if total > MAX_VALUES:
                 raise ProtocolError(f"{sender!r} → {receiver!r}: {kind} carries more than "
                                     f"{MAX_VALUES:,} values")
-            if np.isfinite(values).all():
+            if math.isfinite(values) if scalar else np.isfinite(values).all():
                 continue
+            values = np.asarray(values)
             bad = np.flatnonzero(~np.isfinite(values.ravel()))
             if bad.size:
                 raise ProtocolError(f"{sender!r} → {receiver!r}: {kind}.{name}[{bad[0]}] = "
@@ -364,7 +370,8 @@ def check_labels(kind: MessageKind, message: Message) -> None:
     for f in kind.fields:
         if f.name not in message.payload:
             continue
-        size = np.size(message.payload[f.name])
+        value = message.payload[f.name]  # frozen: a float or a float array
+        size = 1 if type(value) is float else np.size(value)
         if "link" in f.axes:
             links = message.labels.get(f.name)
             if links is None or len(links) != size:

@@ -260,10 +260,9 @@ class DataCenterAgent(MarketAgent):
         node, own = self._node, self._links.rows_of(self.name)
         latest = {j: self._latest[j][1] if j in self._latest else node.y[rows]
                   for j, rows in node.shared_rows.items()}
-        node.dual_step(latest, {j: fresh[j][2] for j in fresh if fresh[j][2] is not None},
-                       relaxation=self._dual_relaxation / (1.0 + 3.0 * self._max_delay))
-        disagreement = max((float(np.max(np.abs(node.y[node.shared_rows[j]] - y)))
-                            for j, y in latest.items() if y.size), default=0.0)
+        disagreement = node.dual_step(
+            latest, {j: fresh[j][2] for j in fresh if fresh[j][2] is not None},
+            relaxation=self._dual_relaxation / (1.0 + 3.0 * self._max_delay))
         self._demand = None if node.x is None else node.x[self._program.blocks["grid"]]
         self.send(MONITOR, ROUND_REPORT, {
             "trades": node.trades_at(own), "prices": node.y_at(own),
