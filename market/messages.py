@@ -14,7 +14,6 @@ The log's schema and its frames: :mod:`market.message_log`.
 from __future__ import annotations
 
 import math
-
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
