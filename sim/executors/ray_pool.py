@@ -16,16 +16,27 @@ from sim.executors.shard import ShardWorker
 __all__ = ["close_shards", "ensure_ray", "workers"]
 
 
+#: The niceness of the worker processes of a Ray started here.  Ray's default
+#: (15) has its workers yield to every other process; here they are the
+#: simulation's compute, and at 15 the model's process and Ray's own threads
+#: preempt the shards, which the model then waits for (a 64-DC round: about a
+#: tenth longer, benchmarks/admm_clearing.py).  A cluster one joins keeps its
+#: own setting (``RAY_worker_niceness=0 ray start ...``).
+WORKER_NICENESS = 0
+
+
 def ensure_ray(address: str | None = None) -> None:
-    """Start Ray here (this machine's CPUs, no dashboard) or join ``address`` /
-    ``RAY_ADDRESS``; nothing if it is already up."""
+    """Start Ray here (this machine's CPUs, no dashboard, workers at
+    :data:`WORKER_NICENESS`) or join ``address`` / ``RAY_ADDRESS``; nothing if
+    it is already up."""
     if ray.is_initialized():
         return
     address = address or os.environ.get("RAY_ADDRESS")
     if address:
         ray.init(address=address, log_to_driver=False)
     else:
-        ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, log_to_driver=False)
+        ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, log_to_driver=False,
+                 _system_config={"worker_niceness": WORKER_NICENESS})
 
 
 _Worker = ray.remote(ShardWorker)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import subprocess
 import sys
 import warnings
@@ -291,3 +292,18 @@ def test_on_a_two_node_cluster_agents_sit_on_both_nodes_with_the_same_result():
     assert report["welfare"][1] == pytest.approx(report["welfare"][0], rel=1e-9)
     assert report["max_price_difference"] <= 1e-9
     assert report["same_log"]
+
+
+def test_a_ray_started_here_runs_its_shards_at_the_model_s_priority():
+    """Ray's workers default to niceness 15; the shards started by ensure_ray
+    run at WORKER_NICENESS (0), as the model's own process does."""
+    script = ("import os, ray\n"
+              "from sim.executors.ray_pool import WORKER_NICENESS, ensure_ray, workers\n"
+              "ensure_ray()\n"
+              "nice = ray.get(workers(1, 0)[0].__ray_call__.remote(lambda self: os.nice(0)))\n"
+              "print(nice, WORKER_NICENESS)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300, check=True, cwd=Path(__file__).parents[3],
+                          env={**os.environ, "RAY_ADDRESS": ""})
+    nice, wanted = map(int, done.stdout.split()[-2:])
+    assert nice == wanted == 0
