@@ -15,6 +15,7 @@ wraps :class:`Shard`, and the tests drive a shard directly too.
 
 from __future__ import annotations
 
+import pickle
 import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -89,6 +90,16 @@ class Bulk:
 
     entries: list[tuple[int, int, Message]] = field(default_factory=list)
     failed: bool = False
+
+    def __reduce__(self) -> tuple:
+        """Pickled as one ``bytes`` of its entries: Ray's serializer calls a
+        Python hook for every object it meets, the standard pickler does not
+        (a bulk of 64 estimates: 0.6 → 0.35 ms)."""
+        return (_unpacked, (pickle.dumps(self.entries, protocol=-1), self.failed))
+
+
+def _unpacked(entries: bytes, failed: bool) -> Bulk:
+    return Bulk(pickle.loads(entries), failed)
 
 
 @dataclass(frozen=True)
@@ -224,6 +235,17 @@ class CallResult:
     bulks: Mapping[int, Bulk] = field(default_factory=dict)
     #: the call did not run: a call it was to follow stopped on an error
     skipped: bool = False
+
+    def __reduce__(self) -> tuple:
+        """The envelopes (plain data and messages) as one ``bytes``, as a
+        :class:`Bulk`'s entries; the results and the error as Ray pickles them."""
+        return (_unpacked_result, (self.results, pickle.dumps(self.envelopes, protocol=-1),
+                                   self.error, self.trace, self.bulks, self.skipped))
+
+
+def _unpacked_result(results: list[list[Any]], envelopes: bytes, error: BaseException | None,
+                     trace: str, bulks: Mapping[int, Bulk], skipped: bool) -> CallResult:
+    return CallResult(results, pickle.loads(envelopes), error, trace, bulks, skipped)
 
 
 class Shard:
