@@ -260,9 +260,9 @@ class RayHost(AgentHost):
                 step, s in bulks, *self._args_for(s, earlier + sent))
             pending_after[s], bulks_after[s] = refs[0], refs[1:]
         self._drop_taken_bulks()
-        answers = dict(zip(pending, fetch(list(pending.values())), strict=True))
-        answers_after = dict(zip(pending_after, fetch(list(pending_after.values())),
-                                 strict=True))
+        got = fetch([*pending.values(), *pending_after.values()])  # one trip to Ray
+        answers = dict(zip(pending, got[:len(pending)], strict=True))
+        answers_after = dict(zip(pending_after, got[len(pending):], strict=True))
         first = self._collect(calls, by_shard, answers, None, step)  # raises the chain's error
         if any(a.skipped for a in answers_after.values()):
             raise ExecutorError("a shard skipped the call after a chain that did not fail")
