@@ -36,8 +36,6 @@ joins a running cluster: ``address`` (the CLI's ``--ray-address``) or the
 
 from __future__ import annotations
 
-import functools
-import inspect
 import itertools
 import math
 import weakref
@@ -50,6 +48,7 @@ import mesa
 import ray
 
 from market.messages import Message, MessageBus
+from sim.executors.agent_proxy import AgentProxy
 from sim.executors.base import AgentHost, Call, Executor, ExecutorError
 from sim.executors.inline_shard import InlineShard, fetch, for_actor
 from sim.executors.ray_pool import close_shards, ensure_ray, workers
@@ -82,30 +81,6 @@ class RayExecutor(Executor):
 
     def host(self, model: mesa.Model, bus: MessageBus, workers: int = 1) -> AgentHost:
         return RayHost(model, bus, self)
-
-
-class AgentProxy(mesa.Agent):
-    """The model's handle on an agent that lives in a shard: its public methods
-    (called there) and public attributes (read from there)."""
-
-    def __init__(self, model: mesa.Model, host: RayHost, name: str, cls: type) -> None:
-        super().__init__(model)
-        self.name = name
-        self.agent_class = cls
-        self._host = host
-
-    def __getattr__(self, attr: str) -> Any:
-        if attr.startswith("_"):
-            raise AttributeError(f"{attr!r}: an agent's private data stay in its shard "
-                                 f"({self.agent_class.__name__} {self.name!r})")
-        static = inspect.getattr_static(self.agent_class, attr, None)
-        if inspect.isfunction(static):
-            return functools.partial(self._host.call_one, self, attr)
-        return self._host.call_one(self, f"attr:{attr}")
-
-    def __repr__(self) -> str:
-        shard = self._host.shard_of(self.name)
-        return f"{self.agent_class.__name__}({self.name!r}) @ shard {shard}"
 
 
 class RayHost(AgentHost):
@@ -159,7 +134,7 @@ class RayHost(AgentHost):
         blocks = [self._recipes[k:k + size] for k in range(0, len(names), size)]
         seed = getattr(self.model, "_seed", None)
         local = self.executor.local_shard
-        self._actors = workers(len(blocks) - local, self.executor.cpus_per_shard)
+        self._actors = workers(len(blocks) - int(local), self.executor.cpus_per_shard)
         if local:
             self._actors.append(InlineShard())
         self._inline = len(blocks) - 1 if local else -1  # its calls are made last
@@ -195,9 +170,11 @@ class RayHost(AgentHost):
         return {name: nodes[s] for name, s in self._shard_of.items()}
 
     def actors_peak_rss_gb(self) -> list[float]:
-        """Peak resident memory of each actor hosting this model's shards, GB."""
+        """Peak resident memory of each Ray actor hosting this model's shards, GB
+        (not the model's own process, which a local shard lives in)."""
         self._ensure_started()
-        return fetch([a.peak_rss_gb.remote() for a in self._actors])
+        return fetch([a.peak_rss_gb.remote() for s, a in enumerate(self._actors)
+                      if s != self._inline])
 
     @property
     def local_shard(self) -> int | None:

@@ -84,6 +84,8 @@ def test_four_dc_market_equals_the_in_process_run(market, executor):
     assert same_log(here, there)
     assert there.host.shard_count == (2 if executor.agents_per_shard is None else 4)
     assert there.host.local_shard == (1 if executor.local_shard else None)
+    # the memory of the actors only, not of the model's process hosting a shard
+    assert len(there.host.actors_peak_rss_gb()) == there.host.shard_count - executor.local_shard
     assert type(there.dcs["DC4"]).__name__ == "AgentProxy"  # in a shard here too
 
 
