@@ -173,8 +173,13 @@ def resolve_sources(raw: dict[str, Any]) -> dict[str, Any]:
             span = max(float(np.ptp(temp)), 1e-9)
             grid["load_scaling"] = _round(low + (high - low) * (temp - temp.min()) / span)
     lmp = out.get("lmp")
-    if isinstance(lmp, dict) and set(lmp) == {"initial"}:
-        out["lmp"] = {dc["name"]: [float(lmp["initial"])] * hours for dc in out["datacenters"]}
+    if isinstance(lmp, dict) and set(lmp) == {"initial"}:  # a flat guess, not a DC's series
+        initial = lmp["initial"]
+        if isinstance(initial, bool) or not isinstance(initial, (int, float)) \
+                or not np.isfinite(initial) or initial <= 0:
+            raise ValueError(f"lmp.initial: a positive number of $/MWh for every DC and hour, "
+                             f"got {initial!r}")
+        out["lmp"] = {dc["name"]: [float(initial)] * hours for dc in out["datacenters"]}
     return out
 
 

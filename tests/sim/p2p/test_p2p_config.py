@@ -80,6 +80,17 @@ def test_named_source_without_weather_section_is_an_error(tmp_path):
         load_scenario(path)
 
 
+@pytest.mark.parametrize("initial", ["[]", "[30.0]", "true"])
+def test_a_flat_lmp_guess_that_is_not_a_positive_number_is_named(initial):
+    """``lmp: {initial: X}`` is also a mapping of DC names to series (a DC called
+    ``initial``), so the schema lets a list through: it was read as the flat
+    guess and failed in float() with a traceback."""
+    from sim.studies import load_any
+
+    with pytest.raises(ScenarioError, match=r"lmp\.initial: a positive number .*got"):
+        load_any("p2p_ieee30", [f"lmp.initial={initial}"])
+
+
 def test_unknown_weather_source(tmp_path):
     path = tmp_path / "bad_weather.yaml"
     path.write_text("hours: 24\nweather: {source: satellite, month: 7, day: 15}\n"
