@@ -75,15 +75,18 @@ BOTH = pytest.mark.parametrize("local", [False, True], ids=["actors", "local-sha
 
 
 @pytest.mark.parametrize("executor", [RayExecutor(), RayExecutor(agents_per_shard=1),
-                                      RayExecutor(local_shard=True)],
-                         ids=["shard-per-cpu", "agent-per-actor", "local-shard"])
+                                      RayExecutor(local_shard=True),
+                                      RayExecutor(agents_per_shard=1, local_shard=True)],
+                         ids=["shard-per-cpu", "agent-per-actor", "local-shard",
+                              "agent-per-actor-and-local"])
 def test_four_dc_market_equals_the_in_process_run(market, executor):
     here = P2PMarketModel(market, executor=InProcess())
     there = P2PMarketModel(market, executor=executor)
     assert_same_market(here, there, here.run(), there.run())
     assert same_log(here, there)
     assert there.host.shard_count == (2 if executor.agents_per_shard is None else 4)
-    assert there.host.local_shard == (1 if executor.local_shard else None)
+    last = there.host.shard_count - 1
+    assert there.host.local_shard == (last if executor.local_shard else None)
     # the memory of the actors only, not of the model's process hosting a shard
     assert len(there.host.actors_peak_rss_gb()) == there.host.shard_count - executor.local_shard
     assert type(there.dcs["DC4"]).__name__ == "AgentProxy"  # in a shard here too
