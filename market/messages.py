@@ -316,19 +316,22 @@ class MessageBus:
         """Finite real numbers only, and not too many of them; returns how many."""
         total = 0
         for name, value in payload.items():
-            scalar = type(value) is float  # the common scalar: no array made for it
+            # the common finite float needs no array (a kind has a few fields:
+            # scalars alone never reach MAX_VALUES)
+            if type(value) is float and math.isfinite(value):
+                total += 1
+                continue
             try:
-                values = value if scalar else np.asarray(value, dtype=float)
+                values = np.asarray(value, dtype=float)
             except (TypeError, ValueError):
                 raise ProtocolError(f"{sender!r} → {receiver!r}: {kind}.{name} is not a number "
                                     f"or an array of numbers ({type(value).__name__})") from None
-            total += 1 if scalar else values.size
+            total += values.size
             if total > MAX_VALUES:
                 raise ProtocolError(f"{sender!r} → {receiver!r}: {kind} carries more than "
                                     f"{MAX_VALUES:,} values")
-            if math.isfinite(values) if scalar else np.isfinite(values).all():
+            if np.isfinite(values).all():
                 continue
-            values = np.asarray(values)
             bad = np.flatnonzero(~np.isfinite(values.ravel()))
             if bad.size:
                 raise ProtocolError(f"{sender!r} → {receiver!r}: {kind}.{name}[{bad[0]}] = "

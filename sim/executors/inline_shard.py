@@ -25,16 +25,25 @@ import ray
 
 from sim.executors.shard import ShardWorker
 
-__all__ = ["InlineShard", "Ready", "fetch", "for_actor"]
+__all__ = ["InlineShard", "Ready", "fetch"]
 
 
 class Ready:
-    """A value computed in this process, where a Ray call gives a reference."""
+    """A value computed in this process, where a Ray call gives a reference.
+    Sent to an actor as an argument, it arrives as the value itself (as a
+    reference's value does)."""
 
     __slots__ = ("value",)
 
     def __init__(self, value: Any) -> None:
         self.value = value
+
+    def __reduce__(self) -> tuple:
+        return (_identity, (self.value,))
+
+
+def _identity(value: Any) -> Any:
+    return value
 
 
 def _resolved(item: Any) -> Any:
@@ -45,11 +54,6 @@ def _resolved(item: Any) -> Any:
     if isinstance(item, ray.ObjectRef):
         return ray.get(item)
     return item
-
-
-def for_actor(item: Any) -> Any:
-    """An argument for a Ray actor: a :class:`Ready` value is passed as itself."""
-    return item.value if isinstance(item, Ready) else item
 
 
 def fetch(items: Sequence[Any]) -> list[Any]:

@@ -50,7 +50,7 @@ import ray
 from market.messages import Message, MessageBus
 from sim.executors.agent_proxy import AgentProxy
 from sim.executors.base import AgentHost, Call, Executor, ExecutorError
-from sim.executors.inline_shard import InlineShard, fetch, for_actor
+from sim.executors.inline_shard import InlineShard, fetch
 from sim.executors.ray_pool import close_shards, ensure_ray, workers
 from sim.executors.shard import Facts, FromBulk, Kept, Late, Phase
 
@@ -234,7 +234,7 @@ class RayHost(AgentHost):
             sent = [refs[s] for t, refs in bulks.items() if t != s]
             refs = self._actors[s].run_after.options(num_returns=1 + n).remote(
                 self._id, n, self._phases(after, by_shard_after[s]), queue, facts, bulk_ids,
-                step, s in bulks, *self._args_for(s, earlier + sent))
+                step, s in bulks, *earlier, *sent)
             pending_after[s], bulks_after[s] = refs[0], refs[1:]
         self._drop_taken_bulks()
         got = fetch([*pending.values(), *pending_after.values()])  # one trip to Ray
@@ -328,7 +328,7 @@ class RayHost(AgentHost):
             queue, bulk_ids, earlier = self._take_queue(s)
             refs = self._actors[s].run.options(num_returns=1 + n).remote(
                 self._id, n, self._phases(calls, by_shard[s]), queue, facts, bulk_ids,
-                *self._args_for(s, earlier))
+                *earlier)
             pending[s], bulks[s] = refs[0], refs[1:]
         self._drop_taken_bulks()
         return pending, bulks
@@ -337,11 +337,6 @@ class RayHost(AgentHost):
         """``shards`` in the order their calls are made: the shard of the model's
         own process last, so that it runs while the actors run theirs."""
         return sorted(shards, key=lambda s: s == self._inline)
-
-    def _args_for(self, shard: int, bulks: list[Any]) -> list[Any]:
-        """Bulks as arguments of ``shard``'s call: an actor takes a bulk the
-        model's process made as a value (Ray sends it along)."""
-        return bulks if shard == self._inline else [for_actor(b) for b in bulks]
 
     def _take_queue(self, shard: int) -> tuple[list[Any], list[int], list[Any]]:
         """What the bus has delivered to ``shard`` since its last call, the ids of
