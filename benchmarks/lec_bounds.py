@@ -39,6 +39,7 @@ import time
 from dataclasses import replace
 from importlib import resources
 
+import highspy
 import numpy as np
 import scipy.sparse as sp
 
@@ -46,7 +47,7 @@ from agents.lec.community import CommunityAssets, Options, community_program
 from agents.lec.household import household_program
 from market.community_milp import EOA, community_milp, mode_columns
 from market.program import LinearProgram
-from market.solvers import SolveError, solve_lp
+from market.solvers import SolveError, highs_model, solve_lp
 from sim.lec.config import load_lec_scenario
 from sim.lec.data import block_inputs
 from sim.lec.year import block_first_day
@@ -122,25 +123,13 @@ def milp_bounds(lp: LinearProgram, time_limit_s: float) -> tuple[float, float]:
     return float(info.mip_dual_bound), float(info.objective_function_value)
 
 
-def highs_of(lp: LinearProgram, mip_gap: float, time_limit_s: float):
+def highs_of(lp: LinearProgram, mip_gap: float, time_limit_s: float) -> highspy.Highs:
     """A serial HiGHS instance holding the MILP ``lp`` (not yet run)."""
-    import highspy
-
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", float(mip_gap))
-    A = lp.A.tocsc()
-    model = highspy.HighsLp()
-    model.num_col_, model.num_row_ = lp.n_cols, lp.n_rows
-    model.col_cost_, model.col_lower_, model.col_upper_ = lp.cost, lp.col_lower, lp.col_upper
-    model.row_lower_, model.row_upper_ = lp.row_lower, lp.row_upper
-    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    model.a_matrix_.start_, model.a_matrix_.index_ = A.indptr, A.indices
-    model.a_matrix_.value_ = A.data
-    model.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-                          for i in lp.integer]
-    h.passModel(model)
+    h.passModel(highs_model(lp))
     return h
 
 
@@ -216,8 +205,6 @@ def window_hull(lp: LinearProgram, dc_cols: np.ndarray, z_cols: np.ndarray,
 def cut_milp(lp: LinearProgram, dc_cols: np.ndarray, z_cols: np.ndarray, hours: np.ndarray,
              rows_ok: np.ndarray, L: int, warm_start_s: float) -> dict[str, object]:
     """The MILP (gap 1e-4, serial HiGHS) with :func:`window_cuts` added, timed."""
-    import highspy
-
     start = time.perf_counter()
     _, cuts, lower = window_cuts(lp, dc_cols, z_cols, hours, rows_ok, L)
     cut_s = time.perf_counter() - start

@@ -87,6 +87,24 @@ def _use_scheduler(threads: int) -> None:
             _scheduler_threads = threads
 
 
+def highs_model(lp: LinearProgram) -> highspy.HighsLp:
+    """``lp`` as HiGHS's model (its integer columns marked when it is a MILP)."""
+    model = highspy.HighsLp()
+    A = lp.A.tocsc()
+    model.num_col_, model.num_row_ = lp.n_cols, lp.n_rows
+    model.col_cost_ = lp.cost
+    model.col_lower_, model.col_upper_ = lp.col_lower, lp.col_upper
+    model.row_lower_, model.row_upper_ = lp.row_lower, lp.row_upper
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_ = A.indptr
+    model.a_matrix_.index_ = A.indices
+    model.a_matrix_.value_ = A.data
+    if lp.is_mip:
+        model.integrality_ = [highspy.HighsVarType.kInteger if i else
+                              highspy.HighsVarType.kContinuous for i in lp.integer]
+    return model
+
+
 def solve_lp(lp: LinearProgram, who: str, time_limit_s: float = 300.0,
              mip_gap: float = 1e-4, threads: int | None = None) -> LPSolution:
     """Solve ``lp`` with HiGHS (branch and bound when ``lp.integer`` marks columns).
@@ -112,20 +130,7 @@ def solve_lp(lp: LinearProgram, who: str, time_limit_s: float = 300.0,
             _use_scheduler(threads)
             h.setOptionValue("threads", int(threads))
             h.setOptionValue("parallel", "on")
-    model = highspy.HighsLp()
-    A = lp.A.tocsc()
-    model.num_col_, model.num_row_ = lp.n_cols, lp.n_rows
-    model.col_cost_ = lp.cost
-    model.col_lower_, model.col_upper_ = lp.col_lower, lp.col_upper
-    model.row_lower_, model.row_upper_ = lp.row_lower, lp.row_upper
-    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    model.a_matrix_.start_ = A.indptr
-    model.a_matrix_.index_ = A.indices
-    model.a_matrix_.value_ = A.data
-    if lp.is_mip:
-        model.integrality_ = [highspy.HighsVarType.kInteger if i else
-                              highspy.HighsVarType.kContinuous for i in lp.integer]
-    h.passModel(model)
+    h.passModel(highs_model(lp))
     run_status = h.run()
     status = h.getModelStatus()
     if run_status == highspy.HighsStatus.kError:
