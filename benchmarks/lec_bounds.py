@@ -86,10 +86,22 @@ def lp_bound(lp: LinearProgram) -> tuple[float, np.ndarray]:
     return solution.objective, solution.row_dual
 
 
+def dc_rows(lp: LinearProgram, dc_cols: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Masks over the rows: those tying the DC to the community, the DC's own and
+    the community's own."""
+    A = lp.A.tocsr()
+    dc = np.zeros(lp.n_cols, bool)
+    dc[dc_cols] = True
+    touches_dc = np.asarray(abs(A[:, dc]).sum(axis=1)).ravel() > 0
+    touches_rest = np.asarray(abs(A[:, ~dc]).sum(axis=1)).ravel() > 0
+    return touches_dc & touches_rest, touches_dc & ~touches_rest, touches_rest & ~touches_dc
+
+
 def sub_program(lp: LinearProgram, cols: np.ndarray, rows: np.ndarray,
                 cost: np.ndarray) -> LinearProgram:
     A = lp.A.tocsr()[rows][:, cols]
-    return LinearProgram(cost[cols], A.tocsr(), lp.row_lower[rows], lp.row_upper[rows],
+    return LinearProgram(cost[cols], A, lp.row_lower[rows], lp.row_upper[rows],
                          lp.col_lower[cols], lp.col_upper[cols], {}, {}, lp.integer[cols])
 
 
@@ -98,19 +110,17 @@ def dc_hull_lagrangian(lp: LinearProgram, dc_cols: np.ndarray, duals: np.ndarray
     """Lower bound (and the value the DC MILP's incumbent gives) with the
     DC–community rows priced at ``duals``: min (c − Aᵀy)ᵀx over the other rows."""
     A = lp.A.tocsr()
+    coupling, dc_only, rest_only = dc_rows(lp, dc_cols)
     dc = np.zeros(lp.n_cols, bool)
     dc[dc_cols] = True
-    touches_dc = np.asarray(abs(A[:, dc]).sum(axis=1)).ravel() > 0
-    touches_rest = np.asarray(abs(A[:, ~dc]).sum(axis=1)).ravel() > 0
-    coupling = touches_dc & touches_rest
     if not np.allclose(lp.row_lower[coupling], lp.row_upper[coupling]):
         raise ValueError("the DC–community rows are expected to be balances (equalities)")
     y = np.where(coupling, duals, 0.0)
     reduced = lp.cost - A.T @ y
     constant = float(y[coupling] @ lp.row_lower[coupling])
-    rest = solve_lp(sub_program(lp, np.flatnonzero(~dc), ~coupling & touches_rest, reduced),
+    rest = solve_lp(sub_program(lp, np.flatnonzero(~dc), rest_only, reduced),
                     "community at the LP's prices")
-    dc_program = sub_program(lp, np.flatnonzero(dc), ~coupling & touches_dc, reduced)
+    dc_program = sub_program(lp, np.flatnonzero(dc), dc_only, reduced)
     lower, upper = milp_bounds(dc_program, time_limit_s)
     return constant + rest.objective + lower, constant + rest.objective + upper
 
@@ -155,6 +165,7 @@ def window_hull(lp: LinearProgram, dc_cols: np.ndarray, z_cols: np.ndarray,
         cl, cu = lp.col_lower[cols].copy(), lp.col_upper[cols].copy()
         fixed = np.searchsorted(cols, z_cols[a:a + L])
         up, lo = np.isfinite(ru), np.isfinite(rl)
+        eye = sp.eye(m, format="csr")
         for k in range(K):
             cl[fixed] = cu[fixed] = patterns[k]
             bu, bl = np.isfinite(cu), np.isfinite(cl) & (cl != 0.0)
@@ -163,8 +174,8 @@ def window_hull(lp: LinearProgram, dc_cols: np.ndarray, z_cols: np.ndarray,
             M = sp.vstack([
                 sp.hstack([sub[up], -ru[up][:, None]]),
                 sp.hstack([sub[lo], -rl[lo][:, None]]),
-                sp.hstack([sp.eye(m, format="csr")[bu], -cu[bu][:, None]]),
-                sp.hstack([sp.eye(m, format="csr")[bl], -cl[bl][:, None]]),
+                sp.hstack([eye[bu], -cu[bu][:, None]]),
+                sp.hstack([eye[bl], -cl[bl][:, None]]),
             ]).tocsr()
             blocks.append((n_new, M))
             ceiling = [up.sum(), lo.sum(), bu.sum(), bl.sum()]
@@ -246,12 +257,13 @@ def window_cuts(lp: LinearProgram, dc_cols: np.ndarray, z_cols: np.ndarray,
         if np.abs(y).max() < 1e-9:
             continue
         least = np.inf
+        sub = A[rows][:, cols].tocsr()
+        fixed = np.searchsorted(cols, z_cols[a:a + L])
         for pattern in patterns:
             cl, cu = lp.col_lower[cols].copy(), lp.col_upper[cols].copy()
-            fixed = np.searchsorted(cols, z_cols[a:a + L])
             cl[fixed] = cu[fixed] = pattern
-            window = LinearProgram(y, A[rows][:, cols].tocsr(), lp.row_lower[rows],
-                                   lp.row_upper[rows], cl, cu, {}, {}, None)
+            window = LinearProgram(y, sub, lp.row_lower[rows], lp.row_upper[rows], cl, cu,
+                                   {}, {}, None)
             try:
                 least = min(least, solve_lp(window, "window pattern").objective)
             except SolveError as exc:
@@ -284,10 +296,7 @@ def main() -> None:
     out["dc_hull_lagrangian"], out["dc_hull_lagrangian_upper"] = dc_hull_lagrangian(
         lp, dc_cols, duals, args.dc_time_limit)
     out["dc_hull_lagrangian_s"] = time.perf_counter() - start
-    dc = np.zeros(lp.n_cols, bool)
-    dc[dc_cols] = True
-    A = lp.A.tocsr()
-    dc_only = np.asarray(abs(A[:, ~dc]).sum(axis=1)).ravel() == 0
+    _, dc_only, _ = dc_rows(lp, dc_cols)
     for L in args.windows:
         start = time.perf_counter()
         hull = window_hull(lp, dc_cols, z_cols, hours, dc_only, L)

@@ -10,7 +10,7 @@ gap reached), per-scenario times, and the paper's figures (Gurobi, Apple M1:
 
     python benchmarks/lec_milp.py [--days 1]
     python benchmarks/lec_milp.py --worst-block [--block K] [--threads N] [--formulation annex_a]
-        [--no-resume-headroom]
+        [--no-resume-headroom] [--set KEY=VALUE ...]
 
 ``--worst-block`` solves the four scenarios on a 15-day block of the year —
 13–27 Sep (block 17 of the year run), the slowest before the lazy storage
@@ -18,23 +18,23 @@ modes, or block ``--block K`` (0–23; 9 = 16–30 May is the slowest now) — a
 prints ``block_s`` (the slowest scenario), the time and cost of each, and the
 ratio to the paper's 288.9 s. ``--no-resume-headroom`` drops the
 deliverable-reserve row (``dc.reserve_resume_headroom: false``: the reserve
-bounded by the workload alone, as the paper states it). ``--formulation`` picks the DC's pause
-formulation (``dc.pause_formulation``), ``--threads`` HiGHS's threads
-(``solver.threads``; more than 1: its parallel tree search); the scenario's
-own by default.
+bounded by the workload alone, as the paper states it). ``--formulation`` picks
+the DC's pause formulation (``dc.pause_formulation``), ``--threads`` HiGHS's
+threads (``solver.threads``; more than 1: its parallel tree search); the
+scenario's own by default. Each flag is a ``--set`` of the shipped scenario,
+validated as ``dcmarket``'s are.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from importlib import resources
 
 import pandas as pd
 
-from sim.lec.config import load_lec_scenario
 from sim.lec.study import PAPER_SIZE_PER_DAY, run_block
 from sim.lec.year import block_first_day, block_start
+from sim.studies import load_any
 
 PAPER_DAY_S, PAPER_BLOCK15_S = 9.92, 288.9
 #: 13 Sep: block 17 of the year run (24 blocks of 15 days from 1 Jan)
@@ -82,19 +82,17 @@ def main() -> None:
                         help="without the deliverable-reserve row (dc.reserve_resume_headroom)")
     parser.add_argument("--formulation", choices=["aggregated", "annex_a"],
                         help="the DC's pause formulation (default: the scenario's)")
+    parser.add_argument("--set", dest="settings", action="append", default=[],
+                        metavar="KEY=VALUE", help="a scenario setting, as dcmarket's --set")
     args = parser.parse_args()
-    scenario = load_lec_scenario(str(resources.files("sim.scenarios") / "lec_10households.yaml"))
-    scenario = scenario.model_copy(update={"solver": scenario.solver.model_copy(
-        update={"mip_gap": 1e-4})})
+    settings = ["solver.mip_gap=1e-4", *args.settings]
     if args.formulation:
-        scenario = scenario.model_copy(update={"dc": scenario.dc.model_copy(
-            update={"pause_formulation": args.formulation})})
+        settings.append(f"dc.pause_formulation={args.formulation}")
     if args.no_resume_headroom:
-        scenario = scenario.model_copy(update={"dc": scenario.dc.model_copy(
-            update={"reserve_resume_headroom": False})})
+        settings.append("dc.reserve_resume_headroom=false")
     if args.threads:
-        scenario = scenario.model_copy(update={"solver": scenario.solver.model_copy(
-            update={"threads": args.threads})})
+        settings.append(f"solver.threads={args.threads}")
+    _, scenario, _ = load_any(None, settings, "lec_10households", "lec")
     if args.worst_block:
         worst_block(scenario, args.block)
         return

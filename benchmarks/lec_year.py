@@ -22,11 +22,10 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from importlib import resources
 from pathlib import Path
 
-from sim.lec.config import load_lec_scenario
 from sim.lec.year import block_start, run_year
+from sim.studies import load_any
 
 PAPER_BLOCK15_S = 288.9
 
@@ -63,10 +62,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.out is None and args.summarise is None:
         parser.error("--out DIR or --summarise DIR")
-    scenario = load_lec_scenario(str(resources.files("sim.scenarios") / "lec_10households.yaml"))
-    if args.no_resume_headroom:
-        scenario = scenario.model_copy(update={"dc": scenario.dc.model_copy(
-            update={"reserve_resume_headroom": False})})
+    settings = ["dc.reserve_resume_headroom=false"] if args.no_resume_headroom else []
+    _, scenario, _ = load_any(None, settings, "lec_10households", "lec")
     if args.summarise:
         print(json.dumps(summarise(scenario, args.summarise, None, None)))
         return
