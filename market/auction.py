@@ -236,6 +236,13 @@ def select_ga(problem: WinnerSelection, rng: np.random.Generator,
               settings: GASettings = GASettings()) -> Selection:
     """Binary GA (paper 002, Algorithm 1); returns the best feasible individual seen.
 
+    When the budget grows with the bidders (:meth:`GASettings.for_bidders`),
+    the first individual is the best cheapest-first prefix
+    (:func:`greedy_winners`) instead of a random one: on 1,000 users a random
+    start left the GA 1–24 % under the exact optimum, depending on the day's
+    event hours. The paper's own budget (its 10 users) runs Algorithm 1 as
+    published.
+
     Fitness is ``S(x)`` for a feasible individual and, for one that breaks
     (9) or the capacity, the population's worst feasible value minus its
     violation, so roulette selection still sees it but below every feasible one.
@@ -245,8 +252,11 @@ def select_ga(problem: WinnerSelection, rng: np.random.Generator,
     U = problem.n_users
     if U == 0:
         return Selection(np.zeros(0, bool), 0.0, "ga", time.perf_counter() - start)
-    settings = settings.for_bidders(U)
-    population = rng.random((settings.population, U)) < 0.5
+    grown = settings.for_bidders(U)
+    population = rng.random((grown.population, U)) < 0.5
+    if grown != settings:  # beyond the paper's budget: start from the best greedy set too
+        population[0] = greedy_winners(problem)
+    settings = grown
     best = np.zeros(U, bool)
     best_value = float(problem.evaluate(best[None, :])[0][0])
     history: list[float] = []
@@ -262,6 +272,16 @@ def select_ga(problem: WinnerSelection, rng: np.random.Generator,
         history.append(best_value)
         population = _next_generation(rng, population, fitness, best, settings)
     return Selection(best, best_value, "ga", time.perf_counter() - start, history)
+
+
+def greedy_winners(problem: WinnerSelection) -> np.ndarray:
+    """The best feasible set among the cheapest-first prefixes of the bids (fee per
+    task, ascending), all evaluated at once; the empty set if none is better."""
+    order = np.argsort(problem.fee / np.maximum(problem.n, 1), kind="stable")
+    prefixes = np.zeros((problem.n_users + 1, problem.n_users), bool)
+    prefixes[:, order] = np.tri(problem.n_users + 1, problem.n_users, -1, dtype=bool)
+    value, violation = problem.evaluate(prefixes)
+    return prefixes[int(np.argmax(np.where(violation <= 1e-9, value, -np.inf)))]
 
 
 def _next_generation(rng: np.random.Generator, population: np.ndarray, fitness: np.ndarray,

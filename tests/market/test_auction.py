@@ -8,7 +8,16 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from market.auction import Bid, BidError, WinnerSelection, select_exact, select_ga, validate_bid
+from market.auction import (
+    Bid,
+    BidError,
+    GASettings,
+    WinnerSelection,
+    greedy_winners,
+    select_exact,
+    select_ga,
+    validate_bid,
+)
 from sim.dr.config import load_dr_scenario
 from sim.dr.model import DRModel
 from sim.dr.study import day_prices
@@ -22,6 +31,16 @@ def ten_user_auctions():
     model = DRModel(scenario, "OP", actual, actual).run_day()
     assert len(model.dc.problems) >= 4
     return model.dc.problems
+
+
+@pytest.fixture(scope="module")
+def thousand_user_auctions():
+    """The same day's auctions with the DC's load split among 1,000 users."""
+    scenario = load_dr_scenario(str(resources.files("sim.scenarios") / "dr_2000hosts.yaml"))
+    scenario = scenario.model_copy(update={"users": scenario.users.model_copy(
+        update={"count": 1000})})
+    _, actual = day_prices(scenario)
+    return DRModel(scenario, "OP", actual, actual).run_day().dc.problems
 
 
 def brute_force(problem: WinnerSelection) -> float:
@@ -80,3 +99,29 @@ def test_bad_bids_are_refused_with_user_slot_and_field():
         validate_bid(Bid("user03", 17, 4, 0, 0.1), submitted)
     with pytest.raises(BidError, match=r"user 'user03' at slot 17: fee_eur"):
         validate_bid(Bid("user03", 17, 1, 0, -0.5), submitted)
+
+
+def test_ga_on_1000_users_starts_from_the_best_greedy_set(thousand_user_auctions):
+    """Beyond the paper's budget the GA seeds the best cheapest-first prefix: it is
+    never worse than that set, and within 2 % of the exact optimum (issue target)."""
+    for i, problem in enumerate(thousand_user_auctions):
+        greedy = greedy_winners(problem)
+        value, violation = problem.evaluate(greedy[None, :])
+        assert violation[0] <= 1e-9
+        ga = select_ga(problem, np.random.default_rng(i))
+        assert ga.value_eur >= value[0] - 1e-12
+    for i in (0, len(thousand_user_auctions) - 1):
+        problem = thousand_user_auctions[i]
+        exact = select_exact(problem)
+        ga = select_ga(problem, np.random.default_rng(i))
+        assert exact.value_eur - 0.02 * abs(exact.value_eur) <= ga.value_eur
+        assert ga.value_eur <= exact.value_eur + 1e-9
+
+
+def test_the_papers_budget_is_not_seeded(ten_user_auctions):
+    """On 10 users the budget does not grow, so Algorithm 1 runs as published."""
+    for i, problem in enumerate(ten_user_auctions):
+        grown = select_ga(problem, np.random.default_rng(i))
+        fixed = select_ga(problem, np.random.default_rng(i),
+                          GASettings(scale_with_bidders=False))
+        assert np.array_equal(grown.winners, fixed.winners) and grown.history == fixed.history
