@@ -17,10 +17,15 @@ gets:
 - ``window_hull_L``: the LP with, for every window of L consecutive hours,
   the disjunctive (Balas) extended formulation of the DC's rows over the 2^L
   pause patterns of those hours, i.e. the convex hull of the DC's rows near
-  each window.
+  each window;
+- ``chunk_lagrangian_H``: the 15 days cut into chunks of H hours, each the
+  whole community's MILP over its hours, with the rows that span two chunks
+  (storage and temperature states, pause pairs and resume room across the
+  cut) priced at the LP's duals: the chunks' integrality is kept whole, and
+  only what crosses a cut is relaxed. Each chunk's dual bound is used.
 
-    python benchmarks/lec_bounds.py [--block K] [--windows 3 4] [--dc-time-limit 120]
-        [--optimum] [--cut-milp L [--warm-start-s S]]
+    python benchmarks/lec_bounds.py [--block K] [--windows 3 4] [--chunks 72]
+        [--dc-time-limit 120] [--optimum] [--cut-milp L [--warm-start-s S]]
 
 ``--optimum`` also solves the MILP to the scenario's gap (about 13 minutes
 on block 17) and prints each bound's gap to it. ``--cut-milp L`` turns the
@@ -108,21 +113,69 @@ def sub_program(lp: LinearProgram, cols: np.ndarray, rows: np.ndarray,
 def dc_hull_lagrangian(lp: LinearProgram, dc_cols: np.ndarray, duals: np.ndarray,
                        time_limit_s: float) -> tuple[float, float]:
     """Lower bound (and the value the DC MILP's incumbent gives) with the
-    DC–community rows priced at ``duals``: min (c − Aᵀy)ᵀx over the other rows."""
+    DC–community rows priced at ``duals``: the community's LP plus the DC's MILP."""
+    part = np.zeros(lp.n_cols, int)
+    part[dc_cols] = 1
+    return partition_lagrangian(lp, part, duals, time_limit_s)
+
+
+def partition_lagrangian(lp: LinearProgram, part: np.ndarray, duals: np.ndarray,
+                         time_limit_s: float) -> tuple[float, float]:
+    """Lower bound from splitting the columns into parts ``part[j]``: every row
+    that spans two parts is priced at ``duals`` and each part is solved alone
+    (an LP, or a MILP within ``time_limit_s`` whose *dual* bound is used).
+
+    Valid for any partition and any duals of the right sign: a row at its
+    lower bound (dual ≥ 0) adds ``y(l − a·x) ≤ 0``, one at its upper bound
+    (dual ≤ 0) ``y(u − a·x) ≤ 0``, for every feasible ``x``. Also returns
+    the sum of the parts' incumbents (an upper bound on this Lagrangian)."""
     A = lp.A.tocsr()
-    coupling, dc_only, rest_only = dc_rows(lp, dc_cols)
-    dc = np.zeros(lp.n_cols, bool)
-    dc[dc_cols] = True
-    if not np.allclose(lp.row_lower[coupling], lp.row_upper[coupling]):
-        raise ValueError("the DC–community rows are expected to be balances (equalities)")
-    y = np.where(coupling, duals, 0.0)
+    coo = A.tocoo()
+    lowest = np.full(lp.n_rows, np.iinfo(int).max)
+    highest = np.full(lp.n_rows, -1)
+    np.minimum.at(lowest, coo.row, part[coo.col])
+    np.maximum.at(highest, coo.row, part[coo.col])
+    spans = lowest != highest
+    y = np.where(spans, duals, 0.0)
+    y = np.where(np.isfinite(lp.row_lower), y, np.minimum(y, 0.0))
+    y = np.where(np.isfinite(lp.row_upper), y, np.maximum(y, 0.0))
+    side = np.where(y > 0.0, lp.row_lower, lp.row_upper)
+    lower = upper = float(y[y != 0.0] @ side[y != 0.0])
     reduced = lp.cost - A.T @ y
-    constant = float(y[coupling] @ lp.row_lower[coupling])
-    rest = solve_lp(sub_program(lp, np.flatnonzero(~dc), rest_only, reduced),
-                    "community at the LP's prices")
-    dc_program = sub_program(lp, np.flatnonzero(dc), dc_only, reduced)
-    lower, upper = milp_bounds(dc_program, time_limit_s)
-    return constant + rest.objective + lower, constant + rest.objective + upper
+    for k in np.unique(part):
+        cols = np.flatnonzero(part == k)
+        program = sub_program(lp, cols, np.flatnonzero(~spans & (lowest == k)), reduced)
+        if program.is_mip:
+            low, high = milp_bounds(program, time_limit_s)
+        else:
+            low = high = solve_lp(program, f"part {k} at the LP's prices").objective
+        lower, upper = lower + low, upper + high
+    return lower, upper
+
+
+def column_hours(lp: LinearProgram, T: int) -> np.ndarray:
+    """Each column's hour: its index in a block of ``T`` columns; otherwise the
+    earliest hour of the hourly row groups (``T`` rows) it appears in, or of
+    the columns its other rows hold (a storage mode, a pause pair's start)."""
+    A, Acsc = lp.A.tocsr(), lp.A.tocsc()
+    col_hour = np.full(lp.n_cols, -1)
+    row_hour = np.full(lp.n_rows, -1)
+    for s in lp.blocks.values():
+        if s.stop - s.start == T:
+            col_hour[s] = np.arange(T)
+    for s in lp.row_groups.values():
+        if s.stop - s.start == T:
+            row_hour[s] = np.arange(T)
+    for _ in range(3):
+        for j in np.flatnonzero(col_hour < 0):
+            known = row_hour[Acsc.indices[Acsc.indptr[j]:Acsc.indptr[j + 1]]]
+            if (known >= 0).any():
+                col_hour[j] = known[known >= 0].min()
+        for i in np.flatnonzero(row_hour < 0):
+            known = col_hour[A.indices[A.indptr[i]:A.indptr[i + 1]]]
+            if (known >= 0).any():
+                row_hour[i] = known[known >= 0].min()
+    return np.where(col_hour >= 0, col_hour, 0)
 
 
 def milp_bounds(lp: LinearProgram, time_limit_s: float) -> tuple[float, float]:
@@ -278,7 +331,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--block", type=int, choices=range(24), default=17, metavar="K")
     parser.add_argument("--windows", type=int, nargs="*", default=[3, 4], metavar="L")
-    parser.add_argument("--dc-time-limit", type=float, default=120.0)
+    parser.add_argument("--chunks", type=int, nargs="*", default=[72], metavar="H",
+                        help="time-chunk Lagrangians with chunks of H hours")
+    parser.add_argument("--dc-time-limit", type=float, default=120.0,
+                        help="time limit of each part's MILP in the Lagrangians")
     parser.add_argument("--optimum", action="store_true",
                         help="also solve the MILP to the scenario's gap (minutes)")
     parser.add_argument("--cut-milp", type=int, metavar="L",
@@ -296,6 +352,12 @@ def main() -> None:
     out["dc_hull_lagrangian"], out["dc_hull_lagrangian_upper"] = dc_hull_lagrangian(
         lp, dc_cols, duals, args.dc_time_limit)
     out["dc_hull_lagrangian_s"] = time.perf_counter() - start
+    hour = column_hours(lp, z_cols.size)
+    for H in args.chunks:
+        start = time.perf_counter()
+        out[f"chunk_lagrangian_{H}"], out[f"chunk_lagrangian_{H}_upper"] = (
+            partition_lagrangian(lp, hour // H, duals, args.dc_time_limit))
+        out[f"chunk_lagrangian_{H}_s"] = time.perf_counter() - start
     _, dc_only, _ = dc_rows(lp, dc_cols)
     for L in args.windows:
         start = time.perf_counter()
@@ -311,7 +373,8 @@ def main() -> None:
         solution = solve_lp(lp, "MILP", time_limit_s=3600.0)
         out["milp"], out["milp_gap"] = solution.objective, solution.mip_gap
         out["milp_s"] = time.perf_counter() - start
-        for key in ["lp", "dc_hull_lagrangian", *(f"window_hull_{L}" for L in args.windows)]:
+        for key in ["lp", "dc_hull_lagrangian", *(f"window_hull_{L}" for L in args.windows),
+                    *(f"chunk_lagrangian_{H}" for H in args.chunks)]:
             out[f"{key}_gap_rel"] = (solution.objective - out[key]) / abs(solution.objective)
     for key, value in out.items():
         print(f"{key:<28} {value}")

@@ -48,7 +48,8 @@ def worst_block(scenario, block: int = WORST_BLOCK) -> None:
     name = f"{start:%d %b}-{start + pd.Timedelta(days=14):%d %b}"
     for label, run in runs.items():
         print(f"{name} {label:<11} {run.size['binaries']:>6,} binaries  "
-              f"{run.solve_s:7.2f} s  cost {run.objective:10.2f}  gap {run.mip_gap:.1e}")
+              f"{run.solve_s:7.2f} s  cost {run.objective:10.2f}  gap {run.mip_gap:.1e}  "
+              f"{run.decomposition}")
     block_s = max(run.solve_s for run in runs.values())
     print(f"slowest scenario: {block_s:.1f} s (paper {PAPER_BLOCK15_S} s for a block, "
           f"ratio {block_s / PAPER_BLOCK15_S:.3f})")
@@ -57,11 +58,13 @@ def worst_block(scenario, block: int = WORST_BLOCK) -> None:
         "pause_formulation": scenario.dc.pause_formulation,
         "reserve_resume_headroom": scenario.dc.reserve_resume_headroom,
         "threads": scenario.solver.threads,
+        "time_chunks_h": scenario.solver.time_chunks_h,
         "block_s": block_s,
         "block_s_by_scenario": {label: run.solve_s for label, run in runs.items()},
         "cost_by_scenario": {label: run.objective for label, run in runs.items()},
         "binaries_by_scenario": {label: run.size["binaries"] for label, run in runs.items()},
         "storage_modes_by_scenario": {label: run.modes for label, run in runs.items()},
+        "decomposition_by_scenario": {label: run.decomposition for label, run in runs.items()},
         "mip_gap": max(run.mip_gap for run in runs.values()),
         "paper_block15_s": PAPER_BLOCK15_S,
         "ratio": block_s / PAPER_BLOCK15_S,

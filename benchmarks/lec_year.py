@@ -33,6 +33,7 @@ PAPER_BLOCK15_S = 288.9
 def summarise(scenario, folder: Path, wall_s: float | None, jobs: int | None) -> dict:
     records = sorted((folder / "blocks").glob("block_*.json"))
     block_s, modes, total = {}, set(), 0.0
+    decompositions: dict[str, int] = {}
     for path in records:
         cases = json.loads(path.read_text())["cases"]
         k = int(path.stem.split("_")[1])
@@ -41,6 +42,9 @@ def summarise(scenario, folder: Path, wall_s: float | None, jobs: int | None) ->
         block_s[first] = round(cases[slowest]["solve_s"], 1)
         total += sum(c["solve_s"] for c in cases.values())
         modes |= {c.get("storage_modes", "?") for c in cases.values()}
+        for c in cases.values():
+            how = c.get("decomposition", "whole MILP")
+            decompositions[how] = decompositions.get(how, 0) + 1
         print(f"block {k:2d} from {first}: " + ", ".join(
             f"{label} {c['solve_s']:.1f} s" for label, c in cases.items()))
     worst = max(block_s, key=block_s.get) if block_s else None
@@ -49,6 +53,8 @@ def summarise(scenario, folder: Path, wall_s: float | None, jobs: int | None) ->
             "slowest_block_s": block_s.get(worst),
             "blocks_over_paper": [b for b, s in block_s.items() if s > PAPER_BLOCK15_S],
             "paper_block15_s": PAPER_BLOCK15_S, "storage_modes": sorted(modes),
+            "decompositions": decompositions,
+            "time_chunks_h": scenario.solver.time_chunks_h,
             "reserve_resume_headroom": scenario.dc.reserve_resume_headroom}
 
 
@@ -59,10 +65,14 @@ def main() -> None:
     parser.add_argument("--summarise", type=Path, help="only summarise a finished year folder")
     parser.add_argument("--no-resume-headroom", action="store_true",
                         help="without the deliverable-reserve row (dc.reserve_resume_headroom)")
+    parser.add_argument("--set", dest="settings", action="append", default=[],
+                        metavar="KEY=VALUE", help="a scenario setting, as dcmarket's --set "
+                        "(e.g. solver.time_chunks_h=0: every block's MILP whole)")
     args = parser.parse_args()
     if args.out is None and args.summarise is None:
         parser.error("--out DIR or --summarise DIR")
     settings = ["dc.reserve_resume_headroom=false"] if args.no_resume_headroom else []
+    settings += args.settings
     _, scenario, _ = load_any(None, settings, "lec_10households", "lec")
     if args.summarise:
         print(json.dumps(summarise(scenario, args.summarise, None, None)))

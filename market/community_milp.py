@@ -18,6 +18,11 @@ relaxed optimum is feasible for the program as stated, and as the relaxation's
 bound is at most the program's, it is optimal for it within the same gap.
 Only if some store uses both directions at once is the whole MILP solved
 again with every binary.  ``modes="binary"`` always solves the MILP as stated.
+
+**In chunks of hours** (``chunk_hours``): a MILP over at least two chunks is
+solved by Lagrangian decomposition over time and certified by its own bound
+(:mod:`market.time_chunks`); the whole MILP only if that certificate misses
+the gap.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import scipy.sparse as sp
 
 from market.program import LinearProgram, append_rows, stack_programs
 from market.solvers import solve_lp
+from market.time_chunks import ChunkedSolve, solve_in_chunks
 
 EOA = "EOA"
 #: (mode binary, charge, discharge) blocks of the stores whose modes may be solved lazily
@@ -62,6 +68,8 @@ class CommunitySolution:
     #: how the storage modes were settled: "binary" (the MILP as stated),
     #: "relaxed" (the relaxation never used both ways), "binary after relaxed"
     modes: str = "binary"
+    #: how the MILP was solved: whole, or in chunks of hours (certified or not)
+    decomposition: str = "whole MILP"
 
 
 def coupling_matrices(programs: dict[str, LinearProgram], offsets: dict[str, slice],
@@ -114,11 +122,13 @@ def both_ways(values: dict[str, dict[str, np.ndarray]]) -> list[str]:
 def solve_community(households: dict[str, LinearProgram], eoa: LinearProgram, who: str,
                     mip_gap: float = 1e-4, time_limit_s: float = 600.0,
                     modes: Literal["lazy", "binary"] = "lazy",
-                    threads: int | None = None) -> CommunitySolution:
+                    threads: int | None = None, chunk_hours: int = 0) -> CommunitySolution:
     """Solve the community MILP; a non-optimal end names ``who`` and the conflicting rows.
 
     ``modes="lazy"`` relaxes the storage-mode binaries first (module notes);
-    ``threads`` > 1 runs HiGHS's parallel tree search (:func:`market.solvers.solve_lp`)."""
+    ``threads`` > 1 runs HiGHS's parallel tree search (:func:`market.solvers.solve_lp`);
+    ``chunk_hours`` > 0 solves a MILP of at least two such chunks by
+    :func:`market.time_chunks.solve_in_chunks`."""
     lp, offsets = community_milp(households, eoa)
     programs = {**households, EOA: eoa}
 
@@ -126,18 +136,28 @@ def solve_community(households: dict[str, LinearProgram], eoa: LinearProgram, wh
         return {name: {block: x[offsets[name]][s].copy()
                        for block, s in programs[name].blocks.items()} for name in programs}
 
+    T = eoa.blocks["supply_e"].stop - eoa.blocks["supply_e"].start
+    how = ChunkedSolve(0, -np.inf, False)
+
+    def solve(program: LinearProgram):
+        nonlocal how
+        if chunk_hours > 0:
+            solution, how = solve_in_chunks(program, T, who, chunk_hours, mip_gap,
+                                            time_limit_s, threads)
+            return solution
+        return solve_lp(program, who, time_limit_s, mip_gap=mip_gap, threads=threads)
+
     start = time.perf_counter()
     settled, solution = "binary", None
     relax = mode_columns(programs, offsets, lp.n_cols)
     if modes == "lazy" and lp.integer is not None and relax.any():
-        solution = solve_lp(replace(lp, integer=lp.integer & ~relax), who, time_limit_s,
-                            mip_gap=mip_gap, threads=threads)
+        solution = solve(replace(lp, integer=lp.integer & ~relax))
         settled = "relaxed"
         if both_ways(values_of(solution.x)):  # not feasible as stated: the MILP as stated
             settled, solution = "binary after relaxed", None
     if solution is None:
-        solution = solve_lp(lp, who, time_limit_s, mip_gap=mip_gap, threads=threads)
+        solution = solve(lp)
     values = values_of(solution.x)
     seconds = time.perf_counter() - start
     return CommunitySolution(values, solution.objective, solution.mip_gap, seconds,
-                             ProgramSize.of(lp), settled)
+                             ProgramSize.of(lp), settled, how.describe())

@@ -106,7 +106,8 @@ def highs_model(lp: LinearProgram) -> highspy.HighsLp:
 
 
 def solve_lp(lp: LinearProgram, who: str, time_limit_s: float = 300.0,
-             mip_gap: float = 1e-4, threads: int | None = None) -> LPSolution:
+             mip_gap: float = 1e-4, threads: int | None = None,
+             start: np.ndarray | None = None) -> LPSolution:
     """Solve ``lp`` with HiGHS (branch and bound when ``lp.integer`` marks columns).
 
     ``row_dual`` follows HiGHS's convention (c − Aᵀ·row_dual = reduced cost),
@@ -118,6 +119,8 @@ def solve_lp(lp: LinearProgram, who: str, time_limit_s: float = 300.0,
     search on that many threads (HiGHS ≥ 1.15: its option ``parallel = on``);
     ``None`` or 1 keeps HiGHS's serial search, and an LP is always solved by
     the serial dual simplex.  The reached gap is the same contract either way.
+    ``start``: a feasible point HiGHS's branch and bound begins from (its first
+    incumbent).
     """
     if threads is not None and threads < 1:
         raise ValueError(f"{who}: threads must be at least 1, got {threads}")
@@ -131,6 +134,11 @@ def solve_lp(lp: LinearProgram, who: str, time_limit_s: float = 300.0,
             h.setOptionValue("threads", int(threads))
             h.setOptionValue("parallel", "on")
     h.passModel(highs_model(lp))
+    if start is not None:
+        first = highspy.HighsSolution()
+        first.col_value = list(start)
+        first.value_valid = True
+        h.setSolution(first)
     run_status = h.run()
     status = h.getModelStatus()
     if run_status == highspy.HighsStatus.kError:

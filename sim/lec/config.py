@@ -104,6 +104,11 @@ class SolverSettings(StrictSpec):
         1, description="threads of HiGHS's branch and bound on the community MILP: 1, its "
         "serial search (the measured figures); more: its parallel tree search, faster on some "
         "blocks and slower on others (docs/scenarios/lec_10households.md)")
+    time_chunks_h: Annotated[int, Field(ge=0)] = Field(
+        48, description="hours per chunk of the Lagrangian decomposition over time that "
+        "solves a block's MILP and certifies it to mip_gap by its own bound (the whole MILP "
+        "if the certificate misses); 0: always the whole MILP. Blocks under two chunks "
+        "(a day) are solved whole")
 
 
 class TwinSettings(StrictSpec):

@@ -137,7 +137,7 @@ class LECModel(mesa.Model):
         try:
             return solve_community(households, eoa, who, mip_gap=s.mip_gap,
                                    time_limit_s=s.time_limit_s, modes=s.storage_modes,
-                                   threads=s.threads)
+                                   threads=s.threads, chunk_hours=s.time_chunks_h)
         except SolveError as exc:
             if "nfeasible" not in exc.status:
                 raise

@@ -172,6 +172,8 @@ class ScenarioRun:
     twin_s: float | None = None
     #: how the storage modes were settled (``CommunitySolution.modes``)
     modes: str = "binary"
+    #: whole MILP or chunks of hours (``CommunitySolution.decomposition``)
+    decomposition: str = "whole MILP"
     messages: pd.DataFrame | None = None  # the twin's message log (schema: market.messages)
 
     @property
@@ -192,7 +194,8 @@ def run_scenario(scenario: LECScenario, inputs: BlockInputs, label: str,
                       delay_frame(solution.values, pairs, label),
                       table_rows(hourly, solution.objective),
                       {"constraints": size.constraints, "variables": size.variables,
-                       "binaries": size.binaries}, modes=solution.modes)
+                       "binaries": size.binaries}, modes=solution.modes,
+                      decomposition=solution.decomposition)
     if twin:
         result = model.run_twin()
         run.twin_objective, run.twin_rounds = result.objective, result.rounds

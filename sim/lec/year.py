@@ -37,7 +37,7 @@ from sim.lec.study import TABLE_ROWS, renewable_share, run_block
 from sim.manifest import scenario_digest
 
 #: solver settings that change how hard the search tries, not what it solves
-EFFORT_FIELDS = ("time_limit_s", "threads")
+EFFORT_FIELDS = ("time_limit_s", "threads", "time_chunks_h")
 
 
 def block_digest(scenario: LECScenario) -> str:
@@ -65,7 +65,7 @@ def block_cases(scenario: LECScenario, first_day: int, block_days: int) -> dict[
     storage modes were settled (what a block file records)."""
     runs = run_block(scenario, first_day, block_days)
     return {label: {**run.rows, "solve_s": run.solve_s, "mip_gap": run.mip_gap,
-                    "storage_modes": run.modes,
+                    "storage_modes": run.modes, "decomposition": run.decomposition,
                     "threads": scenario.solver.threads} for label, run in runs.items()}
 
 
