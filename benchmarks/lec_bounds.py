@@ -18,11 +18,12 @@ gets:
   the disjunctive (Balas) extended formulation of the DC's rows over the 2^L
   pause patterns of those hours, i.e. the convex hull of the DC's rows near
   each window;
-- ``chunk_lagrangian_H``: the 15 days cut into chunks of H hours, each the
-  whole community's MILP over its hours, with the rows that span two chunks
-  (storage and temperature states, pause pairs and resume room across the
-  cut) priced at the LP's duals: the chunks' integrality is kept whole, and
-  only what crosses a cut is relaxed. Each chunk's dual bound is used.
+- ``chunk_lagrangian_H``: the 15 days cut into chunks of about H hours at the
+  relaxation's quietest hours, each the whole community's MILP over its
+  hours, with the rows that span two chunks (storage and temperature states,
+  pause pairs and resume room across the cut) priced at the LP's duals: the
+  bound the default solve certifies with (market/time_chunks.py). Each
+  chunk's dual bound is used.
 
     python benchmarks/lec_bounds.py [--block K] [--windows 3 4] [--chunks 72]
         [--dc-time-limit 120] [--optimum] [--cut-milp L [--warm-start-s S]]
@@ -53,6 +54,7 @@ from agents.lec.household import household_program
 from market.community_milp import EOA, community_milp, mode_columns
 from market.program import LinearProgram
 from market.solvers import SolveError, highs_model, solve_lp
+from market.time_chunks import chunk_lagrangian, chunk_parts
 from sim.lec.config import load_lec_scenario
 from sim.lec.data import block_inputs
 from sim.lec.year import block_first_day
@@ -85,10 +87,10 @@ def block_program(block: int) -> tuple[LinearProgram, np.ndarray, np.ndarray, np
     return lp, np.concatenate(cols), z, np.array(hours)
 
 
-def lp_bound(lp: LinearProgram) -> tuple[float, np.ndarray]:
-    """The LP relaxation's value and row duals (HiGHS's sign convention)."""
+def lp_bound(lp: LinearProgram) -> tuple[float, np.ndarray, np.ndarray]:
+    """The LP relaxation's value, row duals (HiGHS's sign convention) and point."""
     solution = solve_lp(replace(lp, integer=None), "LP relaxation")
-    return solution.objective, solution.row_dual
+    return solution.objective, solution.row_dual, solution.x
 
 
 def dc_rows(lp: LinearProgram, dc_cols: np.ndarray
@@ -103,87 +105,14 @@ def dc_rows(lp: LinearProgram, dc_cols: np.ndarray
     return touches_dc & touches_rest, touches_dc & ~touches_rest, touches_rest & ~touches_dc
 
 
-def sub_program(lp: LinearProgram, cols: np.ndarray, rows: np.ndarray,
-                cost: np.ndarray) -> LinearProgram:
-    A = lp.A.tocsr()[rows][:, cols]
-    return LinearProgram(cost[cols], A, lp.row_lower[rows], lp.row_upper[rows],
-                         lp.col_lower[cols], lp.col_upper[cols], {}, {}, lp.integer[cols])
-
-
 def dc_hull_lagrangian(lp: LinearProgram, dc_cols: np.ndarray, duals: np.ndarray,
                        time_limit_s: float) -> tuple[float, float]:
     """Lower bound (and the value the DC MILP's incumbent gives) with the
     DC–community rows priced at ``duals``: the community's LP plus the DC's MILP."""
     part = np.zeros(lp.n_cols, int)
     part[dc_cols] = 1
-    return partition_lagrangian(lp, part, duals, time_limit_s)
-
-
-def partition_lagrangian(lp: LinearProgram, part: np.ndarray, duals: np.ndarray,
-                         time_limit_s: float) -> tuple[float, float]:
-    """Lower bound from splitting the columns into parts ``part[j]``: every row
-    that spans two parts is priced at ``duals`` and each part is solved alone
-    (an LP, or a MILP within ``time_limit_s`` whose *dual* bound is used).
-
-    Valid for any partition and any duals of the right sign: a row at its
-    lower bound (dual ≥ 0) adds ``y(l − a·x) ≤ 0``, one at its upper bound
-    (dual ≤ 0) ``y(u − a·x) ≤ 0``, for every feasible ``x``. Also returns
-    the sum of the parts' incumbents (an upper bound on this Lagrangian)."""
-    A = lp.A.tocsr()
-    coo = A.tocoo()
-    lowest = np.full(lp.n_rows, np.iinfo(int).max)
-    highest = np.full(lp.n_rows, -1)
-    np.minimum.at(lowest, coo.row, part[coo.col])
-    np.maximum.at(highest, coo.row, part[coo.col])
-    spans = lowest != highest
-    y = np.where(spans, duals, 0.0)
-    y = np.where(np.isfinite(lp.row_lower), y, np.minimum(y, 0.0))
-    y = np.where(np.isfinite(lp.row_upper), y, np.maximum(y, 0.0))
-    side = np.where(y > 0.0, lp.row_lower, lp.row_upper)
-    lower = upper = float(y[y != 0.0] @ side[y != 0.0])
-    reduced = lp.cost - A.T @ y
-    for k in np.unique(part):
-        cols = np.flatnonzero(part == k)
-        program = sub_program(lp, cols, np.flatnonzero(~spans & (lowest == k)), reduced)
-        if program.is_mip:
-            low, high = milp_bounds(program, time_limit_s)
-        else:
-            low = high = solve_lp(program, f"part {k} at the LP's prices").objective
-        lower, upper = lower + low, upper + high
-    return lower, upper
-
-
-def column_hours(lp: LinearProgram, T: int) -> np.ndarray:
-    """Each column's hour: its index in a block of ``T`` columns; otherwise the
-    earliest hour of the hourly row groups (``T`` rows) it appears in, or of
-    the columns its other rows hold (a storage mode, a pause pair's start)."""
-    A, Acsc = lp.A.tocsr(), lp.A.tocsc()
-    col_hour = np.full(lp.n_cols, -1)
-    row_hour = np.full(lp.n_rows, -1)
-    for s in lp.blocks.values():
-        if s.stop - s.start == T:
-            col_hour[s] = np.arange(T)
-    for s in lp.row_groups.values():
-        if s.stop - s.start == T:
-            row_hour[s] = np.arange(T)
-    for _ in range(3):
-        for j in np.flatnonzero(col_hour < 0):
-            known = row_hour[Acsc.indices[Acsc.indptr[j]:Acsc.indptr[j + 1]]]
-            if (known >= 0).any():
-                col_hour[j] = known[known >= 0].min()
-        for i in np.flatnonzero(row_hour < 0):
-            known = col_hour[A.indices[A.indptr[i]:A.indptr[i + 1]]]
-            if (known >= 0).any():
-                row_hour[i] = known[known >= 0].min()
-    return np.where(col_hour >= 0, col_hour, 0)
-
-
-def milp_bounds(lp: LinearProgram, time_limit_s: float) -> tuple[float, float]:
-    """HiGHS's dual bound and incumbent for ``lp`` within ``time_limit_s``."""
-    h = highs_of(lp, 1e-7, time_limit_s)
-    h.run()
-    info = h.getInfo()
-    return float(info.mip_dual_bound), float(info.objective_function_value)
+    split = chunk_lagrangian(lp, part, duals, "DC hull", time_limit_s, 1e-7)
+    return split.lower, split.upper
 
 
 def highs_of(lp: LinearProgram, mip_gap: float, time_limit_s: float) -> highspy.Highs:
@@ -346,17 +275,18 @@ def main() -> None:
     lp, dc_cols, z_cols, hours = block_program(args.block)
     out: dict[str, object] = {"block": args.block, "binaries": int(lp.integer.sum())}
     start = time.perf_counter()
-    out["lp"], duals = lp_bound(lp)
+    out["lp"], duals, relaxed_x = lp_bound(lp)
     out["lp_s"] = time.perf_counter() - start
     start = time.perf_counter()
     out["dc_hull_lagrangian"], out["dc_hull_lagrangian_upper"] = dc_hull_lagrangian(
         lp, dc_cols, duals, args.dc_time_limit)
     out["dc_hull_lagrangian_s"] = time.perf_counter() - start
-    hour = column_hours(lp, z_cols.size)
     for H in args.chunks:
         start = time.perf_counter()
-        out[f"chunk_lagrangian_{H}"], out[f"chunk_lagrangian_{H}_upper"] = (
-            partition_lagrangian(lp, hour // H, duals, args.dc_time_limit))
+        part, cuts = chunk_parts(lp, z_cols.size, H, relaxed_x)
+        split = chunk_lagrangian(lp, part, duals, f"chunks of {H} h", args.dc_time_limit, 1e-7)
+        out[f"chunk_lagrangian_{H}"], out[f"chunk_lagrangian_{H}_upper"] = split.lower, split.upper
+        out[f"chunk_lagrangian_{H}_cuts"] = cuts.tolist()
         out[f"chunk_lagrangian_{H}_s"] = time.perf_counter() - start
     _, dc_only, _ = dc_rows(lp, dc_cols)
     for L in args.windows:

@@ -54,6 +54,16 @@ CHUNK_HEURISTICS_OFF = ("mip_heuristic_run_rins", "mip_heuristic_run_rens",
 
 
 @dataclass(frozen=True)
+class PricedSplit:
+    """The Lagrangian bound of a split, the sum of the parts' incumbents (the
+    most that bound could reach at these prices) and the parts' solutions."""
+
+    lower: float
+    upper: float
+    x: np.ndarray
+
+
+@dataclass(frozen=True)
 class ChunkedSolve:
     """How a MILP was solved: ``chunks`` parts (0: whole), the bound found,
     and whether the chunks' schedule was certified or the whole MILP followed."""
@@ -124,8 +134,19 @@ def spanning_rows(lp: LinearProgram, part: np.ndarray) -> tuple[np.ndarray, np.n
     return lowest != highest, lowest
 
 
+def chunk_parts(lp: LinearProgram, T: int, hours_per_chunk: int,
+                relaxed_x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's chunk, and the cut hours (:func:`quiet_cuts` on the integer
+    columns' values ``relaxed_x`` in the LP relaxation, summed by hour)."""
+    hour = column_hours(lp, T)
+    integer = lp.integer if lp.integer is not None else np.zeros(lp.n_cols, bool)
+    activity = np.bincount(hour[integer], weights=relaxed_x[integer], minlength=T)
+    cuts = quiet_cuts(activity, hours_per_chunk)
+    return np.searchsorted(cuts, hour, side="right"), cuts
+
+
 def chunk_lagrangian(lp: LinearProgram, part: np.ndarray, duals: np.ndarray, who: str,
-                     time_limit_s: float, mip_gap: float) -> tuple[float, np.ndarray]:
+                     time_limit_s: float, mip_gap: float) -> PricedSplit:
     """Lower bound from pricing the rows that span parts at ``duals`` (module
     notes, step 3), and the parts' own solutions side by side."""
     spans, first_part = spanning_rows(lp, part)
@@ -133,7 +154,7 @@ def chunk_lagrangian(lp: LinearProgram, part: np.ndarray, duals: np.ndarray, who
     y = np.where(np.isfinite(lp.row_lower), y, np.minimum(y, 0.0))  # the sign a row allows
     y = np.where(np.isfinite(lp.row_upper), y, np.maximum(y, 0.0))
     priced = y != 0.0
-    lower = float(y[priced] @ np.where(y > 0.0, lp.row_lower, lp.row_upper)[priced])
+    lower = upper = float(y[priced] @ np.where(y > 0.0, lp.row_lower, lp.row_upper)[priced])
     reduced = lp.cost - lp.A.T @ y
     A = lp.A.tocsr()
     x = np.zeros(lp.n_cols)
@@ -143,10 +164,10 @@ def chunk_lagrangian(lp: LinearProgram, part: np.ndarray, duals: np.ndarray, who
         chunk = LinearProgram(reduced[cols], A[rows][:, cols], lp.row_lower[rows],
                               lp.row_upper[rows], lp.col_lower[cols], lp.col_upper[cols],
                               {}, {}, None if lp.integer is None else lp.integer[cols])
-        solved = _solve_for_bound(chunk, f"{who}, chunk {k}", time_limit_s, mip_gap)
-        lower += solved[0]
-        x[cols] = solved[1]
-    return lower, x
+        bound, x[cols] = _solve_for_bound(chunk, f"{who}, chunk {k}", time_limit_s, mip_gap)
+        lower += bound
+        upper += float(reduced[cols] @ x[cols])
+    return PricedSplit(lower, upper, x)
 
 
 def _solve_for_bound(lp: LinearProgram, who: str, time_limit_s: float, mip_gap: float
@@ -180,15 +201,13 @@ def solve_in_chunks(lp: LinearProgram, T: int, who: str, hours_per_chunk: int,
         return solve_lp(lp, who, time_limit_s, mip_gap, threads), ChunkedSolve(0, -np.inf, False)
     start = time.perf_counter()
     relaxed = solve_lp(replace(lp, integer=None), f"{who}, relaxation", time_limit_s)
-    hour = column_hours(lp, T)
-    activity = np.bincount(hour[lp.integer], weights=relaxed.x[lp.integer], minlength=T)
-    cuts = quiet_cuts(activity, hours_per_chunk)
-    part = np.searchsorted(cuts, hour, side="right")
+    part, cuts = chunk_parts(lp, T, hours_per_chunk, relaxed.x)
     # the chunks' own gap: a tenth of the block's, so that their sum keeps the room
-    lower, x_chunks = chunk_lagrangian(lp, part, relaxed.row_dual, who,
-                                       _left(time_limit_s, start), mip_gap / 10.0)
+    split = chunk_lagrangian(lp, part, relaxed.row_dual, who, _left(time_limit_s, start),
+                             mip_gap / 10.0)
+    lower = split.lower
     fixed_lower, fixed_upper = lp.col_lower.copy(), lp.col_upper.copy()
-    fixed_lower[lp.integer] = fixed_upper[lp.integer] = np.round(x_chunks[lp.integer])
+    fixed_lower[lp.integer] = fixed_upper[lp.integer] = np.round(split.x[lp.integer])
     try:
         schedule = solve_lp(replace(lp, integer=None, col_lower=fixed_lower,
                                     col_upper=fixed_upper), f"{who}, chunks' schedule",

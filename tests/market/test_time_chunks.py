@@ -78,7 +78,9 @@ def test_the_chunk_bound_lies_between_the_relaxation_and_the_optimum(block, whol
     lp, T, _, _ = block
     relaxed = solve_lp(replace(lp, integer=None), "relaxation")
     part = column_hours(lp, T) // 24
-    lower, _ = chunk_lagrangian(lp, part, relaxed.row_dual, "test", 300.0, 1e-7)
+    split = chunk_lagrangian(lp, part, relaxed.row_dual, "test", 300.0, 1e-7)
+    lower = split.lower
+    assert lower <= split.upper + 1e-9
     optimum_at_least = whole.objective * (1.0 - whole.mip_gap) - 1e-6
     assert lower <= optimum_at_least + 1e-6 * abs(whole.objective)
     assert lower >= relaxed.objective - 1e-6 * abs(relaxed.objective)  # L(y_LP) ≥ LP
@@ -113,7 +115,7 @@ def test_any_priced_split_of_a_small_milp_bounds_its_enumerated_optimum():
         if not np.isfinite(best):
             continue
         duals = np.r_[0.0, 0.0, -rng.uniform(0, 5), rng.uniform(0, 5)]
-        lower, _ = chunk_lagrangian(lp, part, duals, "random", 60.0, 1e-9)
+        lower = chunk_lagrangian(lp, part, duals, "random", 60.0, 1e-9).lower
         assert spanning_rows(lp, part)[0].tolist() == [False, False, True, True]
         assert lower <= best + 1e-7
 
