@@ -203,8 +203,12 @@ def solve_in_chunks(lp: LinearProgram, T: int, who: str, hours_per_chunk: int,
     relaxed = solve_lp(replace(lp, integer=None), f"{who}, relaxation", time_limit_s)
     part, cuts = chunk_parts(lp, T, hours_per_chunk, relaxed.x)
     # the chunks' own gap: a tenth of the block's, so that their sum keeps the room
-    split = chunk_lagrangian(lp, part, relaxed.row_dual, who, _left(time_limit_s, start),
-                             mip_gap / 10.0)
+    try:
+        split = chunk_lagrangian(lp, part, relaxed.row_dual, who, _left(time_limit_s, start),
+                                 mip_gap / 10.0)
+    except SolveError:  # a chunk without a schedule in time: the whole MILP says why
+        whole = solve_lp(lp, who, _left(time_limit_s, start), mip_gap, threads)
+        return whole, ChunkedSolve(cuts.size + 1, -np.inf, False)
     lower = split.lower
     fixed_lower, fixed_upper = lp.col_lower.copy(), lp.col_upper.copy()
     fixed_lower[lp.integer] = fixed_upper[lp.integer] = np.round(split.x[lp.integer])

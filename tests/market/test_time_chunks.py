@@ -147,3 +147,17 @@ def test_under_two_chunks_the_milp_is_solved_whole(block, whole):
     solution, how = solve_in_chunks(lp, T, "test", 48, GAP, 600.0)
     assert how.chunks == 0 and how.describe() == "whole MILP"
     assert solution.objective == pytest.approx(whole.objective, rel=GAP)
+
+
+def test_a_chunk_without_a_schedule_hands_over_to_the_whole_milp(block, whole, monkeypatch):
+    import market.time_chunks as time_chunks
+    from market.solvers import SolveError
+
+    def no_schedule(lp, who, time_limit_s, mip_gap):
+        raise SolveError(who, "Time limit reached")
+
+    monkeypatch.setattr(time_chunks, "_solve_for_bound", no_schedule)
+    lp, T, _, _ = block
+    solution, how = solve_in_chunks(lp, T, "test", 36, GAP, 600.0)
+    assert how.describe() == "2 chunks, not certified, then the whole MILP"
+    assert solution.objective == pytest.approx(whole.objective, rel=GAP)
