@@ -186,7 +186,8 @@ def _solve_for_bound(lp: LinearProgram, who: str, time_limit_s: float, mip_gap: 
     h.run()
     status = h.getModelStatus()
     info = h.getInfo()
-    if info.primal_solution_status != 2:  # no feasible point: nothing to stitch
+    if info.primal_solution_status != int(highspy.SolutionStatus.kSolutionStatusFeasible):
+        # no feasible point: nothing to stitch
         raise SolveError(who, h.modelStatusToString(status))
     return float(info.mip_dual_bound), np.asarray(h.getSolution().col_value)
 
