@@ -132,6 +132,11 @@ def _block(scenario: LECScenario, days: int, twin: bool, out: Path | None, comma
             line += (f"{r.twin_objective:>11,.2f}{100 * r.twin_gap:>9.2f}%{r.twin_rounds:>8}"
                      + ("" if r.twin_converged else "  NOT CONVERGED"))
         print(line)
+    chunked = {label: r.decomposition for label, r in runs.items()
+               if r.decomposition != "whole MILP"}
+    if chunked:
+        print("solved in chunks of hours (solver.time_chunks_h): " + "; ".join(
+            f"{label} {how}" for label, how in chunked.items()))
     p = PAPER_SIZE_PER_DAY
     print(f"{'paper / day':<12}{p['constraints']:>12,}{p['variables']:>11,}{p['binaries']:>10,}"
           "  (Pyomo + Gurobi; here bounds are not counted as constraints)")
@@ -161,6 +166,7 @@ def _write(runs, frame: pd.DataFrame, scenario: LECScenario, out: Path, days: in
                "table_I": frame.to_dict(),
                "runs": {label: {"objective_eur": r.objective, "solve_s": r.solve_s,
                                 "mip_gap": r.mip_gap, "size": r.size,
+                                "decomposition": r.decomposition,
                                 "twin_objective_eur": r.twin_objective,
                                 "twin_gap": r.twin_gap, "twin_rounds": r.twin_rounds,
                                 "twin_converged": r.twin_converged,
