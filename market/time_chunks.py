@@ -197,7 +197,9 @@ def solve_in_chunks(lp: LinearProgram, T: int, who: str, hours_per_chunk: int,
                     threads: int | None = None) -> tuple[LPSolution, ChunkedSolve]:
     """Solve the MILP ``lp`` over ``T`` hours by chunks of ``hours_per_chunk``
     (module notes); the whole MILP when the hours make fewer than two chunks,
-    or when the chunks' schedule is not certified within ``mip_gap``."""
+    or when the chunks' schedule is not certified within ``mip_gap``.
+    ``threads`` is the whole MILP's (HiGHS's parallel tree search when > 1);
+    the chunks are solved one after another, each serially."""
     if not lp.is_mip or 2 * hours_per_chunk > T:
         return solve_lp(lp, who, time_limit_s, mip_gap, threads), ChunkedSolve(0, -np.inf, False)
     start = time.perf_counter()
