@@ -53,7 +53,7 @@ from agents.lec.community import CommunityAssets, Options, community_program
 from agents.lec.household import household_program
 from market.community_milp import EOA, community_milp, mode_columns
 from market.program import LinearProgram
-from market.solvers import SolveError, highs_model, solve_lp
+from market.solvers import SolveError, highs_model, highs_start, solve_lp
 from market.time_chunks import chunk_lagrangian, chunk_parts
 from sim.lec.config import load_lec_scenario
 from sim.lec.data import block_inputs
@@ -208,10 +208,7 @@ def cut_milp(lp: LinearProgram, dc_cols: np.ndarray, z_cols: np.ndarray, hours: 
     if warm_start_s > 0:
         first = highs_of(lp, 1e-4, warm_start_s)
         first.run()
-        warm = highspy.HighsSolution()
-        warm.col_value = list(first.getSolution().col_value)
-        warm.value_valid = True
-        h.setSolution(warm)
+        highs_start(h, np.asarray(first.getSolution().col_value))
     h.run()
     info = h.getInfo()
     return {f"cut_milp_{L}_cuts": int(lower.size), f"cut_milp_{L}_cut_s": cut_s,

@@ -29,14 +29,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
 
 from market.program import LinearProgram, append_rows, stack_programs
-from market.solvers import solve_lp
-from market.time_chunks import ChunkedSolve, solve_in_chunks
+from market.time_chunks import solve_in_chunks
 
 EOA = "EOA"
 #: (mode binary, charge, discharge) blocks of the stores whose modes may be solved lazily
@@ -128,7 +128,7 @@ def solve_community(households: dict[str, LinearProgram], eoa: LinearProgram, wh
     ``modes="lazy"`` relaxes the storage-mode binaries first (module notes);
     ``threads`` > 1 runs HiGHS's parallel tree search (:func:`market.solvers.solve_lp`);
     ``chunk_hours`` > 0 solves a MILP of at least two such chunks by
-    :func:`market.time_chunks.solve_in_chunks`."""
+    :func:`market.time_chunks.solve_in_chunks` (0: whole, by HiGHS)."""
     lp, offsets = community_milp(households, eoa)
     programs = {**households, EOA: eoa}
 
@@ -137,26 +137,18 @@ def solve_community(households: dict[str, LinearProgram], eoa: LinearProgram, wh
                        for block, s in programs[name].blocks.items()} for name in programs}
 
     T = eoa.blocks["supply_e"].stop - eoa.blocks["supply_e"].start
-    how = ChunkedSolve(0, -np.inf, False)
-
-    def solve(program: LinearProgram):
-        nonlocal how
-        if chunk_hours > 0:
-            solution, how = solve_in_chunks(program, T, who, chunk_hours, mip_gap,
-                                            time_limit_s, threads)
-            return solution
-        return solve_lp(program, who, time_limit_s, mip_gap=mip_gap, threads=threads)
-
+    solve = partial(solve_in_chunks, T=T, who=who, hours_per_chunk=chunk_hours,
+                    mip_gap=mip_gap, time_limit_s=time_limit_s, threads=threads)
     start = time.perf_counter()
     settled, solution = "binary", None
     relax = mode_columns(programs, offsets, lp.n_cols)
     if modes == "lazy" and lp.integer is not None and relax.any():
-        solution = solve(replace(lp, integer=lp.integer & ~relax))
+        solution, how = solve(replace(lp, integer=lp.integer & ~relax))
         settled = "relaxed"
         if both_ways(values_of(solution.x)):  # not feasible as stated: the MILP as stated
             settled, solution = "binary after relaxed", None
     if solution is None:
-        solution = solve(lp)
+        solution, how = solve(lp)
     values = values_of(solution.x)
     seconds = time.perf_counter() - start
     return CommunitySolution(values, solution.objective, solution.mip_gap, seconds,

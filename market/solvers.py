@@ -105,6 +105,14 @@ def highs_model(lp: LinearProgram) -> highspy.HighsLp:
     return model
 
 
+def highs_start(h: highspy.Highs, x: np.ndarray) -> None:
+    """Give HiGHS the point ``x`` to start from (a MILP's first incumbent)."""
+    first = highspy.HighsSolution()
+    first.col_value = list(x)
+    first.value_valid = True
+    h.setSolution(first)
+
+
 def solve_lp(lp: LinearProgram, who: str, time_limit_s: float = 300.0,
              mip_gap: float = 1e-4, threads: int | None = None,
              start: np.ndarray | None = None) -> LPSolution:
@@ -135,10 +143,7 @@ def solve_lp(lp: LinearProgram, who: str, time_limit_s: float = 300.0,
             h.setOptionValue("parallel", "on")
     h.passModel(highs_model(lp))
     if start is not None:
-        first = highspy.HighsSolution()
-        first.col_value = list(start)
-        first.value_valid = True
-        h.setSolution(first)
+        highs_start(h, start)
     run_status = h.run()
     status = h.getModelStatus()
     if run_status == highspy.HighsStatus.kError:

@@ -196,11 +196,12 @@ def solve_in_chunks(lp: LinearProgram, T: int, who: str, hours_per_chunk: int,
                     mip_gap: float = 1e-4, time_limit_s: float = 600.0,
                     threads: int | None = None) -> tuple[LPSolution, ChunkedSolve]:
     """Solve the MILP ``lp`` over ``T`` hours by chunks of ``hours_per_chunk``
-    (module notes); the whole MILP when the hours make fewer than two chunks,
-    or when the chunks' schedule is not certified within ``mip_gap``.
+    (module notes); the whole MILP when ``hours_per_chunk`` is 0 or the hours
+    make fewer than two chunks, or when the chunks' schedule is not certified
+    within ``mip_gap``.
     ``threads`` is the whole MILP's (HiGHS's parallel tree search when > 1);
     the chunks are solved one after another, each serially."""
-    if not lp.is_mip or 2 * hours_per_chunk > T:
+    if not lp.is_mip or hours_per_chunk <= 0 or 2 * hours_per_chunk > T:
         return solve_lp(lp, who, time_limit_s, mip_gap, threads), ChunkedSolve(0, -np.inf, False)
     start = time.perf_counter()
     relaxed = solve_lp(replace(lp, integer=None), f"{who}, relaxation", time_limit_s)
