@@ -21,7 +21,7 @@ from typing import Any
 
 import mesa
 
-from market.messages import Message, MessageBus
+from dcmarket.market.messages import Message, MessageBus
 
 
 class PrivacyError(AttributeError):

@@ -23,11 +23,11 @@ import json
 import statistics
 import time
 
-from market.admm import BACKENDS
-from sim.executors import executor_of
-from sim.p2p.config import parse_scenario
-from sim.p2p.instances import random_scenario, reference_scenario
-from sim.p2p.model import P2PMarketModel, centralised_twin
+from dcmarket.market.admm import BACKENDS
+from dcmarket.sim.executors import executor_of
+from dcmarket.sim.p2p.config import parse_scenario
+from dcmarket.sim.p2p.instances import random_scenario, reference_scenario
+from dcmarket.sim.p2p.model import P2PMarketModel, centralised_twin
 
 
 def build(n_dc: int, hours: int, seed: int, dual_relaxation: float = 1.0):
@@ -70,7 +70,7 @@ def main() -> None:
         parser.error("--local-shard needs --executor ray")
     executor = executor_of(args.executor, local_shard=args.local_shard)
     if args.executor == "ray":
-        from sim.executors.ray_pool import ensure_ray
+        from dcmarket.sim.executors.ray_pool import ensure_ray
 
         ensure_ray()
     # timings on a shared 2-core machine are noisy: each side is measured

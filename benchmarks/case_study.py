@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 
-from sim.p2p.case_study import run_case_study
-from sim.p2p.config import load_scenario
-from sim.scenario import scenario_path
+from dcmarket.sim.p2p.case_study import run_case_study
+from dcmarket.sim.p2p.config import load_scenario
+from dcmarket.sim.scenario import scenario_path
 
 
 def main() -> None:

@@ -30,9 +30,9 @@ import time
 def rounds_cpu_ms(n_dc: int, rounds: int, seed: int, start=None) -> float:
     """CPU ms per round of this process, ``rounds`` rounds after 5 to warm up
     (``start``: a barrier, so that two processes time the same stretch)."""
-    from sim.p2p.config import parse_scenario
-    from sim.p2p.instances import random_scenario
-    from sim.p2p.model import P2PMarketModel
+    from dcmarket.sim.p2p.config import parse_scenario
+    from dcmarket.sim.p2p.instances import random_scenario
+    from dcmarket.sim.p2p.model import P2PMarketModel
 
     raw = random_scenario(n_dc, seed=seed, topology="random_regular", degree=4)
     raw["market"]["max_rounds"] = rounds + 10

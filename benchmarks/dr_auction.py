@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
-from importlib import resources
 
 import numpy as np
 
-from market.auction import GASettings, select_exact, select_ga
-from sim.dr.config import load_dr_scenario
-from sim.dr.model import DRModel
-from sim.dr.study import day_prices, run_dr_study
+from dcmarket.market.auction import GASettings, select_exact, select_ga
+from dcmarket.sim.dr.config import load_dr_scenario
+from dcmarket.sim.dr.model import DRModel
+from dcmarket.sim.dr.study import day_prices, run_dr_study
+from dcmarket.sim.scenario import scenario_path
 
 
 def auctions_for(scenario, n_users: int, actual: np.ndarray, forecast: np.ndarray):
@@ -65,7 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    scenario = load_dr_scenario(str(resources.files("sim.scenarios") / "dr_2000hosts.yaml"))
+    scenario = load_dr_scenario(str(scenario_path("dr_2000hosts")))
     study = run_dr_study(scenario, quality=False)
     days = [study.day_s]
     for _ in range(args.repeat - 1):

@@ -17,10 +17,10 @@ import time
 
 import numpy as np
 
-from market.faults import Dropout, FaultModel
-from sim.p2p.config import parse_scenario
-from sim.p2p.model import P2PMarketModel, centralised_twin
-from sim.scenario import read_yaml, scenario_path
+from dcmarket.market.faults import Dropout, FaultModel
+from dcmarket.sim.p2p.config import parse_scenario
+from dcmarket.sim.p2p.model import P2PMarketModel, centralised_twin
+from dcmarket.sim.scenario import read_yaml, scenario_path
 
 LOSSES = (0.0, 0.05, 0.1, 0.2, 0.3)
 DELAYS = (0, 1, 2)

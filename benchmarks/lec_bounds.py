@@ -43,21 +43,21 @@ import itertools
 import json
 import time
 from dataclasses import replace
-from importlib import resources
 
 import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from agents.lec.community import CommunityAssets, Options, community_program
-from agents.lec.household import household_program
-from market.community_milp import EOA, community_milp, mode_columns
-from market.program import LinearProgram
-from market.solvers import SolveError, highs_model, highs_start, solve_lp
-from market.time_chunks import chunk_lagrangian, chunk_parts
-from sim.lec.config import load_lec_scenario
-from sim.lec.data import block_inputs
-from sim.lec.year import block_first_day
+from dcmarket.agents.lec.community import CommunityAssets, Options, community_program
+from dcmarket.agents.lec.household import household_program
+from dcmarket.market.community_milp import EOA, community_milp, mode_columns
+from dcmarket.market.program import LinearProgram
+from dcmarket.market.solvers import SolveError, highs_model, highs_start, solve_lp
+from dcmarket.market.time_chunks import chunk_lagrangian, chunk_parts
+from dcmarket.sim.lec.config import load_lec_scenario
+from dcmarket.sim.lec.data import block_inputs
+from dcmarket.sim.lec.year import block_first_day
+from dcmarket.sim.scenario import scenario_path
 
 #: the DC's blocks in the community program (agents/lec/dc_pausing.py)
 DC_BLOCKS = ("p_dc", "h_dc", "x", "z", "r")
@@ -66,7 +66,7 @@ DC_BLOCKS = ("p_dc", "h_dc", "x", "z", "r")
 def block_program(block: int) -> tuple[LinearProgram, np.ndarray, np.ndarray, np.ndarray]:
     """Block ``block``'s TC+JP+aFRR program with the storage modes relaxed; the DC's
     columns, the pause binaries' columns (by hour) and each DC column's hours."""
-    scenario = load_lec_scenario(str(resources.files("sim.scenarios") / "lec_10households.yaml"))
+    scenario = load_lec_scenario(str(scenario_path("lec_10households")))
     inputs = block_inputs(scenario, block_first_day(scenario, block), 15)
     assets = CommunityAssets(scenario.battery, scenario.heat, scenario.dc, scenario.retailer)
     households = {spec.name: household_program(spec, profiles)

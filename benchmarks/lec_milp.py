@@ -32,9 +32,9 @@ import json
 
 import pandas as pd
 
-from sim.lec.study import PAPER_SIZE_PER_DAY, run_block
-from sim.lec.year import block_first_day, block_start
-from sim.studies import load_any
+from dcmarket.sim.lec.study import PAPER_SIZE_PER_DAY, run_block
+from dcmarket.sim.lec.year import block_first_day, block_start
+from dcmarket.sim.studies import load_any
 
 PAPER_DAY_S, PAPER_BLOCK15_S = 9.92, 288.9
 #: 13 Sep: block 17 of the year run (24 blocks of 15 days from 1 Jan)

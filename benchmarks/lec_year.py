@@ -30,8 +30,8 @@ import json
 import time
 from pathlib import Path
 
-from sim.lec.year import block_start, run_year
-from sim.studies import load_any
+from dcmarket.sim.lec.year import block_start, run_year
+from dcmarket.sim.studies import load_any
 
 PAPER_BLOCK15_S = 288.9
 

@@ -37,14 +37,14 @@ def peak_rss_gb() -> float:
 
 def one_point(n_dc: int, graph: str, executor: str, twin: str, seed: int,
               max_rounds: int, shards: int | None = None, local_shard: bool = False) -> dict:
-    from sim.executors import InProcess, RayExecutor
-    from sim.p2p.config import parse_scenario
-    from sim.p2p.instances import random_scenario
-    from sim.p2p.model import P2PMarketModel, centralised_twin
+    from dcmarket.sim.executors import InProcess, RayExecutor
+    from dcmarket.sim.p2p.config import parse_scenario
+    from dcmarket.sim.p2p.instances import random_scenario
+    from dcmarket.sim.p2p.model import P2PMarketModel, centralised_twin
 
     ray_start_s = None
     if executor == "ray":
-        from sim.executors.ray_pool import ensure_ray
+        from dcmarket.sim.executors.ray_pool import ensure_ray
 
         tic = time.perf_counter()
         ensure_ray()  # started here, or joined (RAY_ADDRESS): not part of the market's time
@@ -107,7 +107,7 @@ def study(sizes: list[int], graphs: list[str], out: Path | None, max_rounds: int
     if out is not None and rows:
         import pandas as pd
 
-        from market.atomic import atomic_path
+        from dcmarket.market.atomic import atomic_path
 
         out.mkdir(parents=True, exist_ok=True)
         frame = pd.DataFrame(rows)
@@ -145,7 +145,7 @@ def plot(out: Path) -> None:
     axes[0].set(ylabel="ms per round", title="cost of a round (2 cores)")
     axes[1].set(ylabel="rounds to tolerance", title="rounds")
     axes[0].legend(fontsize=8)
-    from market.atomic import atomic_path
+    from dcmarket.market.atomic import atomic_path
 
     with atomic_path(out / "fig_scale.png", suffix=".png") as tmp:
         fig.savefig(tmp, dpi=120, format="png")

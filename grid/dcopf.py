@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import cvxpy as cp
 import numpy as np
 
-from grid.network import GridNetwork
+from dcmarket.grid.network import GridNetwork
 
 
 @dataclass(frozen=True)

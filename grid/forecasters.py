@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grid.forecast import (
+from dcmarket.grid.forecast import (
     ForecastError,
     HoltWinters,
     Oracle,
@@ -34,7 +34,7 @@ def make_forecaster(kind: str, *, seed: int = 0, epochs: int = 100,
     if kind == "persistence":
         return Persistence()
     if kind == "lstm":
-        from grid.lstm_forecast import LSTMForecaster
+        from dcmarket.grid.lstm_forecast import LSTMForecaster
 
         return LSTMForecaster(seed=seed, epochs=epochs, horizon=1 if horizon == "one_step"
                               else 24)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from grid.forecast import HOURS, ForecastError, check_history
+from dcmarket.grid.forecast import HOURS, ForecastError, check_history
 
 try:
     import torch

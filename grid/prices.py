@@ -27,7 +27,7 @@ class PriceDataError(ValueError):
 def _smard_frame(year: int) -> pd.DataFrame:
     if year not in SMARD_YEARS:
         raise PriceDataError(f"SMARD prices ship for the years {SMARD_YEARS}, not {year}")
-    source = resources.files("grid.data") / f"smard_day_ahead_{year}.csv.gz"
+    source = resources.files("dcmarket.grid.data") / f"smard_day_ahead_{year}.csv.gz"
     with resources.as_file(source) as path:
         frame = pd.read_csv(path, compression="gzip")
     frame.index = pd.DatetimeIndex(pd.to_datetime(frame.pop("timestamp_utc"), utc=True))

@@ -45,8 +45,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from market.program import LinearProgram
-from market.solvers import ClarabelQP, CvxpyWarmQP, OsqpWarmQP, PiqpQP
+from dcmarket.market.program import LinearProgram
+from dcmarket.market.solvers import ClarabelQP, CvxpyWarmQP, OsqpWarmQP, PiqpQP
 
 BACKENDS = ("piqp", "clarabel", "osqp", "cvxpy")
 

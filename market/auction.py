@@ -38,9 +38,9 @@ from typing import Protocol
 
 import numpy as np
 
-from grid.dr_program import DRProgram
-from market.program import ProgramBuilder
-from market.solvers import solve_lp
+from dcmarket.grid.dr_program import DRProgram
+from dcmarket.market.program import ProgramBuilder
+from dcmarket.market.solvers import solve_lp
 
 
 class BidError(ValueError):

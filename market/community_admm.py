@@ -30,8 +30,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import scipy.sparse as sp
 
-from market.program import LinearProgram, append_rows
-from market.solvers import ClarabelQP, solve_lp
+from dcmarket.market.program import LinearProgram, append_rows
+from dcmarket.market.solvers import ClarabelQP, solve_lp
 
 EXCHANGE_BID = "exchange_bid"
 COMMUNITY_PRICE = "community_price"

@@ -35,8 +35,8 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 
-from market.program import LinearProgram, append_rows, stack_programs
-from market.time_chunks import solve_in_chunks
+from dcmarket.market.program import LinearProgram, append_rows, stack_programs
+from dcmarket.market.time_chunks import solve_in_chunks
 
 EOA = "EOA"
 #: (mode binary, charge, discharge) blocks of the stores whose modes may be solved lazily

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from market.atomic import atomic_path
+from dcmarket.market.atomic import atomic_path
 
 # The frames are made from market.messages' Message objects and MessageKind
 # declarations; this module reads their attributes only, and does not import

@@ -25,8 +25,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from market.faults import FaultModel
-from market.message_kinds import (  # noqa: F401 - the declarations, re-exported
+from dcmarket.market.faults import FaultModel
+from dcmarket.market.message_kinds import (  # noqa: F401 - the declarations, re-exported
     AXES,
     TAGS,
     Field,
@@ -34,7 +34,7 @@ from market.message_kinds import (  # noqa: F401 - the declarations, re-exported
     Protocol,
     ProtocolError,
 )
-from market.message_log import (  # noqa: F401 - the log's API, re-exported
+from dcmarket.market.message_log import (  # noqa: F401 - the log's API, re-exported
     HEADER_COLUMNS,
     LOG_COLUMNS,
     header_frame,

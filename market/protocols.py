@@ -8,7 +8,7 @@ names or the docs.
 
 from __future__ import annotations
 
-from market.messages import Field, MessageKind, Protocol
+from dcmarket.market.messages import Field, MessageKind, Protocol
 
 H = ("hour",)
 LH = ("link", "hour")

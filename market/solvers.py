@@ -41,7 +41,7 @@ import osqp
 import piqp
 import scipy.sparse as sp
 
-from market.program import LinearProgram
+from dcmarket.market.program import LinearProgram
 
 
 class SolveError(RuntimeError):

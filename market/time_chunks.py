@@ -41,8 +41,8 @@ from dataclasses import dataclass, replace
 import highspy
 import numpy as np
 
-from market.program import LinearProgram
-from market.solvers import LPSolution, SolveError, highs_model, solve_lp
+from dcmarket.market.program import LinearProgram
+from dcmarket.market.solvers import LPSolution, SolveError, highs_model, solve_lp
 
 #: hours on each side of a candidate cut whose integer activity counts
 QUIET_HALF_WINDOW_H = 3

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from market.links import LinkIndex
-from market.program import LinearProgram, append_rows, stack_programs
-from market.solvers import solve_lp
+from dcmarket.market.links import LinkIndex
+from dcmarket.market.program import LinearProgram, append_rows, stack_programs
+from dcmarket.market.solvers import solve_lp
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from __future__ import annotations
 import itertools
 import json
 
-from sim.p2p.paper_day import day_facts
-from sim.scenario import read_yaml
-from sim.studies import load_any, scenario_path
+from dcmarket.sim.p2p.paper_day import day_facts
+from dcmarket.sim.scenario import read_yaml
+from dcmarket.sim.studies import load_any, scenario_path
 
 PEAK_HOURS = (12.0, 12.5, 13.0, 13.5, 14.0, 16.0)  # interactive work
 BATCH_PEAK_HOURS = (12.0, 14.0)

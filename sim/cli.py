@@ -21,11 +21,11 @@ DEFAULT_SCENARIO = "p2p_4dc_fixed_lmp"
 
 #: Exceptions that mean "bad input": (module, class); checked only if loaded.
 INPUT_ERRORS = (
-    ("sim.scenario", "ScenarioError"), ("market.solvers", "SolveError"),
-    ("grid.dcopf", "OPFError"), ("grid.forecast", "ForecastError"),
-    ("grid.prices", "PriceDataError"), ("market.auction", "BidError"),
-    ("sim.transcript", "LogError"), ("sim.report", "ReportError"),
-    ("sim.executors.base", "ExecutorError"),
+    ("dcmarket.sim.scenario", "ScenarioError"), ("dcmarket.market.solvers", "SolveError"),
+    ("dcmarket.grid.dcopf", "OPFError"), ("dcmarket.grid.forecast", "ForecastError"),
+    ("dcmarket.grid.prices", "PriceDataError"), ("dcmarket.market.auction", "BidError"),
+    ("dcmarket.sim.transcript", "LogError"), ("dcmarket.sim.report", "ReportError"),
+    ("dcmarket.sim.executors.base", "ExecutorError"),
 )
 
 SET_HELP = ("override a scenario field before validation, e.g. market.penalty=200 or "
@@ -75,14 +75,14 @@ def _command() -> str:
 
 
 def _prepare_out(out: Path | None, force: bool = False, resume: bool = False) -> None:
-    from sim.run_folder import prepare_out
+    from dcmarket.sim.run_folder import prepare_out
 
     prepare_out(out, force, resume)
 
 
 def _load(scenario: str | None, settings: tuple[str, ...], default: str | None = None,
           study: str | None = None):
-    from sim.studies import load_any
+    from dcmarket.sim.studies import load_any
 
     return load_any(scenario, settings, default, study)
 
@@ -118,7 +118,7 @@ def cli(executor: str | None, ray_address: str | None, shards: int | None,
     `--executor ray` runs the agents in Ray actors (docs/scaling.md).
     """
     if executor is not None or ray_address is not None or local_shard:
-        from sim import executors
+        from dcmarket.sim import executors
 
         try:
             executors.set_default(executors.executor_of(
@@ -133,7 +133,7 @@ def scenarios() -> None:
     """List the shipped scenarios: name, study, description."""
     @_guarded
     def body() -> int:
-        from sim.scenario import read_yaml, shipped_scenarios, study_of
+        from dcmarket.sim.scenario import read_yaml, shipped_scenarios, study_of
 
         rows = []
         for name, path in shipped_scenarios().items():
@@ -186,18 +186,18 @@ def run(scenario: str | None, out: Path | None, force: bool, settings: tuple[str
         _prepare_out(out, force)
         command = _command()
         if study == "p2p" and parsed.grid is None:
-            from sim.p2p.cli import run_market
+            from dcmarket.sim.p2p.cli import run_market
 
             return run_market(parsed, path, out, backend, max_rounds, command)
         if study == "p2p":
-            from sim.p2p.cli import run_case_study_cli
+            from dcmarket.sim.p2p.cli import run_case_study_cli
 
             return run_case_study_cli(parsed, out, command)
         if study == "lec":
-            from sim.lec.cli import run_lec
+            from dcmarket.sim.lec.cli import run_lec
 
             return run_lec(parsed, "day", None, 24, 15, "5,10,20,50,100", None, out, command)
-        from sim.dr.cli import run_dr
+        from dcmarket.sim.dr.cli import run_dr
 
         return run_dr(parsed, out, None, True, command)
     body()
@@ -238,8 +238,8 @@ def step(scenario: str, until: int | None, batch: bool | None, full: bool, quiet
     """
     @_guarded
     def body() -> int:
-        from sim.stepping import stepper_for, write_steps
-        from sim.transcript import transcript
+        from dcmarket.sim.stepping import stepper_for, write_steps
+        from dcmarket.sim.transcript import transcript
 
         study, parsed, _ = _load(scenario, settings)
         _prepare_out(out, force)
@@ -296,7 +296,7 @@ def _echo_messages(stepper: Any, since: int, full: bool, quiet: bool, transcript
                    title: str | None) -> None:
     if quiet:
         return
-    from market.messages import log_frame
+    from dcmarket.market.messages import log_frame
 
     new = stepper.bus.log[since:]
     if not new:
@@ -328,7 +328,7 @@ def messages(run_dir: Path, log_name: str | None, agent: str | None, kind: str |
     """Read a run's message log: as a conversation, a table, CSV or JSON."""
     @_guarded
     def body() -> int:
-        from sim.transcript import (
+        from dcmarket.sim.transcript import (
             LogError,
             filter_log,
             find_logs,
@@ -381,7 +381,7 @@ def report(run_dir: Path, out: Path | None) -> None:
     """Write a self-contained HTML report of a run folder, without solving again."""
     @_guarded
     def body() -> int:
-        from sim.report import write_report
+        from dcmarket.sim.report import write_report
 
         path = write_report(run_dir, out)
         click.echo(f"report: {path}")
@@ -396,10 +396,10 @@ def verify(run_dir: Path) -> None:
     changed or added since the run (exit 0), or each problem on a line (exit 4)."""
     @_guarded
     def body() -> int:
-        from sim.manifest import verify_manifest
+        from dcmarket.sim.manifest import verify_manifest
 
         if not run_dir.is_dir():
-            from sim.report import ReportError
+            from dcmarket.sim.report import ReportError
 
             raise ReportError(f"{run_dir}: no such run folder")
         problems = verify_manifest(run_dir)
@@ -425,13 +425,13 @@ def case_study(scenario: str | None, out: Path | None, force: bool,
     """Paper 000's case study: grid + market without and with trading (Table I)."""
     @_guarded
     def body() -> int:
-        from sim.p2p.cli import run_case_study_cli
+        from dcmarket.sim.p2p.cli import run_case_study_cli
 
         _, parsed, path = _load(scenario, settings, "p2p_ieee30", "p2p")
         _prepare_out(out, force)
         swept = None
         if sensitivity:
-            from sim.p2p.sensitivity import format_tornado, tornado
+            from dcmarket.sim.p2p.sensitivity import format_tornado, tornado
 
             swept = tornado(path, settings)
             print(format_tornado(swept) + "\n")
@@ -455,7 +455,7 @@ def dr(scenario: str | None, out: Path | None, force: bool, settings: tuple[str,
     """Paper 002: DC demand response, OP / BS / ST on one day."""
     @_guarded
     def body() -> int:
-        from sim.dr.cli import run_dr
+        from dcmarket.sim.dr.cli import run_dr
 
         _, parsed, _ = _load(scenario, settings, "dr_2000hosts", "dr")
         _prepare_out(out, force)
@@ -496,15 +496,15 @@ def lec(scenario: str | None, mode: str, days: int | None, blocks: int, block_da
     """Paper 001: energy community + DC MILP (Table I, Figs. 4-6)."""
     @_guarded
     def body() -> int:
-        from sim.lec.cli import run_lec
+        from dcmarket.sim.lec.cli import run_lec
 
         _, parsed, _ = _load(scenario, settings, "lec_10households", "lec")
         if resume and mode != "year":
-            from sim.scenario import ScenarioError
+            from dcmarket.sim.scenario import ScenarioError
 
             raise ScenarioError("--resume: only --mode year can go on with an unfinished run")
         if jobs > 1 and mode != "year":
-            from sim.scenario import ScenarioError
+            from dcmarket.sim.scenario import ScenarioError
 
             raise ScenarioError("--jobs: only --mode year solves blocks at once")
         _prepare_out(out, force, resume)
@@ -533,7 +533,7 @@ def reproduce(paper: str, out: Path | None, force: bool, full: bool, days: int,
     """A paper's numbers beside ours: value, difference and why (and the figures)."""
     @_guarded
     def body() -> int:
-        from sim import reproduce as rp
+        from dcmarket.sim import reproduce as rp
 
         _prepare_out(out, force)
         rep = rp.reproduce(paper, full=full, days=days, year_run=year_run)

@@ -29,7 +29,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from market.atomic import atomic_write_text
+from dcmarket.market.atomic import atomic_write_text
 
 MANIFEST = "manifest.json"
 RUNNING = "RUNNING"
@@ -134,7 +134,7 @@ def executor_description() -> dict[str, Any]:
     """Where the run's agents ran (sim.executors: in process, or Ray and how)."""
     import dataclasses
 
-    from sim.executors import default
+    from dcmarket.sim.executors import default
 
     executor = default()
     fields = dataclasses.asdict(executor) if dataclasses.is_dataclass(executor) else {}

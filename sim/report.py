@@ -18,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from market.atomic import atomic_write_text
-from sim.papers import (
+from dcmarket.market.atomic import atomic_write_text
+from dcmarket.sim.papers import (
     DR_PAPER_EVENT_HOURS,
     DR_PAPER_MAPE_BOUND,
     DR_PAPER_ORDERING,
@@ -230,7 +230,7 @@ def render(folder: Path) -> str:
     """The report of ``folder`` as one HTML page."""
     if not folder.is_dir():
         raise ReportError(f"{folder}: no such run folder")
-    from sim.manifest import RUNNING
+    from dcmarket.sim.manifest import RUNNING
 
     if (folder / RUNNING).exists():
         raise ReportError(f"{folder}: the run did not finish ({RUNNING} marker); no report "

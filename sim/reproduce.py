@@ -18,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from market.atomic import atomic_write_text
-from sim.papers import (
+from dcmarket.market.atomic import atomic_write_text
+from dcmarket.sim.papers import (
     DR_PAPER_EVENT_HOURS,
     DR_PAPER_MAPE_BOUND,
     LEC_PAPER_HOUSEHOLDS_CHANGE_PCT,
@@ -162,7 +162,7 @@ def compare_001(table: pd.DataFrame, period: str,
             rows.append(Comparison(f"{label}, {case} ({period})", 100 * paper[row][case],
                                    100 * float(table.loc[row, case]), "%", LEC_REASONS[row]))
     if afrr is not None:
-        from sim.lec.sensitivity import PAPER_REDUCTION_PCT, factor_reaching
+        from dcmarket.sim.lec.sensitivity import PAPER_REDUCTION_PCT, factor_reaching
 
         factor = factor_reaching(afrr)
         rows.append(Comparison(
@@ -171,7 +171,7 @@ def compare_001(table: pd.DataFrame, period: str,
             f"the paper's {PAPER_REDUCTION_PCT:.2f} % needs this multiple of the assumed "
             f"12/20 €/MW/h ({int(afrr.days.iloc[0])} day(s))"))
     if households is not None and len(households) > 1:
-        from sim.lec.sensitivity import households_change_pct
+        from dcmarket.sim.lec.sensitivity import households_change_pct
 
         rows.append(Comparison(
             f"cost per household, {households.households.min()} → "
@@ -236,7 +236,7 @@ def headline_002(study) -> dict[str, float]:
 
 # ------------------------------------------------------------------ pins
 def pins_path() -> Path:
-    return Path(str(resources.files("sim") / PINS))
+    return Path(str(resources.files("dcmarket.sim") / PINS))
 
 
 def read_pins() -> dict[str, dict[str, dict[str, float]]]:
@@ -287,12 +287,12 @@ def reproduce(paper: str, full: bool = False, days: int = 1,
               year_run: Path | None = None) -> Reproduction:
     """Run what paper ``paper``'s comparison needs; ``full`` adds the slow parts
     (paper 001: the households sweep; paper 002: the LSTM over seeds)."""
-    from sim.studies import load_any
+    from dcmarket.sim.studies import load_any
 
     if paper == "000":
-        from sim.p2p.case_study import run_case_study
-        from sim.p2p.plots import tornado_figure
-        from sim.p2p.sensitivity import tornado
+        from dcmarket.sim.p2p.case_study import run_case_study
+        from dcmarket.sim.p2p.plots import tornado_figure
+        from dcmarket.sim.p2p.sensitivity import tornado
 
         _, scenario, path = load_any("p2p_ieee30", [], study="p2p")
         _, summary = run_case_study(scenario)
@@ -301,9 +301,9 @@ def reproduce(paper: str, full: bool = False, days: int = 1,
                             {"fig_sensitivity_tornado.png": (tornado_figure, swept),
                              "sensitivity.csv": swept})
     if paper == "001":
-        from sim.lec.plots import afrr_sweep_figure, households_sensitivity
-        from sim.lec.sensitivity import afrr_price_sweep
-        from sim.lec.study import households_sweep, run_block, table
+        from dcmarket.sim.lec.plots import afrr_sweep_figure, households_sensitivity
+        from dcmarket.sim.lec.sensitivity import afrr_price_sweep
+        from dcmarket.sim.lec.study import households_sweep, run_block, table
 
         _, scenario, _ = load_any("lec_10households", [], study="lec")
         quiet = lambda s: None  # noqa: E731
@@ -324,7 +324,7 @@ def reproduce(paper: str, full: bool = False, days: int = 1,
             table(run_block(scenario, 0, 1)) if year_run is not None else frame), scenario,
             figures)
     if paper == "002":
-        from sim.dr.study import run_dr_study
+        from dcmarket.sim.dr.study import run_dr_study
 
         _, scenario, _ = load_any("dr_2000hosts", [], study="dr")
         study = run_dr_study(scenario, quality=full)
@@ -333,7 +333,7 @@ def reproduce(paper: str, full: bool = False, days: int = 1,
 
 
 def write(rep: Reproduction, out: Path, command: str) -> None:
-    from sim.run_folder import RunFolder
+    from dcmarket.sim.run_folder import RunFolder
 
     folder = RunFolder(out)
     folder.frame("comparison.csv", frame_of(rep.rows))

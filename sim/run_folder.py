@@ -26,10 +26,10 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel
 
-from market.atomic import atomic_write_text
-from market.messages import MessageBus, write_frame
-from sim.manifest import MANIFEST, RUNNING, write_manifest
-from sim.scenario import ScenarioError
+from dcmarket.market.atomic import atomic_write_text
+from dcmarket.market.messages import MessageBus, write_frame
+from dcmarket.sim.manifest import MANIFEST, RUNNING, write_manifest
+from dcmarket.sim.scenario import ScenarioError
 
 
 class OutputError(ScenarioError):

@@ -20,7 +20,7 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
-from agents.spec_base import Frozen, StrictSpec
+from dcmarket.agents.spec_base import Frozen, StrictSpec
 
 STUDIES = ("p2p", "lec", "dr")
 #: a convergence tolerance above this share of the quantity it bounds is refused
@@ -60,7 +60,7 @@ def check_tolerance(where: str, tol: float, scale: float, unit: str, what: str,
 
 def check_zone(zone: str, year: int) -> None:
     """``prices.zone`` must have prices in the shipped history of ``year``."""
-    from grid.prices import smard_zones
+    from dcmarket.grid.prices import smard_zones
 
     zones = smard_zones(year)
     if zone not in zones:
@@ -103,7 +103,7 @@ class ScenarioHeader(StrictSpec):
 
 def shipped_dir() -> Path:
     """The folder of the shipped scenarios (``sim/scenarios``)."""
-    return Path(str(resources.files("sim.scenarios")))
+    return Path(str(resources.files("dcmarket.sim.scenarios")))
 
 
 def shipped_scenarios() -> dict[str, Path]:

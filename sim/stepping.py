@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from market.messages import MessageBus
+from dcmarket.market.messages import MessageBus
 
 
 @dataclass
@@ -63,7 +63,7 @@ class MarketStepper(Stepper):
     """The P2P market at fixed LMPs: one step = one dual-consensus ADMM round."""
 
     def __init__(self, scenario: BaseModel, max_rounds: int | None = None) -> None:
-        from sim.p2p.model import P2PMarketModel
+        from dcmarket.sim.p2p.model import P2PMarketModel
 
         super().__init__("p2p", "ADMM round", scenario)
         self.model = P2PMarketModel(scenario)
@@ -100,8 +100,8 @@ class BilevelStepper(Stepper):
 
     def __init__(self, scenario: BaseModel, max_outer: int | None = None,
                  bisection: bool | None = None) -> None:
-        from market.protocols import MARKET_OFFER, PENALTY, PRICE_ESTIMATE, ROUND_REPORT
-        from sim.p2p.coordination import CoordinationModel
+        from dcmarket.market.protocols import MARKET_OFFER, PENALTY, PRICE_ESTIMATE, ROUND_REPORT
+        from dcmarket.sim.p2p.coordination import CoordinationModel
 
         super().__init__("p2p", "outer iteration", scenario,
                          summarised=frozenset({PRICE_ESTIMATE, ROUND_REPORT, MARKET_OFFER,
@@ -142,8 +142,8 @@ class DRStepper(Stepper):
     """The DR day under one strategy: one step = one hour slot (paper 002)."""
 
     def __init__(self, scenario: BaseModel, strategy: str = "OP") -> None:
-        from sim.dr.model import SLOTS, DRModel
-        from sim.dr.study import day_prices, train_forecast
+        from dcmarket.sim.dr.model import SLOTS, DRModel
+        from dcmarket.sim.dr.study import day_prices, train_forecast
 
         super().__init__("dr", "slot", scenario)
         history, actual = day_prices(scenario)
@@ -185,8 +185,8 @@ class TwinStepper(Stepper):
     round; the step after the stopping rule is the households' commitment."""
 
     def __init__(self, scenario: BaseModel, option: str | None = None) -> None:
-        from sim.lec.data import block_inputs
-        from sim.lec.model import LECModel
+        from dcmarket.sim.lec.data import block_inputs
+        from dcmarket.sim.lec.model import LECModel
 
         super().__init__("lec", "twin round", scenario)
         self.option = option or scenario.scenarios[-1]
@@ -248,7 +248,7 @@ def stepper_for(study: str, scenario: BaseModel, *, max_rounds: int | None = Non
 
 def write_steps(stepper: Stepper, out: Path, command: str) -> None:
     """What ran, as a run folder: the log, the residual history, a summary."""
-    from sim.run_folder import RunFolder
+    from dcmarket.sim.run_folder import RunFolder
 
     folder = RunFolder(out)
     folder.messages(stepper.bus)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from sim.scenario import ScenarioError, apply_settings, read_yaml, scenario_path, study_of
+from dcmarket.sim.scenario import ScenarioError, apply_settings, read_yaml, scenario_path, study_of
 
 
 def load_any(given: str | Path | None, settings: list[str] | tuple[str, ...] = (),
@@ -27,13 +27,13 @@ def load_any(given: str | Path | None, settings: list[str] | tuple[str, ...] = (
     raw = apply_settings(raw, settings, str(path))
     source = str(path) + (" (with --set)" if settings else "")
     if study == "p2p":
-        from sim.p2p.config import parse_scenario_file
+        from dcmarket.sim.p2p.config import parse_scenario_file
 
         return study, parse_scenario_file(raw, source), path
     if study == "lec":
-        from sim.lec.config import parse_lec_scenario
+        from dcmarket.sim.lec.config import parse_lec_scenario
 
         return study, parse_lec_scenario(raw, source), path
-    from sim.dr.config import parse_dr_scenario
+    from dcmarket.sim.dr.config import parse_dr_scenario
 
     return study, parse_dr_scenario(raw, source), path

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from market.messages import read_frame
+from dcmarket.market.messages import read_frame
 
 SHOWN_VALUES = 4  # values of a vector printed before "…"
 SHOWN_PER_KIND = 6  # messages of one kind printed per step before "… and N more"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim.p2p.config import P2PScenario, parse_scenario
-from sim.p2p.instances import reference_scenario
+from dcmarket.sim.p2p.config import P2PScenario, parse_scenario
+from dcmarket.sim.p2p.instances import reference_scenario
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,12 @@
-"""The layout holds: imports run one way (sim → agents → market → grid), no two
-modules import each other (no cycle at all), and no study imports another."""
+"""The layout holds: every module lives under ``dcmarket`` (no top-level
+``agents``, ``market``, ``grid`` or ``sim`` import anywhere in the project),
+imports run one way (sim → agents → market → grid), no two modules import
+each other (no cycle at all), and no study imports another."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -20,7 +23,7 @@ def _modules() -> dict[str, Path]:
             parts = list(path.relative_to(ROOT).with_suffix("").parts)
             if parts[-1] == "__init__":
                 parts = parts[:-1]
-            found[".".join(parts)] = path
+            found[".".join(["dcmarket", *parts])] = path
     return found
 
 
@@ -39,6 +42,11 @@ def _imports(path: Path, known: set[str]) -> set[str]:
     return out
 
 
+def _layer(module: str) -> str:
+    """``dcmarket.sim.p2p.model`` → ``sim``."""
+    return module.split(".")[1]
+
+
 def _graph() -> nx.DiGraph:
     modules = _modules()
     graph = nx.DiGraph()
@@ -52,13 +60,14 @@ def _graph() -> nx.DiGraph:
 
 def test_the_module_graph_is_found():
     graph = _graph()
-    assert {"sim.p2p.model", "agents.base", "market.messages", "grid.dcopf"} <= set(graph)
-    assert graph.has_edge("sim.p2p.model", "agents.p2p.datacenter")
+    assert {"dcmarket.sim.p2p.model", "dcmarket.agents.base", "dcmarket.market.messages",
+            "dcmarket.grid.dcopf"} <= set(graph)
+    assert graph.has_edge("dcmarket.sim.p2p.model", "dcmarket.agents.p2p.datacenter")
 
 
 def test_imports_never_run_up_a_layer():
     upward = [(a, b) for a, b in _graph().edges
-              if LAYERS[b.split(".")[0]] > LAYERS[a.split(".")[0]]]
+              if LAYERS[_layer(b)] > LAYERS[_layer(a)]]
     assert not upward, f"imports that run up a layer: {upward}"
 
 
@@ -70,8 +79,30 @@ def test_no_import_cycles():
 def test_no_study_imports_another_study():
     def study(module: str) -> str | None:
         parts = module.split(".")
-        return parts[1] if len(parts) > 1 and parts[1] in STUDIES else None
+        return parts[2] if len(parts) > 2 and parts[2] in STUDIES else None
 
     crossing = [(a, b) for a, b in _graph().edges
                 if study(a) and study(b) and study(a) != study(b)]
     assert not crossing, f"study folders importing each other: {crossing}"
+
+
+OLD_IMPORT = re.compile(r"^\s*(from|import) (agents|market|grid|sim)(\.|\s|$)", re.MULTILINE)
+
+
+def test_no_code_imports_the_old_top_level_names():
+    """``import agents`` would load a second copy of a module beside
+    ``dcmarket.agents`` (two classes of one name), or another project's
+    ``agents`` package: every import goes through ``dcmarket``."""
+    sources = [p for top in (*LAYERS, "tests", "benchmarks", "scripts", "dcmarket")
+               for p in (ROOT / top).rglob("*.py")]
+    sources += list((ROOT / "notebooks").glob("*.ipynb")) + list((ROOT / "docs").rglob("*.md"))
+    sources.append(ROOT / "README.md")
+    offenders = []
+    for path in sources:
+        text = path.read_text()
+        if path.suffix == ".ipynb":
+            text = "\n".join(line.strip().strip('",').replace("\\n", "")
+                             for line in text.splitlines())
+        offenders += [f"{path.relative_to(ROOT)}: {m.group(0).strip()}"
+                      for m in OLD_IMPORT.finditer(text)]
+    assert not offenders, f"old top-level imports: {offenders}"

@@ -7,19 +7,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.base import PrivacyError, privacy_audit
-from market.messages import MessageBus, Protocol
-from market.protocols import ALL
-from sim.dr.config import load_dr_scenario
-from sim.dr.model import DRModel
-from sim.dr.study import day_prices
-from sim.lec.config import load_lec_scenario
-from sim.lec.data import block_inputs
-from sim.lec.model import LECModel
-from sim.p2p.config import load_scenario
-from sim.p2p.coordination import CoordinationModel
-from sim.p2p.model import P2PMarketModel
-from sim.scenario import scenario_path
+from dcmarket.agents.base import PrivacyError, privacy_audit
+from dcmarket.market.messages import MessageBus, Protocol
+from dcmarket.market.protocols import ALL
+from dcmarket.sim.dr.config import load_dr_scenario
+from dcmarket.sim.dr.model import DRModel
+from dcmarket.sim.dr.study import day_prices
+from dcmarket.sim.lec.config import load_lec_scenario
+from dcmarket.sim.lec.data import block_inputs
+from dcmarket.sim.lec.model import LECModel
+from dcmarket.sim.p2p.config import load_scenario
+from dcmarket.sim.p2p.coordination import CoordinationModel
+from dcmarket.sim.p2p.model import P2PMarketModel
+from dcmarket.sim.scenario import scenario_path
 
 
 def _assert_public_only(bus: MessageBus) -> None:

@@ -32,12 +32,12 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from agents.base import MarketAgent
-from agents.dr.host_fleet import HostFleet
-from agents.dr.task_streams import TASK_TYPES, TOLERANCE_SLOTS
-from grid.dr_program import DRProgram
-from grid.forecast import peak_hours
-from market.auction import (
+from dcmarket.agents.base import MarketAgent
+from dcmarket.agents.dr.host_fleet import HostFleet
+from dcmarket.agents.dr.task_streams import TASK_TYPES, TOLERANCE_SLOTS
+from dcmarket.grid.dr_program import DRProgram
+from dcmarket.grid.forecast import peak_hours
+from dcmarket.market.auction import (
     AuctionContext,
     Bid,
     GASettings,
@@ -47,8 +47,8 @@ from market.auction import (
     select_ga,
     validate_bid,
 )
-from market.messages import MessageBus
-from market.protocols import (
+from dcmarket.market.messages import MessageBus
+from dcmarket.market.protocols import (
     AWARD,
     BID,
     BILL,

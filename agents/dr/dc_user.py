@@ -20,10 +20,10 @@ import math
 
 import mesa
 
-from agents.base import MarketAgent
-from agents.dr.task_streams import TOLERANCE_SLOTS, TaskStream
-from market.messages import MessageBus
-from market.protocols import AWARD, BID, DR_CALL, SUBMIT_TASKS
+from dcmarket.agents.base import MarketAgent
+from dcmarket.agents.dr.task_streams import TOLERANCE_SLOTS, TaskStream
+from dcmarket.market.messages import MessageBus
+from dcmarket.market.protocols import AWARD, BID, DR_CALL, SUBMIT_TASKS
 
 
 class DCUserAgent(MarketAgent):

@@ -14,11 +14,11 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from agents.base import MarketAgent
-from grid.dr_program import DRProgram, reference_power
-from grid.forecast import peak_hours
-from market.messages import MessageBus
-from market.protocols import (
+from dcmarket.agents.base import MarketAgent
+from dcmarket.grid.dr_program import DRProgram, reference_power
+from dcmarket.grid.forecast import peak_hours
+from dcmarket.market.messages import MessageBus
+from dcmarket.market.protocols import (
     BILL,
     DR_EVENT,
     DR_PROGRAM,

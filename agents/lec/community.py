@@ -33,15 +33,15 @@ import mesa
 import numpy as np
 import scipy.sparse as sp
 
-from agents.base import MarketAgent
-from agents.lec.dc_pausing import add_dc_rows, add_dc_variables, check_workload
-from agents.lec.specs import BatterySpec, HeatRecoverySpec, PausingDCSpec, RetailerSpec
-from agents.lec.storage_rows import add_state_rows
-from market.community_admm import EOA_EXCHANGE, ExchangeNode, exchange_map, residuals
-from market.messages import MessageBus
-from market.program import LinearProgram, ProgramBuilder
-from market.protocols import COMMITMENT, COMMUNITY_PRICE, EXCHANGE_BID, TWIN_REPORT
-from market.solvers import solve_lp
+from dcmarket.agents.base import MarketAgent
+from dcmarket.agents.lec.dc_pausing import add_dc_rows, add_dc_variables, check_workload
+from dcmarket.agents.lec.specs import BatterySpec, HeatRecoverySpec, PausingDCSpec, RetailerSpec
+from dcmarket.agents.lec.storage_rows import add_state_rows
+from dcmarket.market.community_admm import EOA_EXCHANGE, ExchangeNode, exchange_map, residuals
+from dcmarket.market.messages import MessageBus
+from dcmarket.market.program import LinearProgram, ProgramBuilder
+from dcmarket.market.protocols import COMMITMENT, COMMUNITY_PRICE, EXCHANGE_BID, TWIN_REPORT
+from dcmarket.market.solvers import solve_lp
 
 
 @dataclass(frozen=True)

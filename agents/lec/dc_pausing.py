@@ -43,8 +43,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from agents.lec.specs import HeatRecoverySpec, PausingDCSpec
-from market.program import ProgramBuilder
+from dcmarket.agents.lec.specs import HeatRecoverySpec, PausingDCSpec
+from dcmarket.market.program import ProgramBuilder
 
 
 def pause_pairs(T: int, delay_max_h: int) -> np.ndarray:

@@ -33,13 +33,13 @@ import mesa
 import numpy as np
 import scipy.sparse as sp
 
-from agents.base import MarketAgent
-from agents.lec.specs import HouseholdSpec
-from agents.lec.storage_rows import add_state_rows, day_sum_matrix
-from market.community_admm import HOUSEHOLD_EXCHANGE, ExchangeNode, exchange_map
-from market.messages import MessageBus
-from market.program import LinearProgram, ProgramBuilder
-from market.protocols import COMMITMENT, COMMUNITY_PRICE, EXCHANGE_BID
+from dcmarket.agents.base import MarketAgent
+from dcmarket.agents.lec.specs import HouseholdSpec
+from dcmarket.agents.lec.storage_rows import add_state_rows, day_sum_matrix
+from dcmarket.market.community_admm import HOUSEHOLD_EXCHANGE, ExchangeNode, exchange_map
+from dcmarket.market.messages import MessageBus
+from dcmarket.market.program import LinearProgram, ProgramBuilder
+from dcmarket.market.protocols import COMMITMENT, COMMUNITY_PRICE, EXCHANGE_BID
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from agents.spec_base import (
+from dcmarket.agents.spec_base import (
     Efficiency,
     IndoorC,
     NonNegative,
@@ -131,7 +131,7 @@ class WindSpec(StrictSpec):
     @field_validator("turbine")
     @classmethod
     def _known(cls, turbine: str) -> str:
-        from grid.weather import turbine_types
+        from dcmarket.grid.weather import turbine_types
 
         return one_of(turbine, turbine_types(), "a turbine with a power curve in windpowerlib")
 

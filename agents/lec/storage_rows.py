@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from market.program import ProgramBuilder
+from dcmarket.market.program import ProgramBuilder
 
 
 def lag_matrix(T: int, decay: float = 1.0) -> sp.csr_matrix:

@@ -21,14 +21,19 @@ from dataclasses import dataclass, replace
 import mesa
 import numpy as np
 
-from agents.base import MarketAgent
-from agents.p2p.dc_physics import build_local_program, it_mwh_per_work, mwh_per_work, revenue
-from agents.p2p.dc_spec import DataCenterSpec
-from market.admm import DualConsensusNode, values_at
-from market.links import LinkIndex
-from market.messages import MessageBus
-from market.program import LinearProgram
-from market.protocols import (
+from dcmarket.agents.base import MarketAgent
+from dcmarket.agents.p2p.dc_physics import (
+    build_local_program,
+    it_mwh_per_work,
+    mwh_per_work,
+    revenue,
+)
+from dcmarket.agents.p2p.dc_spec import DataCenterSpec
+from dcmarket.market.admm import DualConsensusNode, values_at
+from dcmarket.market.links import LinkIndex
+from dcmarket.market.messages import MessageBus
+from dcmarket.market.program import LinearProgram
+from dcmarket.market.protocols import (
     BISECTION_BOX,
     DEMAND_BID,
     LMP,
@@ -37,7 +42,7 @@ from market.protocols import (
     PRICE_ESTIMATE,
     ROUND_REPORT,
 )
-from market.solvers import solve_lp
+from dcmarket.market.solvers import solve_lp
 
 MONITOR = "market"  # the model's own port: the market monitor
 

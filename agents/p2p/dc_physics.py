@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from agents.p2p.dc_spec import DataCenterSpec
-from market.program import LinearProgram, ProgramBuilder
+from dcmarket.agents.p2p.dc_spec import DataCenterSpec
+from dcmarket.market.program import LinearProgram, ProgramBuilder
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from agents.spec_base import IndoorC, NonNegative, OutdoorC, Positive, Share, StrictSpec
+from dcmarket.agents.spec_base import IndoorC, NonNegative, OutdoorC, Positive, Share, StrictSpec
 
 
 class SwitchTier(StrictSpec):

@@ -19,11 +19,11 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from agents.base import MarketAgent
-from grid.dcopf import DCOPF, OPFResult
-from market.bilevel import BisectionBoxes, oscillating, power_residual
-from market.messages import MessageBus
-from market.protocols import BISECTION_BOX, DEMAND_BID, LMP, OUTER_REPORT
+from dcmarket.agents.base import MarketAgent
+from dcmarket.grid.dcopf import DCOPF, OPFResult
+from dcmarket.market.bilevel import BisectionBoxes, oscillating, power_residual
+from dcmarket.market.messages import MessageBus
+from dcmarket.market.protocols import BISECTION_BOX, DEMAND_BID, LMP, OUTER_REPORT
 
 
 class GridOperatorAgent(MarketAgent):

@@ -9,9 +9,9 @@ from __future__ import annotations
 import solara
 from mesa.visualization import SolaraViz
 
-from sim.dashboard.model import DEFAULT, DashboardModel
-from sim.dashboard.panels import Auction, Grid, Market, Residuals, Status
-from sim.scenario import shipped_scenarios
+from dcmarket.sim.dashboard.model import DEFAULT, DashboardModel
+from dcmarket.sim.dashboard.panels import Auction, Grid, Market, Residuals, Status
+from dcmarket.sim.scenario import shipped_scenarios
 
 MODEL_PARAMS = {
     "scenario": {"type": "Select", "value": DEFAULT, "values": list(shipped_scenarios()),

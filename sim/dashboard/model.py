@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import mesa
 
-from sim.scenario import shipped_scenarios
-from sim.stepping import Stepper, stepper_for
-from sim.studies import load_any
+from dcmarket.sim.scenario import shipped_scenarios
+from dcmarket.sim.stepping import Stepper, stepper_for
+from dcmarket.sim.studies import load_any
 
 DEFAULT = "p2p_4dc_fixed_lmp"
 

@@ -10,8 +10,8 @@ import pandas as pd
 import solara
 from matplotlib.figure import Figure
 
-from market.protocols import AWARD, BID, ROUND_REPORT
-from sim.dashboard.model import DashboardModel
+from dcmarket.market.protocols import AWARD, BID, ROUND_REPORT
+from dcmarket.sim.dashboard.model import DashboardModel
 
 
 def _markdown_table(frame: pd.DataFrame) -> str:

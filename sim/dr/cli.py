@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.dr.config import DRScenario
-from sim.dr.study import run_dr_study, study_text, write_dr_run
+from dcmarket.sim.dr.config import DRScenario
+from dcmarket.sim.dr.study import run_dr_study, study_text, write_dr_run
 
 
 def run_dr(scenario: DRScenario, out: Path | None, selector: str | None, quality: bool,
@@ -28,7 +28,7 @@ def run_dr(scenario: DRScenario, out: Path | None, selector: str | None, quality
     print(study_text(study))
     swept = None
     if sensitivity:
-        from sim.dr.sensitivity import sensitivity as sweep
+        from dcmarket.sim.dr.sensitivity import sensitivity as sweep
 
         swept = sweep(scenario)
         print("\nsensitivity to the assumptions the paper does not state (OP and BS):")

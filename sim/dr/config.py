@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 import pandas as pd
 from pydantic import Field, model_validator
 
-from agents.spec_base import Frozen, Interval, NonNegative, Positive, Share, StrictSpec
-from sim.scenario import IsoDay, ScenarioHeader, check_zone, read_yaml, validate_as
+from dcmarket.agents.spec_base import Frozen, Interval, NonNegative, Positive, Share, StrictSpec
+from dcmarket.sim.scenario import IsoDay, ScenarioHeader, check_zone, read_yaml, validate_as
 
 
 class PriceSource(StrictSpec):

@@ -31,19 +31,19 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from agents.dr.datacenter import DCTerms, DRDataCenterAgent
-from agents.dr.dc_user import DCUserAgent
-from agents.dr.grid import DRGridAgent
-from agents.dr.host_fleet import HostFleet
-from agents.dr.task_streams import TaskStream, generate_task_streams
-from grid.dr_program import DRProgram
-from market.auction import GASettings
-from market.messages import MessageBus
-from market.protocols import DEMAND_RESPONSE
-from sim.dr.config import DRScenario
-from sim.executors import BUS, MODEL, Executor
-from sim.executors import default as default_executor
-from sim.scenario import ScenarioError, check_series
+from dcmarket.agents.dr.datacenter import DCTerms, DRDataCenterAgent
+from dcmarket.agents.dr.dc_user import DCUserAgent
+from dcmarket.agents.dr.grid import DRGridAgent
+from dcmarket.agents.dr.host_fleet import HostFleet
+from dcmarket.agents.dr.task_streams import TaskStream, generate_task_streams
+from dcmarket.grid.dr_program import DRProgram
+from dcmarket.market.auction import GASettings
+from dcmarket.market.messages import MessageBus
+from dcmarket.market.protocols import DEMAND_RESPONSE
+from dcmarket.sim.dr.config import DRScenario
+from dcmarket.sim.executors import BUS, MODEL, Executor
+from dcmarket.sim.executors import default as default_executor
+from dcmarket.sim.scenario import ScenarioError, check_series
 
 DC_NAME = "DC"
 GRID_NAME = "grid"

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from market.atomic import atomic_path
+from dcmarket.market.atomic import atomic_path
 
 COLOURS = {"OP": "tab:red", "BS": "tab:blue", "ST": "tab:gray"}
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from grid.forecast import peak_hours
-from sim.dr.config import DRScenario
-from sim.dr.model import DRModel
-from sim.dr.study import day_prices, summarise, train_forecast
+from dcmarket.grid.forecast import peak_hours
+from dcmarket.sim.dr.config import DRScenario
+from dcmarket.sim.dr.model import DRModel
+from dcmarket.sim.dr.study import day_prices, summarise, train_forecast
 
 THETAS = (40.0, 100.0, 200.0, 500.0)
 SHARES = (0.1, 0.2, 0.3)

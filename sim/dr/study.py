@@ -29,15 +29,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from grid.forecast import mape, peak_hours
-from grid.forecasters import forecast_day, make_forecaster
-from grid.prices import price_days
-from market.auction import select_exact
-from sim.dr.config import DRScenario
-from sim.dr.model import DRModel
-from sim.papers import DR_PAPER_EVENT_HOURS as PAPER_EVENT_HOURS
-from sim.papers import DR_PAPER_MAPE_BOUND
-from sim.run_folder import RunFolder
+from dcmarket.grid.forecast import mape, peak_hours
+from dcmarket.grid.forecasters import forecast_day, make_forecaster
+from dcmarket.grid.prices import price_days
+from dcmarket.market.auction import select_exact
+from dcmarket.sim.dr.config import DRScenario
+from dcmarket.sim.dr.model import DRModel
+from dcmarket.sim.papers import DR_PAPER_EVENT_HOURS as PAPER_EVENT_HOURS
+from dcmarket.sim.papers import DR_PAPER_MAPE_BOUND
+from dcmarket.sim.run_folder import RunFolder
 
 OPERATING_TERMS = ("penalties_eur", "fees_eur", "energy_cost_eur")
 
@@ -174,7 +174,7 @@ def train_forecast(scenario: DRScenario, method: str, training_days: int,
                    horizon: str | None = None) -> ForecastRun:
     """Fit ``method`` on the last ``training_days`` days of ``history``; predict the
     day (at once, or hour by hour for a one-step forecaster)."""
-    from sim.progress import bar
+    from dcmarket.sim.progress import bar
 
     start = time.perf_counter()
     forecaster = make_forecaster(
@@ -333,7 +333,7 @@ def write_dr_run(study: DRStudy, scenario: DRScenario, out: Path, figures: bool 
     if study.quality_models:
         folder.frame("forecast_quality.parquet", study.forecast_quality())
     if sensitivity is not None:
-        from sim.dr.plots import sensitivity_figure
+        from dcmarket.sim.dr.plots import sensitivity_figure
 
         folder.frame("sensitivity.parquet", sensitivity)
         sensitivity_figure(sensitivity, folder.path("fig_sensitivity_theta0.png"))
@@ -357,7 +357,7 @@ def write_dr_run(study: DRStudy, scenario: DRScenario, out: Path, figures: bool 
         manifest["lstm_seeds"] = study.lstm_seeds.to_dict(orient="records")
     folder.json("summary.json", manifest)
     if figures:
-        from sim.dr.plots import write_figures
+        from dcmarket.sim.dr.plots import write_figures
 
         write_figures(study, out)
     folder.finish(command, scenario, {"day_all_strategies_s": study.day_s})

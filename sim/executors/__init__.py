@@ -28,7 +28,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-from sim.executors.base import (
+from dcmarket.sim.executors.base import (
     BUS,
     MODEL,
     AgentHost,
@@ -48,7 +48,7 @@ _default: Executor | None = None
 
 def __getattr__(name: str):  # Ray is imported only when it is asked for
     if name == "RayExecutor":
-        from sim.executors.ray_host import RayExecutor
+        from dcmarket.sim.executors.ray_host import RayExecutor
 
         return RayExecutor
     raise AttributeError(name)
@@ -65,7 +65,7 @@ def executor_of(kind: str, *, address: str | None = None, shards: int | None = N
         return InProcess()
     if kind == "ray":
         try:
-            from sim.executors.ray_host import RayExecutor
+            from dcmarket.sim.executors.ray_host import RayExecutor
         except ImportError as exc:
             raise ExecutorError(f"the Ray executor needs Ray ({exc}): install dcmarket's ray "
                                 "extra, pip install -e '.[ray]' (ray==2.40.0)") from exc

@@ -18,7 +18,7 @@ from typing import Any
 
 import mesa
 
-from market.messages import MessageBus
+from dcmarket.market.messages import MessageBus
 
 
 class ExecutorError(RuntimeError):

@@ -23,7 +23,7 @@ from typing import Any
 
 import ray
 
-from sim.executors.shard import ShardWorker
+from dcmarket.sim.executors.shard import ShardWorker
 
 __all__ = ["InlineShard", "Ready", "fetch"]
 

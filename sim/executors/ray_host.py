@@ -47,12 +47,12 @@ from typing import Any
 import mesa
 import ray
 
-from market.messages import Message, MessageBus
-from sim.executors.agent_proxy import AgentProxy
-from sim.executors.base import AgentHost, Call, Executor, ExecutorError
-from sim.executors.inline_shard import InlineShard, fetch
-from sim.executors.ray_pool import close_shards, ensure_ray, workers
-from sim.executors.shard import Facts, FromBulk, Kept, Late, Phase
+from dcmarket.market.messages import Message, MessageBus
+from dcmarket.sim.executors.agent_proxy import AgentProxy
+from dcmarket.sim.executors.base import AgentHost, Call, Executor, ExecutorError
+from dcmarket.sim.executors.inline_shard import InlineShard, fetch
+from dcmarket.sim.executors.ray_pool import close_shards, ensure_ray, workers
+from dcmarket.sim.executors.shard import Facts, FromBulk, Kept, Late, Phase
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import Any
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-from sim.executors.shard import ShardWorker
+from dcmarket.sim.executors.shard import ShardWorker
 
 __all__ = ["close_shards", "ensure_ray", "workers"]
 

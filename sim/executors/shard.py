@@ -24,8 +24,8 @@ from typing import Any
 import mesa
 import networkx as nx
 
-from market.messages import Message, MessageBus, Protocol, check_labels
-from sim.executors.base import ChainError, bind
+from dcmarket.market.messages import Message, MessageBus, Protocol, check_labels
+from dcmarket.sim.executors.base import ChainError, bind
 
 
 @dataclass(frozen=True)

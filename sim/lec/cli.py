@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.lec.config import LECScenario
-from sim.lec.study import (
+from dcmarket.sim.lec.config import LECScenario
+from dcmarket.sim.lec.study import (
     PAPER_SIZE_PER_DAY,
     balance_residuals,
     households_sweep,
@@ -16,10 +16,10 @@ from sim.lec.study import (
     table,
     table_text,
 )
-from sim.lec.year import run_year
-from sim.progress import bar
-from sim.run_folder import RunFolder
-from sim.scenario import ScenarioError
+from dcmarket.sim.lec.year import run_year
+from dcmarket.sim.progress import bar
+from dcmarket.sim.run_folder import RunFolder
+from dcmarket.sim.scenario import ScenarioError
 
 
 def run_lec(scenario: LECScenario, mode: str, days: int | None, blocks: int, block_days: int,
@@ -57,14 +57,14 @@ def run_lec(scenario: LECScenario, mode: str, days: int | None, blocks: int, blo
                                      progress=lambda s: (progress.update(), progress.write(s)))
         print(sweep.to_string(index=False, float_format="%.3f"))
         if len(sweep) > 1:
-            from sim.lec.sensitivity import households_change_pct
-            from sim.papers import LEC_PAPER_HOUSEHOLDS_CHANGE_PCT
+            from dcmarket.sim.lec.sensitivity import households_change_pct
+            from dcmarket.sim.papers import LEC_PAPER_HOUSEHOLDS_CHANGE_PCT
 
             print(f"cost per household, {sweep.households.min()} → {sweep.households.max()} "
                   f"households: {households_change_pct(sweep):+.2f} % (paper, 5 → 100 over 10 "
                   f"days: {LEC_PAPER_HOUSEHOLDS_CHANGE_PCT:+.2f} %)")
         if out:
-            from sim.lec.plots import households_sensitivity
+            from dcmarket.sim.lec.plots import households_sensitivity
 
             folder = RunFolder(out)
             folder.frame("households_sweep.parquet", sweep)
@@ -80,7 +80,7 @@ def run_lec(scenario: LECScenario, mode: str, days: int | None, blocks: int, blo
 
 def _afrr_sweep(scenario: LECScenario, factors: str, days: int, out: Path | None,
                 command: str) -> int:
-    from sim.lec.sensitivity import afrr_price_sweep, format_sweep
+    from dcmarket.sim.lec.sensitivity import afrr_price_sweep, format_sweep
 
     try:
         values = [float(f) for f in factors.split(",")]
@@ -95,7 +95,7 @@ def _afrr_sweep(scenario: LECScenario, factors: str, days: int, out: Path | None
                                  progress=lambda s: (progress.update(), progress.write(s)))
     print(format_sweep(frame, scenario))
     if out:
-        from sim.lec.plots import afrr_sweep_figure
+        from dcmarket.sim.lec.plots import afrr_sweep_figure
 
         folder = RunFolder(out)
         folder.frame("afrr_sweep.csv", frame)
@@ -149,7 +149,7 @@ def _block(scenario: LECScenario, days: int, twin: bool, out: Path | None, comma
 
 def _write(runs, frame: pd.DataFrame, scenario: LECScenario, out: Path, days: int,
            command: str) -> None:
-    from sim.lec.plots import dc_operation, energy_and_heat_balance
+    from dcmarket.sim.lec.plots import dc_operation, energy_and_heat_balance
 
     folder = RunFolder(out)
     folder.frame("hourly.parquet", pd.concat([r.hourly for r in runs.values()], ignore_index=True))

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-from agents.lec.specs import (
+from dcmarket.agents.lec.specs import (
     BatterySpec,
     EVSpec,
     HeatRecoverySpec,
@@ -25,8 +25,8 @@ from agents.lec.specs import (
     ThermalSpec,
     WindSpec,
 )
-from agents.spec_base import Interval, NonNegative, Positive, Share, StrictSpec, one_of
-from sim.scenario import (
+from dcmarket.agents.spec_base import Interval, NonNegative, Positive, Share, StrictSpec, one_of
+from dcmarket.sim.scenario import (
     IsoDay,
     ScenarioError,
     ScenarioHeader,
@@ -146,7 +146,7 @@ class LECScenario(ScenarioHeader):
         if day.year != self.prices.year:
             raise ValueError(f"day {self.day} lies outside the price year {self.prices.year}")
         check_zone(self.prices.zone, self.prices.year)
-        from grid.weather import tmy3_files
+        from dcmarket.grid.weather import tmy3_files
 
         try:
             one_of(self.weather_file, tmy3_files(), "a TMY3 file shipped with pvlib")
@@ -171,7 +171,7 @@ def draw_households(ranges: HouseholdRanges, seed: int, year: int = 2018) -> lis
     rng = np.random.default_rng([seed, 11])
     n = ranges.count
     if ranges.demand_basis == "peak_kw":
-        from sim.lec.load_profiles import h0_peak_kw_per_mwh
+        from dcmarket.sim.lec.load_profiles import h0_peak_kw_per_mwh
 
         demand = 1000.0 * ranges.peak_kw.draw(rng, n) / h0_peak_kw_per_mwh(year)
     else:

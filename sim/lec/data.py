@@ -26,13 +26,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from agents.lec.community import CommunityProfiles
-from agents.lec.household import HouseholdProfiles
-from agents.lec.specs import HouseholdSpec
-from grid.prices import daily_price_matrix, smard_prices
-from grid.weather import pv_output_mw, tmy3_days, wind_output_mw
-from sim.lec.config import LECScenario
-from sim.lec.load_profiles import h0_profile as _h0_profile
+from dcmarket.agents.lec.community import CommunityProfiles
+from dcmarket.agents.lec.household import HouseholdProfiles
+from dcmarket.agents.lec.specs import HouseholdSpec
+from dcmarket.grid.prices import daily_price_matrix, smard_prices
+from dcmarket.grid.weather import pv_output_mw, tmy3_days, wind_output_mw
+from dcmarket.sim.lec.config import LECScenario
+from dcmarket.sim.lec.load_profiles import h0_profile as _h0_profile
 
 
 @dataclass(frozen=True)

@@ -32,19 +32,24 @@ import mesa
 import networkx as nx
 import numpy as np
 
-from agents.lec.community import CommunityAgent, CommunityAssets, Options, community_program
-from agents.lec.household import HouseholdAgent, household_program
-from market.community_admm import ExchangeRound
-from market.community_milp import EOA, CommunitySolution, ProgramSize, solve_community
-from market.messages import MessageBus
-from market.program import LinearProgram
-from market.protocols import COMMUNITY_EXCHANGE, TWIN_REPORT
-from market.solvers import SolveError
-from sim.executors import BUS, MODEL, Executor, InProcess
-from sim.executors import default as default_executor
-from sim.lec.config import SCENARIOS, LECScenario
-from sim.lec.data import BlockInputs
-from sim.scenario import ScenarioError
+from dcmarket.agents.lec.community import (
+    CommunityAgent,
+    CommunityAssets,
+    Options,
+    community_program,
+)
+from dcmarket.agents.lec.household import HouseholdAgent, household_program
+from dcmarket.market.community_admm import ExchangeRound
+from dcmarket.market.community_milp import EOA, CommunitySolution, ProgramSize, solve_community
+from dcmarket.market.messages import MessageBus
+from dcmarket.market.program import LinearProgram
+from dcmarket.market.protocols import COMMUNITY_EXCHANGE, TWIN_REPORT
+from dcmarket.market.solvers import SolveError
+from dcmarket.sim.executors import BUS, MODEL, Executor, InProcess
+from dcmarket.sim.executors import default as default_executor
+from dcmarket.sim.lec.config import SCENARIOS, LECScenario
+from dcmarket.sim.lec.data import BlockInputs
+from dcmarket.sim.scenario import ScenarioError
 
 MONITOR = "monitor"
 
@@ -124,7 +129,7 @@ class LECModel(mesa.Model):
         return self._programs()[2]
 
     def size(self) -> ProgramSize:
-        from market.community_milp import community_milp
+        from dcmarket.market.community_milp import community_milp
 
         households, eoa, _ = self._programs()
         return ProgramSize.of(community_milp(households, eoa)[0])

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from market.atomic import atomic_path
+from dcmarket.market.atomic import atomic_path
 
 
 def _save(fig: plt.Figure, path: Path) -> Path:
@@ -97,7 +97,7 @@ def households_sensitivity(sweep: pd.DataFrame, path: Path) -> Path:
 
 def afrr_sweep_figure(frame: pd.DataFrame, path: Path) -> Path:
     """Cost reduction NC → TC+JP+aFRR against the aFRR price, the paper's line."""
-    from sim.lec.sensitivity import PAPER_REDUCTION_PCT, factor_reaching
+    from dcmarket.sim.lec.sensitivity import PAPER_REDUCTION_PCT, factor_reaching
 
     fig, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
     ax.plot(frame.base_eur_per_mw_h, frame.reduction_pct, marker="o",

@@ -15,9 +15,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from sim.lec.config import LECScenario
-from sim.lec.study import run_block
-from sim.papers import LEC_PAPER_COST
+from dcmarket.sim.lec.config import LECScenario
+from dcmarket.sim.lec.study import run_block
+from dcmarket.sim.papers import LEC_PAPER_COST
 
 AFRR = "TC+JP+aFRR"
 PAPER_REDUCTION_PCT = 100.0 * (LEC_PAPER_COST[AFRR] / LEC_PAPER_COST["NC"] - 1.0)

@@ -35,10 +35,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from market.community_milp import EOA
-from sim.lec.config import LECScenario
-from sim.lec.data import BlockInputs, block_inputs
-from sim.lec.model import LECModel
+from dcmarket.market.community_milp import EOA
+from dcmarket.sim.lec.config import LECScenario
+from dcmarket.sim.lec.data import BlockInputs, block_inputs
+from dcmarket.sim.lec.model import LECModel
 
 PAPER_SIZE_PER_DAY = {"constraints": 16597, "variables": 2887, "binaries": 348}
 TABLE_ROWS = ("operating_cost_eur", "renewable_mwh", "retailer_mwh", "self_consumption",

@@ -31,10 +31,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from market.atomic import atomic_write_text
-from sim.lec.config import LECScenario
-from sim.lec.study import TABLE_ROWS, renewable_share, run_block
-from sim.manifest import scenario_digest
+from dcmarket.market.atomic import atomic_write_text
+from dcmarket.sim.lec.config import LECScenario
+from dcmarket.sim.lec.study import TABLE_ROWS, renewable_share, run_block
+from dcmarket.sim.manifest import scenario_digest
 
 #: solver settings that change how hard the search tries, not what it solves
 EFFORT_FIELDS = ("time_limit_s", "threads", "time_chunks_h")

@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from agents.p2p.datacenter import DCSchedule
-from sim.p2p.config import P2PScenario
-from sim.p2p.coordination import CoordinationModel
-from sim.p2p.equilibrium import Equilibrium, equilibrium_gain
-from sim.p2p.results import schedules_frame
-from sim.papers import P2P_TABLE_I
-from sim.run_folder import RunFolder
+from dcmarket.agents.p2p.datacenter import DCSchedule
+from dcmarket.sim.p2p.config import P2PScenario
+from dcmarket.sim.p2p.coordination import CoordinationModel
+from dcmarket.sim.p2p.equilibrium import Equilibrium, equilibrium_gain
+from dcmarket.sim.p2p.results import schedules_frame
+from dcmarket.sim.papers import P2P_TABLE_I
+from dcmarket.sim.run_folder import RunFolder
 
 PEAK_HOURS = slice(11, 19)  # hours 11–18, where the paper's grid congests
 
@@ -56,7 +56,7 @@ class RunOutcome:
 def run_one(scenario: P2PScenario, trading: bool, bisection: bool = True,
             max_outer: int | None = None) -> RunOutcome:
     tic = time.perf_counter()
-    from sim.progress import bar
+    from dcmarket.sim.progress import bar
 
     model = CoordinationModel(scenario, trading=trading, bisection=bisection)
     cap = max_outer or scenario.bilevel.max_outer
@@ -253,11 +253,11 @@ def run_case_study(scenario: P2PScenario, out: Path | None = None,
     if out is not None:
         folder = write_run_folder(out, scenario, {"without": without, "with": with_}, plain,
                                   summary)
-        from sim.p2p.plots import case_study_figures
+        from dcmarket.sim.p2p.plots import case_study_figures
 
         case_study_figures(out, without, with_, plain)
         if sensitivity is not None:
-            from sim.p2p.plots import tornado_figure
+            from dcmarket.sim.p2p.plots import tornado_figure
 
             folder.frame("sensitivity.csv", sensitivity)
             tornado_figure(sensitivity, out / "fig_sensitivity_tornado.png")

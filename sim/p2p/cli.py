@@ -12,10 +12,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from sim.p2p.config import P2PScenario
-from sim.p2p.model import MarketResult, P2PMarketModel, centralised_twin, standalone_schedules
-from sim.p2p.results import schedules_frame
-from sim.run_folder import RunFolder
+from dcmarket.sim.p2p.config import P2PScenario
+from dcmarket.sim.p2p.model import (
+    MarketResult,
+    P2PMarketModel,
+    centralised_twin,
+    standalone_schedules,
+)
+from dcmarket.sim.p2p.results import schedules_frame
+from dcmarket.sim.run_folder import RunFolder
 
 
 def profit_table(scenario: P2PScenario, alone: dict, result: MarketResult) -> str:
@@ -75,7 +80,7 @@ def run_market(scenario: P2PScenario, source: Path, out: Path | None, backend: s
 
 def run_with_progress(model: P2PMarketModel, max_rounds: int | None) -> MarketResult:
     """``model.run`` with a progress bar of rounds and residuals (on a terminal)."""
-    from sim.progress import bar
+    from dcmarket.sim.progress import bar
 
     cap = max_rounds or model.scenario.market.max_rounds
     with bar(total=cap, desc="ADMM", unit="round") as progress:
@@ -116,7 +121,7 @@ def write_run(out: Path, source: Path, scenario: P2PScenario, alone: dict,
         "tolerances": {"primal": scenario.market.tol_primal, "dual": scenario.market.tol_dual},
     }
     folder.json("summary.json", summary)
-    from sim.p2p.plots import market_figures
+    from dcmarket.sim.p2p.plots import market_figures
 
     market_figures(out, scenario, result)
     folder.finish(command, scenario, {"wall_s": wall, "clearing_s": result.clearing_s})
@@ -125,7 +130,7 @@ def write_run(out: Path, source: Path, scenario: P2PScenario, alone: dict,
 def run_case_study_cli(scenario: P2PScenario, out: Path | None,
                        command: str = "dcmarket case-study", sensitivity=None) -> int:
     """``dcmarket case-study``: paper 000's grid + market case study."""
-    from sim.p2p.case_study import run_case_study
+    from dcmarket.sim.p2p.case_study import run_case_study
 
     print(f"case study {scenario.name}: {len(scenario.names)} DCs on {scenario.grid.network}, "
           "bi-level loop without and with the P2P market ...", flush=True)

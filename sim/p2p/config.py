@@ -16,10 +16,10 @@ import networkx as nx
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from agents.p2p.dc_physics import iw_capacity
-from agents.p2p.dc_spec import DataCenterSpec
-from agents.spec_base import Frozen, NonNegative, Positive, StrictSpec
-from sim.scenario import (
+from dcmarket.agents.p2p.dc_physics import iw_capacity
+from dcmarket.agents.p2p.dc_spec import DataCenterSpec
+from dcmarket.agents.spec_base import Frozen, NonNegative, Positive, StrictSpec
+from dcmarket.sim.scenario import (
     ScenarioError,
     ScenarioHeader,
     check_tolerance,
@@ -130,7 +130,7 @@ class FaultSpec(StrictSpec):
     seed: int = 0
 
     def model(self):
-        from market.faults import Dropout, FaultModel
+        from dcmarket.market.faults import Dropout, FaultModel
 
         return FaultModel(loss=self.loss, delay=self.delay, duplicate=self.duplicate,
                           reorder=self.reorder, seed=self.seed,
@@ -195,7 +195,7 @@ class MarketSettings(StrictSpec):
 def network_data(network: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """The ``"a-b"`` names of a network's lines and transformers and its bus
     numbers (``pandapower:<case>``)."""
-    from grid.network import load_pandapower_case
+    from dcmarket.grid.network import load_pandapower_case
 
     grid = load_pandapower_case(network.removeprefix("pandapower:"))[0]
     return tuple(grid.branch_names()), grid.bus_labels
@@ -229,7 +229,7 @@ class GridSpec(StrictSpec):
     @field_validator("network")
     @classmethod
     def _known_case(cls, network: str) -> str:
-        from grid.network import CASES
+        from dcmarket.grid.network import CASES
 
         case = network.removeprefix("pandapower:")
         if not network.startswith("pandapower:") or case not in CASES:
@@ -437,7 +437,7 @@ def load_scenario(path: str | Path) -> P2PScenario:
 def parse_scenario_file(raw: object, source: str) -> P2PScenario:
     """A scenario as written in a file: its named sources (weather, workload
     generators, farm output) checked, read into series, then the whole validated."""
-    from sim.p2p.resolve import ScenarioSources, resolve_sources
+    from dcmarket.sim.p2p.resolve import ScenarioSources, resolve_sources
 
     validate_as(ScenarioSources, raw, source)
     try:

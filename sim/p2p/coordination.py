@@ -20,15 +20,15 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from agents.p2p.datacenter import MONITOR
-from agents.p2p.grid_operator import GridOperatorAgent
-from grid.dcopf import DCOPF, Unit
-from grid.network import GridNetwork, load_pandapower_case
-from market.bilevel import OuterRecord
-from market.messages import Protocol
-from market.protocols import BILEVEL, DEMAND_BID, OUTER_REPORT, P2P_MARKET
-from sim.p2p.config import GridSpec, P2PScenario
-from sim.p2p.model import MarketResult, P2PMarketModel
+from dcmarket.agents.p2p.datacenter import MONITOR
+from dcmarket.agents.p2p.grid_operator import GridOperatorAgent
+from dcmarket.grid.dcopf import DCOPF, Unit
+from dcmarket.grid.network import GridNetwork, load_pandapower_case
+from dcmarket.market.bilevel import OuterRecord
+from dcmarket.market.messages import Protocol
+from dcmarket.market.protocols import BILEVEL, DEMAND_BID, OUTER_REPORT, P2P_MARKET
+from dcmarket.sim.p2p.config import GridSpec, P2PScenario
+from dcmarket.sim.p2p.model import MarketResult, P2PMarketModel
 
 OPERATOR = "GridOperator"
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.p2p.dc_physics import build_local_program
-from agents.p2p.dc_spec import DataCenterSpec
-from market.solvers import SolveError, solve_lp
+from dcmarket.agents.p2p.dc_physics import build_local_program
+from dcmarket.agents.p2p.dc_spec import DataCenterSpec
+from dcmarket.market.solvers import SolveError, solve_lp
 
 #: bounds tried, in order: (field, how it is lifted, its unit)
 CANDIDATES = (

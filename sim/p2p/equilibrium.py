@@ -29,15 +29,15 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from agents.p2p.dc_physics import build_local_program, revenue
-from grid.dcopf import opf_parts
-from market.links import LinkIndex
-from market.program import stack_programs
-from market.solvers import cvxpy_constraints
-from market.welfare import coupling_matrix
-from sim.p2p.config import P2PScenario
-from sim.p2p.coordination import build_grid_case
-from sim.p2p.model import partner_limits
+from dcmarket.agents.p2p.dc_physics import build_local_program, revenue
+from dcmarket.grid.dcopf import opf_parts
+from dcmarket.market.links import LinkIndex
+from dcmarket.market.program import stack_programs
+from dcmarket.market.solvers import cvxpy_constraints
+from dcmarket.market.welfare import coupling_matrix
+from dcmarket.sim.p2p.config import P2PScenario
+from dcmarket.sim.p2p.coordination import build_grid_case
+from dcmarket.sim.p2p.model import partner_limits
 
 # Clarabel (interior point).  The DCs' LPs are degenerate (a DC is indifferent
 # between many schedules), so prices between such hours are found only to the

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.p2p.profiles import (
+from dcmarket.sim.p2p.profiles import (
     batch_profile,
     diurnal_shape,
     interactive_profile,

@@ -38,19 +38,25 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from agents.p2p.datacenter import MONITOR, DataCenterAgent, DCSchedule
-from agents.p2p.dc_physics import build_local_program, revenue
-from market.admm import RoundRecord, default_penalty
-from market.faults import FaultModel
-from market.links import LinkIndex
-from market.messages import MessageBus, Protocol
-from market.protocols import MARKET_OFFER, P2P_MARKET, PENALTY, PRICE_ESTIMATE, ROUND_REPORT
-from market.solvers import THREADED, SolveError
-from market.welfare import WelfareSolution, solve_centralised
-from sim.executors import BUS, MODEL, Call, Executor
-from sim.executors import default as default_executor
-from sim.p2p.config import P2PScenario
-from sim.scenario import ScenarioError, check_series
+from dcmarket.agents.p2p.datacenter import MONITOR, DataCenterAgent, DCSchedule
+from dcmarket.agents.p2p.dc_physics import build_local_program, revenue
+from dcmarket.market.admm import RoundRecord, default_penalty
+from dcmarket.market.faults import FaultModel
+from dcmarket.market.links import LinkIndex
+from dcmarket.market.messages import MessageBus, Protocol
+from dcmarket.market.protocols import (
+    MARKET_OFFER,
+    P2P_MARKET,
+    PENALTY,
+    PRICE_ESTIMATE,
+    ROUND_REPORT,
+)
+from dcmarket.market.solvers import THREADED, SolveError
+from dcmarket.market.welfare import WelfareSolution, solve_centralised
+from dcmarket.sim.executors import BUS, MODEL, Call, Executor
+from dcmarket.sim.executors import default as default_executor
+from dcmarket.sim.p2p.config import P2PScenario
+from dcmarket.sim.scenario import ScenarioError, check_series
 
 
 @dataclass(frozen=True)
@@ -273,7 +279,7 @@ class P2PMarketModel(mesa.Model):
             name = exc.who.split()[1] if exc.who.startswith("DC ") else None
             if name not in self.dcs or "nfeasible" not in exc.status:
                 raise
-            from sim.p2p.diagnose import diagnose
+            from dcmarket.sim.p2p.diagnose import diagnose
 
             limits = partner_limits(self.scenario.trade_limits(), self.links, name)
             reason = diagnose(self.scenario.spec(name),

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.p2p.dc_physics import DCCoefficients
-from sim.p2p.config import P2PScenario
-from sim.p2p.equilibrium import Equilibrium, competitive_equilibrium
+from dcmarket.agents.p2p.dc_physics import DCCoefficients
+from dcmarket.sim.p2p.config import P2PScenario
+from dcmarket.sim.p2p.equilibrium import Equilibrium, competitive_equilibrium
 
 #: the paper's statements, as sets of our hour indices (paper hour h = index h − 1)
 PAPER_PEAK_WORKLOAD = set(range(10, 16))  # hours 11–16

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from market.atomic import atomic_path
+from dcmarket.market.atomic import atomic_path
 
 
 def _save(fig, path: Path) -> None:

@@ -24,9 +24,9 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from agents.spec_base import NonNegative, Positive, StrictSpec, one_of
-from grid.weather import pv_output_mw, tmy3_day, tmy3_files, wind_output_mw
-from sim.p2p.profiles import batch_profile, interactive_profile
+from dcmarket.agents.spec_base import NonNegative, Positive, StrictSpec, one_of
+from dcmarket.grid.weather import pv_output_mw, tmy3_day, tmy3_files, wind_output_mw
+from dcmarket.sim.p2p.profiles import batch_profile, interactive_profile
 
 
 # ------------------------------------------------- the sources, checked before use

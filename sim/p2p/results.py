@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from agents.p2p.datacenter import DCSchedule
+from dcmarket.agents.p2p.datacenter import DCSchedule
 
 _QUANTITIES = {
     "interactive": ("interactive", "M requests/h"),

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.p2p.equilibrium import equilibrium_gain
-from sim.scenario import apply_settings, read_yaml
-from sim.studies import load_any
+from dcmarket.sim.p2p.equilibrium import equilibrium_gain
+from dcmarket.sim.scenario import apply_settings, read_yaml
+from dcmarket.sim.studies import load_any
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def _gain(path: Path, settings: tuple[str, ...]) -> dict[str, float]:
 
 def tornado(path: Path, settings: tuple[str, ...] = ()) -> pd.DataFrame:
     """The equilibrium gain at the base and at each lever's low and high value."""
-    from sim.progress import bar
+    from dcmarket.sim.progress import bar
 
     rows = [{"lever": "base", "side": "base", "value": "as in the scenario",
              "settings": "; ".join(settings), **_gain(path, settings)}]

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from market.auction import Bid, BidError, WinnerSelection
-from sim.scenario import ScenarioError, scenario_path
-from sim.studies import load_any
+from dcmarket.market.auction import Bid, BidError, WinnerSelection
+from dcmarket.sim.scenario import ScenarioError, scenario_path
+from dcmarket.sim.studies import load_any
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def dr():
 ], ids=["lmp-unknown-dc", "lmp-short", "lmp-nan", "lmp-inf", "penalty-0", "penalty-neg",
         "penalty-nan"])
 def test_market_overrides_are_checked(p2p, kwargs, words):
-    from sim.p2p.model import P2PMarketModel
+    from dcmarket.sim.p2p.model import P2PMarketModel
 
     with pytest.raises(ScenarioError) as caught:
         P2PMarketModel(p2p, **kwargs)
@@ -81,7 +81,7 @@ def test_the_auction_checks_bids_it_is_handed(bid, words):
     (np.full(23, 40.0), ["prices", "24"]), (np.r_[np.full(23, 40.0), np.nan], ["slot 23"]),
 ], ids=["short", "nan"])
 def test_dr_day_prices_are_checked(dr, prices, words):
-    from sim.dr.model import DRModel
+    from dcmarket.sim.dr.model import DRModel
 
     with pytest.raises(ScenarioError) as caught:
         DRModel(dr, "OP", prices, None)
@@ -92,8 +92,8 @@ def test_dr_day_prices_are_checked(dr, prices, words):
 
 
 def test_lec_model_checks_its_case():
-    from sim.lec.data import block_inputs
-    from sim.lec.model import LECModel
+    from dcmarket.sim.lec.data import block_inputs
+    from dcmarket.sim.lec.model import LECModel
 
     scenario = load_any("lec_10households")[1]
     with pytest.raises(ScenarioError, match="NCX"):

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.cli import main
-from sim.scenario import read_yaml, scenario_path
+from dcmarket.sim.cli import main
+from dcmarket.sim.scenario import read_yaml, scenario_path
 
 P2P, CASE, DR, LEC = "p2p_4dc_fixed_lmp", "p2p_ieee30", "dr_2000hosts", "lec_10households"
 
@@ -213,7 +213,7 @@ FILES = [
 
 
 def _duplicate_houses() -> dict:
-    from sim.lec.config import load_lec_scenario
+    from dcmarket.sim.lec.config import load_lec_scenario
 
     scenario = load_lec_scenario(scenario_path(LEC))
     raw = scenario.model_dump(mode="json")

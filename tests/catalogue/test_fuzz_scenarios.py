@@ -13,8 +13,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.scenario import ScenarioError, read_yaml, scenario_path
-from sim.studies import load_any
+from dcmarket.sim.scenario import ScenarioError, read_yaml, scenario_path
+from dcmarket.sim.studies import load_any
 
 SHIPPED = {name: read_yaml(scenario_path(name))
            for name in ("p2p_4dc_fixed_lmp", "p2p_ieee30", "dr_2000hosts", "lec_10households")}

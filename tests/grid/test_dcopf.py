@@ -8,8 +8,8 @@ import warnings
 import numpy as np
 import pytest
 
-from grid.dcopf import DCOPF, OPFError, Unit
-from grid.network import load_pandapower_ieee30
+from dcmarket.grid.dcopf import DCOPF, OPFError, Unit
+from dcmarket.grid.network import load_pandapower_ieee30
 
 pp = pytest.importorskip("pandapower")
 

@@ -9,8 +9,8 @@ import warnings
 import numpy as np
 import pytest
 
-from grid.dcopf import DCOPF, Unit
-from grid.network import load_pandapower_case
+from dcmarket.grid.dcopf import DCOPF, Unit
+from dcmarket.grid.network import load_pandapower_case
 
 pp = pytest.importorskip("pandapower")
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grid.dr_program import DRProgram, reference_power
-from grid.forecast import (
+from dcmarket.grid.dr_program import DRProgram, reference_power
+from dcmarket.grid.forecast import (
     ForecastError,
     HoltWinters,
     SeasonalNaive,
     mape,
     peak_hours,
 )
-from grid.forecasters import forecast_day, make_forecaster
-from grid.prices import PriceDataError, daily_price_matrix, price_days, smard_prices
+from dcmarket.grid.forecasters import forecast_day, make_forecaster
+from dcmarket.grid.prices import PriceDataError, daily_price_matrix, price_days, smard_prices
 
 
 def test_smard_history_has_every_hour_of_both_years():

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import itertools
-from importlib import resources
 
 import numpy as np
 import pytest
 
-from market.auction import (
+from dcmarket.market.auction import (
     Bid,
     BidError,
     GASettings,
@@ -18,15 +17,16 @@ from market.auction import (
     select_ga,
     validate_bid,
 )
-from sim.dr.config import load_dr_scenario
-from sim.dr.model import DRModel
-from sim.dr.study import day_prices
+from dcmarket.sim.dr.config import load_dr_scenario
+from dcmarket.sim.dr.model import DRModel
+from dcmarket.sim.dr.study import day_prices
+from dcmarket.sim.scenario import scenario_path
 
 
 @pytest.fixture(scope="module")
 def ten_user_auctions():
     """The auctions OP runs on the shipped day (10 users, perfect price foresight)."""
-    scenario = load_dr_scenario(str(resources.files("sim.scenarios") / "dr_2000hosts.yaml"))
+    scenario = load_dr_scenario(str(scenario_path("dr_2000hosts")))
     _, actual = day_prices(scenario)
     model = DRModel(scenario, "OP", actual, actual).run_day()
     assert len(model.dc.problems) >= 4
@@ -36,7 +36,7 @@ def ten_user_auctions():
 @pytest.fixture(scope="module")
 def thousand_user_auctions():
     """The same day's auctions with the DC's load split among 1,000 users."""
-    scenario = load_dr_scenario(str(resources.files("sim.scenarios") / "dr_2000hosts.yaml"))
+    scenario = load_dr_scenario(str(scenario_path("dr_2000hosts")))
     scenario = scenario.model_copy(update={"users": scenario.users.model_copy(
         update={"count": 1000})})
     _, actual = day_prices(scenario)

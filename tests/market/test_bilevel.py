@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from market.bilevel import BisectionBoxes, oscillating, power_residual
+from dcmarket.market.bilevel import BisectionBoxes, oscillating, power_residual
 
 
 def test_oscillation_is_detected_per_pair():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
-from market.faults import Dropout, FaultError, FaultModel
-from market.messages import MessageBus, MessageKind, Protocol
+from dcmarket.market.faults import Dropout, FaultError, FaultModel
+from dcmarket.market.messages import MessageBus, MessageKind, Protocol
 
 PING = Protocol("ping", (MessageKind("ping", ("v",)), MessageKind("report", ("v",))))
 

@@ -7,7 +7,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from market.links import LinkIndex
+from dcmarket.market.links import LinkIndex
 
 
 def test_the_index_equals_a_scan_of_the_links():

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from market.messages import (
+from dcmarket.market.messages import (
     LOG_COLUMNS,
     Field,
     Message,
@@ -235,7 +235,7 @@ def test_payloads_carry_finite_numbers_only(bus, value, words):
 
 
 def test_a_runaway_payload_is_refused(bus, monkeypatch):
-    import market.messages as messages
+    import dcmarket.market.messages as messages
 
     monkeypatch.setattr(messages, "MAX_VALUES", 100)
     with pytest.raises(ProtocolError, match="more than 100 values"):

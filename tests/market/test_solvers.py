@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from agents.p2p.dc_physics import build_local_program
-from market.solvers import ClarabelQP, PiqpQP, SolveError
-from sim.p2p.model import P2PMarketModel
+from dcmarket.agents.p2p.dc_physics import build_local_program
+from dcmarket.market.solvers import ClarabelQP, PiqpQP, SolveError
+from dcmarket.sim.p2p.model import P2PMarketModel
 
 
 def _local_qp(reference, seed: int = 3):

@@ -9,21 +9,21 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from agents.lec.community import CommunityAssets, Options, community_program
-from agents.lec.household import household_program
-from market.community_milp import EOA, community_milp, mode_columns
-from market.program import LinearProgram
-from market.solvers import solve_lp
-from market.time_chunks import (
+from dcmarket.agents.lec.community import CommunityAssets, Options, community_program
+from dcmarket.agents.lec.household import household_program
+from dcmarket.market.community_milp import EOA, community_milp, mode_columns
+from dcmarket.market.program import LinearProgram
+from dcmarket.market.solvers import solve_lp
+from dcmarket.market.time_chunks import (
     chunk_lagrangian,
     column_hours,
     quiet_cuts,
     solve_in_chunks,
     spanning_rows,
 )
-from sim.lec.config import load_lec_scenario
-from sim.lec.data import block_inputs
-from sim.scenario import scenario_path
+from dcmarket.sim.lec.config import load_lec_scenario
+from dcmarket.sim.lec.data import block_inputs
+from dcmarket.sim.scenario import scenario_path
 
 DAYS = 3
 GAP = 1e-4
@@ -150,8 +150,8 @@ def test_under_two_chunks_the_milp_is_solved_whole(block, whole):
 
 
 def test_a_chunk_without_a_schedule_hands_over_to_the_whole_milp(block, whole, monkeypatch):
-    import market.time_chunks as time_chunks
-    from market.solvers import SolveError
+    import dcmarket.market.time_chunks as time_chunks
+    from dcmarket.market.solvers import SolveError
 
     def no_schedule(lp, who, time_limit_s, mip_gap):
         raise SolveError(who, "Time limit reached")

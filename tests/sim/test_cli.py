@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from market.messages import read_frame
-from sim.cli import main
-from sim.manifest import MANIFEST, verify_manifest
+from dcmarket.market.messages import read_frame
+from dcmarket.sim.cli import main
+from dcmarket.sim.manifest import MANIFEST, verify_manifest
 
 
 def test_run_writes_a_complete_run_folder(tmp_path, capsys):

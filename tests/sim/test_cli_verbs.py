@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from market.messages import read_frame
-from sim.cli import cli, main
-from sim.scenario import shipped_scenarios
+from dcmarket.market.messages import read_frame
+from dcmarket.sim.cli import cli, main
+from dcmarket.sim.scenario import shipped_scenarios
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def market_run(tmp_path_factory) -> Path:
 
 
 def test_help_answers_fast_because_solvers_load_lazily():
-    code = ("import sys, time; t = time.perf_counter(); from sim.cli import main; "
+    code = ("import sys, time; t = time.perf_counter(); from dcmarket.sim.cli import main; "
             "main(['--help']); heavy = [m for m in ('cvxpy', 'pandapower', 'torch', "
             "'highspy', 'mesa') if m in sys.modules]; "
             "print('HEAVY', heavy, time.perf_counter() - t)")

@@ -6,7 +6,7 @@ import hashlib
 import json
 from importlib import metadata
 
-from sim.manifest import MANIFEST, seeds_in, verify_manifest, write_manifest
+from dcmarket.sim.manifest import MANIFEST, seeds_in, verify_manifest, write_manifest
 
 
 def test_manifest_lists_every_file_with_its_digest(tmp_path):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim.cli import main
-from sim.reproduce import Comparison, frame_of, markdown
+from dcmarket.sim.cli import main
+from dcmarket.sim.reproduce import Comparison, frame_of, markdown
 
 
 def test_difference_is_ours_minus_the_papers_and_text_rows_have_none():

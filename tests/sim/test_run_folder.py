@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
-from sim.manifest import MANIFEST, RUNNING, verify_manifest
-from sim.run_folder import OutputError, RunFolder, prepare_out
+from dcmarket.sim.cli import main
+from dcmarket.sim.manifest import MANIFEST, RUNNING, verify_manifest
+from dcmarket.sim.run_folder import OutputError, RunFolder, prepare_out
 
 
 def test_out_must_not_be_a_file_or_under_one(tmp_path, capsys):
@@ -94,7 +94,7 @@ def test_resume_needs_an_earlier_run_folder(tmp_path):
 
 KILL_SCRIPT = """
 import signal, sys, time
-from sim.run_folder import RunFolder
+from dcmarket.sim.run_folder import RunFolder
 # Ctrl-C's default, whatever this process inherited (a background job of a
 # non-interactive shell starts with SIGINT ignored)
 signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -6,11 +6,17 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from sim.cli import main
-from sim.dr.config import parse_dr_scenario
-from sim.lec.config import parse_lec_scenario
-from sim.p2p.config import load_scenario, parse_scenario
-from sim.scenario import ScenarioError, read_yaml, scenario_path, shipped_scenarios, study_of
+from dcmarket.sim.cli import main
+from dcmarket.sim.dr.config import parse_dr_scenario
+from dcmarket.sim.lec.config import parse_lec_scenario
+from dcmarket.sim.p2p.config import load_scenario, parse_scenario
+from dcmarket.sim.scenario import (
+    ScenarioError,
+    read_yaml,
+    scenario_path,
+    shipped_scenarios,
+    study_of,
+)
 
 SHIPPED = {"p2p_4dc_fixed_lmp": "p2p", "p2p_ieee30": "p2p", "p2p_ieee30_paper_day": "p2p",
            "lec_10households": "lec", "dr_2000hosts": "dr"}

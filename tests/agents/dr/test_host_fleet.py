@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.dr.host_fleet import HostFleet
-from agents.dr.task_streams import TASK_TYPES, generate_task_streams
+from dcmarket.agents.dr.host_fleet import HostFleet
+from dcmarket.agents.dr.task_streams import TASK_TYPES, generate_task_streams
 
 
 @pytest.mark.parametrize("idle", ["off", "idle"])

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.p2p.dc_physics import DCCoefficients, batch_bounds, power_breakdown
-from sim.p2p.model import P2PMarketModel
+from dcmarket.agents.p2p.dc_physics import DCCoefficients, batch_bounds, power_breakdown
+from dcmarket.sim.p2p.model import P2PMarketModel
 
 
 def _alone(scenario, name="DC1"):
@@ -77,7 +77,7 @@ def test_fixed_indoor_temperature_gives_steady_state_cooling(reference):
 
 
 def test_higher_cop_lowers_power_for_the_same_work(reference_raw):
-    from sim.p2p.config import parse_scenario
+    from dcmarket.sim.p2p.config import parse_scenario
 
     low = parse_scenario(reference_raw)
     raw = {**reference_raw, "datacenters": [dict(d) for d in reference_raw["datacenters"]]}

@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agents.dr.task_streams import TASK_TYPES, TOLERANCE_SLOTS
-from grid.dr_program import DRProgram
-from market.auction import BidError
-from market.messages import messages_of
-from sim.dr.config import load_dr_scenario, parse_dr_scenario
-from sim.dr.model import DRModel, fleet_of, history_load, program_of
-from sim.dr.study import day_prices
-from sim.scenario import ScenarioError, scenario_path
+from dcmarket.agents.dr.task_streams import TASK_TYPES, TOLERANCE_SLOTS
+from dcmarket.grid.dr_program import DRProgram
+from dcmarket.market.auction import BidError
+from dcmarket.market.messages import messages_of
+from dcmarket.sim.dr.config import load_dr_scenario, parse_dr_scenario
+from dcmarket.sim.dr.model import DRModel, fleet_of, history_load, program_of
+from dcmarket.sim.dr.study import day_prices
+from dcmarket.sim.scenario import ScenarioError, scenario_path
 
 SHIPPED = scenario_path("dr_2000hosts")
 
@@ -200,13 +200,13 @@ def test_lstm_spread_reports_both_horizons_over_seeds():
     """The LSTM's spread: one row per horizon and seed, OP's saving derived from
     the same day's ST cost, events found counted against the actual peaks."""
     pytest.importorskip("torch")
-    from sim.dr.study import DRModel, day_prices, lstm_spread, summarise
-    from sim.studies import load_any
+    from dcmarket.sim.dr.study import DRModel, day_prices, lstm_spread, summarise
+    from dcmarket.sim.studies import load_any
 
     _, scenario, _ = load_any("dr_2000hosts", ["forecast.seeds=2", "forecast.lstm_epochs=2"],
                               study="dr")
     history, actual = day_prices(scenario)
-    from grid.forecast import peak_hours
+    from dcmarket.grid.forecast import peak_hours
 
     events = peak_hours(actual, scenario.program.n_events).tolist()
     st = DRModel(scenario, "ST", actual, None).run_day()
@@ -222,9 +222,9 @@ def test_lstm_spread_reports_both_horizons_over_seeds():
 
 def test_headline_numbers_hold_their_recorded_baseline():
     pytest.importorskip("torch")
-    from sim.dr.study import run_dr_study
-    from sim.reproduce import check_pins, compare_002, headline_002
-    from sim.studies import load_any
+    from dcmarket.sim.dr.study import run_dr_study
+    from dcmarket.sim.reproduce import check_pins, compare_002, headline_002
+    from dcmarket.sim.studies import load_any
 
     _, scenario, _ = load_any("dr_2000hosts", [], study="dr")
     study = run_dr_study(scenario, quality=False)
@@ -233,7 +233,7 @@ def test_headline_numbers_hold_their_recorded_baseline():
 
 
 def test_a_moved_headline_is_named(monkeypatch):
-    from sim import reproduce
+    from dcmarket.sim import reproduce
 
     monkeypatch.setattr(reproduce, "read_pins", lambda: {"002": {
         "OP_operating_cost_eur": {"value": 100.0, "abs_tol": 1.0}}})

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from sim.dr.sensitivity import sensitivity
-from sim.dr.study import run_dr_study
-from sim.studies import load_any
+from dcmarket.sim.dr.sensitivity import sensitivity
+from dcmarket.sim.dr.study import run_dr_study
+from dcmarket.sim.studies import load_any
 
 
 @pytest.fixture(scope="module")

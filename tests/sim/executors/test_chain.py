@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.executors import Call, ChainError, InProcess
-from sim.p2p.model import P2PMarketModel
-from sim.studies import load_any
+from dcmarket.sim.executors import Call, ChainError, InProcess
+from dcmarket.sim.p2p.model import P2PMarketModel
+from dcmarket.sim.studies import load_any
 
 
 @pytest.fixture(scope="module")

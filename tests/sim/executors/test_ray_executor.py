@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 import ray
 
-from market.faults import Dropout, FaultModel
-from sim.executors import (
+from dcmarket.market.faults import Dropout, FaultModel
+from dcmarket.sim.executors import (
     Call,
     ChainError,
     ExecutorError,
@@ -27,10 +27,10 @@ from sim.executors import (
     set_default,
     use,
 )
-from sim.executors.ray_host import RayExecutor
-from sim.p2p.model import P2PMarketModel
-from sim.scenario import ScenarioError
-from sim.studies import load_any
+from dcmarket.sim.executors.ray_host import RayExecutor
+from dcmarket.sim.p2p.model import P2PMarketModel
+from dcmarket.sim.scenario import ScenarioError
+from dcmarket.sim.studies import load_any
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -122,7 +122,7 @@ def test_without_a_log_messages_within_a_shard_stay_there(market, local):
 
 
 def test_the_case_study_loop_equals_the_in_process_run():
-    from sim.p2p.case_study import run_one
+    from dcmarket.sim.p2p.case_study import run_one
 
     scenario = load_any("p2p_ieee30")[1]
     here = run_one(scenario, True, max_outer=3)
@@ -135,8 +135,8 @@ def test_the_case_study_loop_equals_the_in_process_run():
 
 
 def test_the_dr_day_equals_the_in_process_run():
-    from sim.dr.model import DRModel
-    from sim.dr.study import day_prices
+    from dcmarket.sim.dr.model import DRModel
+    from dcmarket.sim.dr.study import day_prices
 
     scenario = load_any("dr_2000hosts")[1]
     history, actual = day_prices(scenario)
@@ -149,8 +149,8 @@ def test_the_dr_day_equals_the_in_process_run():
 
 
 def test_the_lec_twin_equals_the_in_process_run():
-    from sim.lec.data import block_inputs
-    from sim.lec.model import LECModel
+    from dcmarket.sim.lec.data import block_inputs
+    from dcmarket.sim.lec.model import LECModel
 
     scenario = load_any("lec_10households")[1]
     inputs = block_inputs(scenario, 0, 1)
@@ -256,7 +256,7 @@ def test_what_the_ray_executor_cannot_carry_is_named(market):
 
 
 def test_the_cli_runs_the_market_in_ray_actors(tmp_path, capsys):
-    from sim.cli import main
+    from dcmarket.sim.cli import main
 
     try:
         code = main(["--executor", "ray", "run", "p2p_4dc_fixed_lmp", "--out",
@@ -303,7 +303,7 @@ def test_a_ray_started_here_runs_its_shards_at_the_model_s_priority():
     """Ray's workers default to niceness 15; the shards started by ensure_ray
     run at WORKER_NICENESS (0), as the model's own process does."""
     script = ("import os, ray\n"
-              "from sim.executors.ray_pool import WORKER_NICENESS, ensure_ray, workers\n"
+              "from dcmarket.sim.executors.ray_pool import WORKER_NICENESS, ensure_ray, workers\n"
               "ensure_ray()\n"
               "nice = ray.get(workers(1, 0)[0].__ray_call__.remote(lambda self: os.nice(0)))\n"
               "print(nice, WORKER_NICENESS)\n")

@@ -10,9 +10,9 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from market.messages import MessageKind, Protocol
-from sim.executors import BUS, MODEL, ChainError
-from sim.executors.shard import Facts, FromBulk, Phase, Shard, ShardWorker
+from dcmarket.market.messages import MessageKind, Protocol
+from dcmarket.sim.executors import BUS, MODEL, ChainError
+from dcmarket.sim.executors.shard import Facts, FromBulk, Phase, Shard, ShardWorker
 
 NOTES = Protocol("notes", (MessageKind("note", ("v",)),))
 

@@ -11,9 +11,9 @@ import numpy as np
 import ray
 from ray.cluster_utils import Cluster
 
-from sim.executors import InProcess, executor_of
-from sim.p2p.model import P2PMarketModel
-from sim.studies import load_any
+from dcmarket.sim.executors import InProcess, executor_of
+from dcmarket.sim.p2p.model import P2PMarketModel
+from dcmarket.sim.studies import load_any
 
 
 def main() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim.lec.config import load_lec_scenario
-from sim.scenario import scenario_path
+from dcmarket.sim.lec.config import load_lec_scenario
+from dcmarket.sim.scenario import scenario_path
 
 
 @pytest.fixture(scope="module")

@@ -8,17 +8,17 @@ import numpy as np
 import pytest
 import yaml
 
-from agents.lec.community import Options
-from market.community_milp import EOA, both_ways
-from market.messages import read_frame
-from market.solvers import SolveError
-from sim.cli import main
-from sim.lec.config import parse_lec_scenario
-from sim.lec.data import block_inputs
-from sim.lec.model import LECModel
-from sim.lec.study import balance_residuals, households_sweep, run_block
-from sim.manifest import verify_manifest
-from sim.scenario import ScenarioError
+from dcmarket.agents.lec.community import Options
+from dcmarket.market.community_milp import EOA, both_ways
+from dcmarket.market.messages import read_frame
+from dcmarket.market.solvers import SolveError
+from dcmarket.sim.cli import main
+from dcmarket.sim.lec.config import parse_lec_scenario
+from dcmarket.sim.lec.data import block_inputs
+from dcmarket.sim.lec.model import LECModel
+from dcmarket.sim.lec.study import balance_residuals, households_sweep, run_block
+from dcmarket.sim.manifest import verify_manifest
+from dcmarket.sim.scenario import ScenarioError
 
 
 @pytest.fixture(scope="module")
@@ -215,7 +215,7 @@ def test_infeasible_day_names_the_violated_group(scenario):
 
 def test_the_papers_self_consumption_is_renewables_over_renewables_plus_retailer(
         scenario, inputs, solved):
-    from sim.lec.study import hourly_frame, renewable_share, table_rows
+    from dcmarket.sim.lec.study import hourly_frame, renewable_share, table_rows
 
     # paper 001, Table I, NC: 300.62 MWh renewables, 576.52 MWh from the retailer
     assert renewable_share(300.62, 576.52) == pytest.approx(0.3427, abs=5e-5)
@@ -258,7 +258,7 @@ def test_net_deferred_share_counts_each_kwh_once(runs):
 def test_households_peak_at_their_drawn_peak(scenario, inputs):
     """With demand_basis peak_kw each household's H0 profile peaks over the year at
     a value inside the stated 3-10 kW range."""
-    from sim.lec.load_profiles import h0_profile as _h0_profile
+    from dcmarket.sim.lec.load_profiles import h0_profile as _h0_profile
 
     assert scenario.households.demand_basis == "peak_kw"
     peak = _h0_profile(2018).max()
@@ -270,7 +270,7 @@ def test_households_peak_at_their_drawn_peak(scenario, inputs):
 
 def test_upgrading_heat_pump_electricity_enters_the_balance(scenario, inputs):
     """With a COP for the upgrading, its electricity is bought and the balances hold."""
-    from sim.lec.study import run_scenario
+    from dcmarket.sim.lec.study import run_scenario
 
     cop = scenario.model_copy(update={"heat": scenario.heat.model_copy(
         update={"upgrade_cop": 4.0})})
@@ -286,7 +286,7 @@ def test_upgrading_heat_pump_electricity_enters_the_balance(scenario, inputs):
 def test_afrr_sweep_recovers_the_scenarios_own_price(scenario):
     """At factor 1 the sweep is the scenario's own TC+JP+aFRR day; the reduction
     cannot shrink as the reserve price rises (more revenue for the same offer)."""
-    from sim.lec.sensitivity import afrr_price_sweep, factor_reaching
+    from dcmarket.sim.lec.sensitivity import afrr_price_sweep, factor_reaching
 
     frame = afrr_price_sweep(scenario, [0.0, 1.0, 4.0], 1, progress=lambda s: None)
     own = run_block(scenario.model_copy(update={"scenarios": ("NC", "TC+JP+aFRR")}), 0, 1)
@@ -299,8 +299,8 @@ def test_afrr_sweep_recovers_the_scenarios_own_price(scenario):
 
 
 def test_headline_numbers_hold_their_recorded_baseline(runs):
-    from sim.lec.study import table
-    from sim.reproduce import check_pins, compare_001, headline_001
+    from dcmarket.sim.lec.study import table
+    from dcmarket.sim.reproduce import check_pins, compare_001, headline_001
 
     frame = table(runs)
     assert check_pins("001", headline_001(frame)) == []
@@ -345,7 +345,7 @@ def test_lazy_storage_modes_reach_the_milp_as_stated(scenario, inputs, solved, l
 
 def test_a_relaxation_that_uses_both_ways_falls_back_to_the_binaries(
         scenario, inputs, solved, monkeypatch):
-    import market.community_milp as milp
+    import dcmarket.market.community_milp as milp
 
     calls = []
 

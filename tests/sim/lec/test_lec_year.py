@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from sim.lec.year import run_year
+from dcmarket.sim.lec.year import run_year
 
 
 def test_long_run_resumes_without_redoing_finished_blocks(scenario, tmp_path):
@@ -67,7 +67,7 @@ def test_a_year_refuses_fewer_than_one_job(scenario, tmp_path):
 
 
 def test_jobs_outside_the_year_are_refused_by_the_cli(tmp_path, capsys):
-    from sim.cli import main
+    from dcmarket.sim.cli import main
 
     assert main(["lec", "--mode", "day", "--jobs", "2", "--out", str(tmp_path / "d")]) == 2
     assert "--jobs: only --mode year" in capsys.readouterr().err
@@ -79,7 +79,7 @@ def test_a_failed_block_keeps_the_blocks_being_solved_and_raises():
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from sim.lec.year import collect
+    from dcmarket.sim.lec.year import collect
 
     started = threading.Event()
 
@@ -102,7 +102,7 @@ def test_a_failed_block_keeps_the_blocks_being_solved_and_raises():
 
 
 def test_a_longer_time_limit_or_more_threads_keep_the_finished_blocks(scenario, tmp_path):
-    from sim.lec.year import block_digest
+    from dcmarket.sim.lec.year import block_digest
 
     effort = scenario.model_copy(update={"solver": scenario.solver.model_copy(
         update={"time_limit_s": 1800.0, "threads": 2, "time_chunks_h": 0})})

@@ -7,14 +7,14 @@ from importlib import resources
 
 import pytest
 
-from sim.manifest import verify_manifest
-from sim.p2p.case_study import run_case_study
-from sim.p2p.config import load_scenario
+from dcmarket.sim.manifest import verify_manifest
+from dcmarket.sim.p2p.case_study import run_case_study
+from dcmarket.sim.p2p.config import load_scenario
 
 
 @pytest.fixture(scope="module")
 def case(tmp_path_factory):
-    scenario = load_scenario(str(resources.files("sim.scenarios") / "p2p_ieee30.yaml"))
+    scenario = load_scenario(str(resources.files("dcmarket.sim.scenarios") / "p2p_ieee30.yaml"))
     out = tmp_path_factory.mktemp("case")
     text, summary = run_case_study(scenario, out)
     return scenario, text, summary, out
@@ -80,8 +80,8 @@ def test_run_folder_is_complete(case):
 
 
 def test_report_shows_table_one_beside_the_papers_without_solving(case, tmp_path):
-    from sim.papers import P2P_TABLE_I
-    from sim.report import write_report
+    from dcmarket.sim.papers import P2P_TABLE_I
+    from dcmarket.sim.report import write_report
 
     _, _, summary, out = case
     page = write_report(out, tmp_path / "report.html").read_text()
@@ -95,14 +95,14 @@ def test_report_shows_table_one_beside_the_papers_without_solving(case, tmp_path
 def test_headline_numbers_hold_their_recorded_baseline(case):
     """Regression pins (sim/reproduction_pins.json, written by `dcmarket reproduce
     000 --update-pins`): a change that moves a headline number fails here, named."""
-    from sim.reproduce import check_pins, compare_000, headline_000
+    from dcmarket.sim.reproduce import check_pins, compare_000, headline_000
 
     _, _, summary, _ = case
     assert check_pins("000", headline_000(summary)) == []
     rows = compare_000(summary)
     assert all(r.reason for r in rows)
     total = next(r for r in rows if r.quantity.startswith("total profit gain, competitive"))
-    from sim.papers import P2P_TABLE_I
+    from dcmarket.sim.papers import P2P_TABLE_I
 
     paper = sum(v[1] for v in P2P_TABLE_I.values()) / sum(v[0] for v in P2P_TABLE_I.values())
     assert total.paper == pytest.approx(100 * (paper - 1))

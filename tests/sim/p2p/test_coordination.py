@@ -7,8 +7,8 @@ import copy
 import numpy as np
 import pytest
 
-from agents.p2p.datacenter import MONITOR
-from market.protocols import (
+from dcmarket.agents.p2p.datacenter import MONITOR
+from dcmarket.market.protocols import (
     BISECTION_BOX,
     DEMAND_BID,
     LMP,
@@ -17,10 +17,10 @@ from market.protocols import (
     PRICE_ESTIMATE,
     ROUND_REPORT,
 )
-from sim.p2p.config import parse_scenario
-from sim.p2p.coordination import OPERATOR, CoordinationModel
-from sim.p2p.instances import ieee30_scenario
-from sim.scenario import ScenarioError
+from dcmarket.sim.p2p.config import parse_scenario
+from dcmarket.sim.p2p.coordination import OPERATOR, CoordinationModel
+from dcmarket.sim.p2p.instances import ieee30_scenario
+from dcmarket.sim.scenario import ScenarioError
 
 
 @pytest.fixture(scope="module")

@@ -11,15 +11,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.p2p.dc_physics import build_local_program, revenue
-from grid.dcopf import DCOPF
-from market.links import LinkIndex
-from market.solvers import solve_lp
-from sim.p2p.config import parse_scenario
-from sim.p2p.coordination import build_grid_case
-from sim.p2p.equilibrium import EquilibriumError, competitive_equilibrium
-from sim.p2p.instances import ieee30_scenario
-from sim.p2p.model import partner_limits
+from dcmarket.agents.p2p.dc_physics import build_local_program, revenue
+from dcmarket.grid.dcopf import DCOPF
+from dcmarket.market.links import LinkIndex
+from dcmarket.market.solvers import solve_lp
+from dcmarket.sim.p2p.config import parse_scenario
+from dcmarket.sim.p2p.coordination import build_grid_case
+from dcmarket.sim.p2p.equilibrium import EquilibriumError, competitive_equilibrium
+from dcmarket.sim.p2p.instances import ieee30_scenario
+from dcmarket.sim.p2p.model import partner_limits
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,7 @@ def test_the_papers_day_facts_are_measured_on_the_equilibrium(scenario):
     """Hours whose LMPs differ across the DC buses are hours in which a rated
     line sits at its limit in the operator's own DC-OPF (nothing else splits
     prices in a DC network), and the score is a share."""
-    from sim.p2p.paper_day import day_facts
+    from dcmarket.sim.p2p.paper_day import day_facts
 
     eq = competitive_equilibrium(scenario, trading=False)
     facts = day_facts(scenario, eq)
@@ -124,8 +124,13 @@ def test_the_calibrated_day_says_what_the_paper_says_about_its_day():
     its busiest hours and spiking DCs are the paper's, its congested hours overlap
     the paper's 11-18 in at least seven of eight, and it agrees better than the
     reference case."""
-    from sim.p2p.paper_day import PAPER_CONGESTED, PAPER_PEAK_WORKLOAD, PAPER_SPIKING, day_facts
-    from sim.studies import load_any
+    from dcmarket.sim.p2p.paper_day import (
+        PAPER_CONGESTED,
+        PAPER_PEAK_WORKLOAD,
+        PAPER_SPIKING,
+        day_facts,
+    )
+    from dcmarket.sim.studies import load_any
 
     _, calibrated, _ = load_any("p2p_ieee30_paper_day", [], study="p2p")
     _, reference, _ = load_any("p2p_ieee30", [], study="p2p")

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from market.faults import Dropout, FaultModel
-from market.protocols import DEMAND_BID
-from sim.p2p.config import parse_scenario
-from sim.p2p.model import P2PMarketModel, centralised_twin
-from sim.scenario import read_yaml, scenario_path
-from sim.studies import load_any
+from dcmarket.market.faults import Dropout, FaultModel
+from dcmarket.market.protocols import DEMAND_BID
+from dcmarket.sim.p2p.config import parse_scenario
+from dcmarket.sim.p2p.model import P2PMarketModel, centralised_twin
+from dcmarket.sim.scenario import read_yaml, scenario_path
+from dcmarket.sim.studies import load_any
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_a_dc_that_drops_out_leaves_a_market_that_re_clears():
 
 
 def test_the_bilevel_loop_survives_lost_bids():
-    from sim.p2p.coordination import CoordinationModel
+    from dcmarket.sim.p2p.coordination import CoordinationModel
 
     scenario = load_any("p2p_ieee30")[1]
     model = CoordinationModel(scenario, trading=False,

@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from sim.p2p.config import load_scenario, parse_scenario
-from sim.scenario import ScenarioError
+from dcmarket.sim.p2p.config import load_scenario, parse_scenario
+from dcmarket.sim.scenario import ScenarioError
 
 
 def _bad(raw, match):
@@ -85,7 +85,7 @@ def test_a_flat_lmp_guess_that_is_not_a_positive_number_is_named(initial):
     """``lmp: {initial: X}`` is also a mapping of DC names to series (a DC called
     ``initial``), so the schema lets a list through: it was read as the flat
     guess and failed in float() with a traceback."""
-    from sim.studies import load_any
+    from dcmarket.sim.studies import load_any
 
     with pytest.raises(ScenarioError, match=r"lmp\.initial: a positive number .*got"):
         load_any("p2p_ieee30", [f"lmp.initial={initial}"])
@@ -100,7 +100,7 @@ def test_unknown_weather_source(tmp_path):
 
 
 def test_any_pandapower_case_by_name_with_its_own_bus_numbers():
-    from sim.studies import load_any
+    from dcmarket.sim.studies import load_any
 
     _, scenario, _ = load_any("p2p_ieee30", ["grid.network=pandapower:case57",
                                             "grid.line_ratings_mw={}"])
@@ -114,7 +114,7 @@ def test_any_pandapower_case_by_name_with_its_own_bus_numbers():
 
 @pytest.mark.parametrize("topology", ["small_world", "geographic"])
 def test_scaling_graph_families_are_connected_and_seeded(topology):
-    from sim.p2p.config import GraphSpec
+    from dcmarket.sim.p2p.config import GraphSpec
 
     names = [f"DC{i}" for i in range(60)]
     graph = GraphSpec(topology=topology, degree=4, seed=5).build(names)
@@ -128,8 +128,8 @@ def test_scaling_graph_families_are_connected_and_seeded(topology):
 
 
 def test_a_bus_without_a_log_still_counts_what_it_carried():
-    from sim.p2p.instances import reference_scenario
-    from sim.p2p.model import P2PMarketModel
+    from dcmarket.sim.p2p.instances import reference_scenario
+    from dcmarket.sim.p2p.model import P2PMarketModel
 
     scenario = parse_scenario(reference_scenario(hours=6))
     logged, counted = P2PMarketModel(scenario), P2PMarketModel(scenario, keep_log=False)

@@ -7,18 +7,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.p2p.dc_physics import build_local_program, mwh_per_work
-from market.protocols import MARKET_OFFER, PENALTY, PRICE_ESTIMATE, ROUND_REPORT
-from sim.p2p.config import parse_scenario
-from sim.p2p.instances import random_scenario
-from sim.p2p.model import (
+from dcmarket.agents.p2p.dc_physics import build_local_program, mwh_per_work
+from dcmarket.market.protocols import MARKET_OFFER, PENALTY, PRICE_ESTIMATE, ROUND_REPORT
+from dcmarket.sim.p2p.config import parse_scenario
+from dcmarket.sim.p2p.instances import random_scenario
+from dcmarket.sim.p2p.model import (
     P2PMarketModel,
     centralised_twin,
     lmp_series,
     partner_limits,
     standalone_schedules,
 )
-from sim.scenario import ScenarioError
+from dcmarket.sim.scenario import ScenarioError
 
 
 def _check_against_twin(scenario, max_rounds=1500):

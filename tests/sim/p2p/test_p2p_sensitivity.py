@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sim.p2p.equilibrium import equilibrium_gain
-from sim.p2p.sensitivity import format_tornado, levers, tornado
-from sim.studies import load_any, scenario_path
+from dcmarket.sim.p2p.equilibrium import equilibrium_gain
+from dcmarket.sim.p2p.sensitivity import format_tornado, levers, tornado
+from dcmarket.sim.studies import load_any, scenario_path
 
 
 @pytest.fixture(scope="module")
