@@ -42,11 +42,17 @@ class Field:
 class MessageKind:
     """One kind of message: its name, the public payload fields it may carry, who
     sends it to whom and what it means (for the docs and the log's readers).
-    A field given as a plain name is a unitless value without axes."""
+    A field given as a plain name is a unitless value without axes.
+
+    ``settles``: money is settled from messages of this kind, so the bus keeps
+    the newest one of each (sender, receiver) for the monitor whether or not
+    it keeps a log (:meth:`market.messages.MessageBus.said`), and no executor
+    hands one from agent to agent past the model's bus."""
 
     name: str
     fields: tuple[Field | str, ...]
     doc: str = ""
+    settles: bool = False
 
     def __post_init__(self) -> None:
         fields = tuple(f if isinstance(f, Field) else Field(str(f)) for f in self.fields)

@@ -179,6 +179,8 @@ class MessageBus:
         self._inboxes: dict[str, list[Message]] = defaultdict(list)
         self._ports: set[str] = set()
         self._log: list[Message] = []
+        #: the newest message of each settling kind per (sender, receiver, kind)
+        self._ledger: dict[tuple[str, str, str], Message] = {}
         self.round = 0
         self.tags: dict[str, int] = {}
         self._step = 0
@@ -233,6 +235,19 @@ class MessageBus:
         self._deliver(message, copies, due)
         if self.keep_log:
             self._log.append(message)  # immutable: the log and the inbox share it
+        if self._kinds[kind].settles:
+            self._ledger[(sender, receiver, kind)] = message
+
+    def said(self, sender: str, receiver: str, kind: str) -> Message | None:
+        """The newest message of settling ``kind`` that ``sender`` sent ``receiver``
+        (stamped by this bus: the sender is who sent it), or ``None``."""
+        if not self._kinds[kind].settles:
+            raise ProtocolError(f"{kind!r} is not a settling kind: the bus keeps no ledger of it")
+        return self._ledger.get((sender, receiver, kind))
+
+    def forget_said(self, kind: str) -> None:
+        """Start a new settlement of ``kind``: what was said before no longer counts."""
+        self._ledger = {key: m for key, m in self._ledger.items() if key[2] != kind}
 
     def check(self, sender: str, receiver: str, kind: str, payload: Mapping) -> int:
         """Refuse what the graph or the protocol does not allow; returns how many

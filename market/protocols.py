@@ -18,6 +18,9 @@ PRICE_ESTIMATE = "price_estimate"
 MARKET_OFFER = "market_offer"
 PENALTY = "penalty"
 ROUND_REPORT = "round_report"
+TRADE_CONFIRMATION = "trade_confirmation"
+TRADE_ACCEPTANCE = "trade_acceptance"
+SETTLEMENT = "settlement"
 
 #: Dual-consensus ADMM of the P2P cloud-service market (paper 000, (41)–(48)).
 P2P_MARKET = Protocol("p2p_market", (
@@ -39,6 +42,23 @@ P2P_MARKET = Protocol("p2p_market", (
                 "M requests/h, the volumes its partners see anyway), its price estimates "
                 "on those links, max |y_i^k − y_i^(k−1)| and max |y_i − y_j| over its "
                 "neighbours ($ per M requests): what the stopping rule needs"),
+    MessageKind(TRADE_CONFIRMATION, (Field("price", "$/M req", LH), Field("q", "M req/h", LH)),
+                "DC → trading partner at settlement: per hour of their link, the price it "
+                "settles at (the estimate it last sent the partner) and what it buys from "
+                "the partner (q_ij,t, negative: sells). The monitor settles money from "
+                "these: the price is the mean of the two sides' prices, the quantity what "
+                "both confirm (the smaller of the two, when one buys what the other sells)",
+                settles=True),
+    MessageKind(TRADE_ACCEPTANCE, (Field("accepted", "", LH, integer=True),),
+                "DC → monitor at settlement: per hour of each of its links, 1 if the "
+                "price its partner confirmed is the estimate the partner sent it in the "
+                "market (within the dual tolerance), else 0: an hour either side refuses "
+                "settles nothing"),
+    MessageKind(SETTLEMENT, (Field("payment", "$"), Field("consistent", "", integer=True)),
+                "monitor → DC: what it pays for its trades over the clearing ($, negative: "
+                "receives), from the confirmations both sides sent each other, and "
+                "whether its last round report matched what it confirmed (0: named "
+                "inconsistent in the result)"),
 ))
 
 DEMAND_BID = "demand_bid"

@@ -15,7 +15,7 @@ import contextlib
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
@@ -99,6 +99,37 @@ class ScenarioHeader(StrictSpec):
     description: str = ""
     sources: Annotated[dict[str, str], Frozen] = Field(default_factory=dict,
                                                        description="where each input came from")
+    strategy: Annotated[dict[str, str | dict[str, Any]], Frozen] = Field(
+        default_factory=dict,
+        description="agent name → its strategy: a shipped name, 'file.py:Class', "
+                    "'module:Class' or an entry point, or {name: ..., parameter: value} "
+                    "(every agent not named plays its truthful strategy)")
+
+    def strategy_roles(self) -> dict[str, str]:
+        """Agent name → strategy role of every agent that takes a strategy (each
+        study names its own)."""
+        return {}
+
+    def check_strategies(self) -> None:
+        """Every named strategy is for an agent that takes one and builds for its
+        role (a file is read and run now, so a broken one fails before solving)."""
+        from dcmarket.agents.strategy_registry import strategy_of
+
+        roles = self.strategy_roles()
+        for name, spec in self.strategy.items():
+            if name not in roles:
+                shown = ", ".join(sorted(roles)[:12]) + (" …" if len(roles) > 12 else "")
+                raise ValueError(f"strategy.{name}: no agent {name!r} takes a strategy in this "
+                                 f"scenario (agents: {shown})")
+            strategy_of(spec, roles[name], f"strategy.{name}")
+
+    def agent_strategies(self) -> dict[str, Any]:
+        """Agent name → its strategy object, for every agent the scenario names."""
+        from dcmarket.agents.strategy_registry import strategy_of
+
+        roles = self.strategy_roles()
+        return {name: strategy_of(spec, roles[name], f"strategy.{name}")
+                for name, spec in self.strategy.items()}
 
 
 def shipped_dir() -> Path:

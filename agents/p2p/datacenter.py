@@ -29,6 +29,7 @@ from dcmarket.agents.p2p.dc_physics import (
     revenue,
 )
 from dcmarket.agents.p2p.dc_spec import DataCenterSpec
+from dcmarket.agents.strategies import DataCentreStrategy, TruthfulDataCentre
 from dcmarket.market.admm import DualConsensusNode, values_at
 from dcmarket.market.links import LinkIndex
 from dcmarket.market.messages import MessageBus
@@ -41,6 +42,9 @@ from dcmarket.market.protocols import (
     PENALTY,
     PRICE_ESTIMATE,
     ROUND_REPORT,
+    SETTLEMENT,
+    TRADE_ACCEPTANCE,
+    TRADE_CONFIRMATION,
 )
 from dcmarket.market.solvers import solve_lp
 
@@ -92,15 +96,21 @@ class DataCenterAgent(MarketAgent):
         backend: str = "piqp",
         patience: int = 10,
         dual_relaxation: float = 1.0,
+        strategy: DataCentreStrategy | None = None,
+        price_tolerance: float = 0.0,
+        trade_tolerance: float = 0.0,
     ) -> None:
         super().__init__(model, spec.name, bus)
         self._spec = spec
         self._lmp = np.asarray(lmp, float)
         self._links = links
         self._dt = dt
+        #: what it says and offers (truthful: what it computes); see agents.strategies
+        self._strategy = strategy if strategy is not None else TruthfulDataCentre()
         self.partners = links.partners(spec.name)  # public: the trading graph
-        self._limits = {j: trade_limits[j] for j in self.partners}
-        self._program: LinearProgram = build_local_program(spec, self._lmp, self._limits, dt)
+        self._limits = self._strategy.trade_limits({j: trade_limits[j] for j in self.partners})
+        self._grid_box: tuple[np.ndarray, np.ndarray] | None = None
+        self._program: LinearProgram = self._market_program()
         self._neighbours, self._estimates = sorted(neighbours or []), estimates
         self._all_limits = dict(self._limits)
         self._shared = self._shared_rows(self._neighbours, estimates)
@@ -109,7 +119,6 @@ class DataCenterAgent(MarketAgent):
         self._penalty: float | None = None
         self._stale = True  # the ADMM QP must be (re)built before its next use
         self._previous_y: tuple[np.ndarray, np.ndarray] | None = None  # (rows, y)
-        self._grid_box: tuple[np.ndarray, np.ndarray] | None = None
         self._demand: np.ndarray | None = None
         #: each neighbour's newest price estimate: (round sent, y, owner's edge dual)
         self._latest: dict[str, tuple[int, np.ndarray, np.ndarray | None]] = {}
@@ -118,7 +127,16 @@ class DataCenterAgent(MarketAgent):
         self._label_cache: dict[bytes, tuple[str, ...]] = {}
         self._patience = patience
         self._dual_relaxation = dual_relaxation  # α of the dual step (1: the paper's)
+        # a partner's confirmation against what it sent and what this DC traded
+        self._price_tolerance, self._trade_tolerance = price_tolerance, trade_tolerance
         self.departed: set[str] = set()  # neighbours it has given up on (public)
+
+    def _market_program(self) -> LinearProgram:
+        """Its local problem in the market (1)–(23), (31), (33) at its LMPs, limits
+        and box, with the cost its strategy optimises (its true one if truthful)."""
+        lp = build_local_program(self._spec, self._lmp, self._limits, self._dt, self._grid_box)
+        cost = self._strategy.cost(lp.cost)
+        return lp if cost is lp.cost else replace(lp, cost=np.asarray(cost, float))
 
     def _shared_rows(self, neighbours: list[str], estimates: str) -> dict[str, np.ndarray]:
         """Rows of the price vector exchanged with each neighbour: all of them in
@@ -183,7 +201,7 @@ class DataCenterAgent(MarketAgent):
         # last one are no longer news, and every neighbour is heard from afresh
         self._latest.clear()
         self._heard = dict.fromkeys(self._shared, self.model.round)
-        self._program = build_local_program(self._spec, self._lmp, self._limits, self._dt, box)
+        self._program = self._market_program()
         self._stale = True
 
     def profit_given_up_in_box(self, schedule: DCSchedule,
@@ -205,7 +223,7 @@ class DataCenterAgent(MarketAgent):
         of work (cooling excluded) at its mean LMP, $ per M requests.  The penalty
         ``c`` is agreed from the offers; its factor was calibrated on this scale."""
         offer = float(np.mean(self._lmp)) * it_mwh_per_work(self._spec) + self._spec.depreciation
-        self.send(MONITOR, MARKET_OFFER, {"marginal_cost": offer})
+        self.send(MONITOR, MARKET_OFFER, {"marginal_cost": float(self._strategy.offer(offer))})
 
     def receive_penalty(self) -> None:
         """Take the agreed ADMM penalty ``c``; the QP is rebuilt if it changed."""
@@ -249,9 +267,13 @@ class DataCenterAgent(MarketAgent):
     def admm_send_estimate(self) -> None:
         """Step 3: send ``y_i`` (its shared rows) to every neighbour, the round's
         only message between DCs."""
-        node = self._node
+        node, strategy = self._node, self._strategy
         for neighbour, rows in node.shared_rows.items():
-            payload = {"y": node.estimate_for(neighbour)}
+            y = node.estimate_for(neighbour)
+            if not strategy.truthful:
+                y = np.asarray(strategy.estimate(neighbour, y, node.trades_at(node.rows[rows])),
+                               float)
+            payload = {"y": y}
             if node.owns(neighbour):
                 payload["edge_dual"] = node.edge_dual[neighbour]
             labels = self._labels(node.rows[rows])  # shared_rows are places in node.rows
@@ -269,8 +291,9 @@ class DataCenterAgent(MarketAgent):
             latest, {j: fresh[j][2] for j in fresh if fresh[j][2] is not None},
             relaxation=self._dual_relaxation / (1.0 + 3.0 * self._max_delay))
         self._demand = None if node.x is None else node.x[self._program.blocks["grid"]]
+        prices, trades = self._strategy.report(node.y_at(own), node.trades_at(own))
         self.send(MONITOR, ROUND_REPORT, {
-            "trades": node.trades_at(own), "prices": node.y_at(own),
+            "trades": trades, "prices": prices,
             "estimate_change": self._estimate_change(node),
             "disagreement": disagreement},
             labels=dict.fromkeys(("trades", "prices"), self._labels(own)))
@@ -349,8 +372,7 @@ class DataCenterAgent(MarketAgent):
         self._shared = {j: r for j, r in self._shared.items() if j not in self.departed}
         if neighbour in self._all_limits:
             self._limits[neighbour] = self._all_limits[neighbour]
-        self._program = build_local_program(self._spec, self._lmp, self._limits, self._dt,
-                                            self._grid_box)
+        self._program = self._market_program()
         self._stale = True
         self._admm()
 
@@ -376,10 +398,65 @@ class DataCenterAgent(MarketAgent):
             self._latest.pop(j, None)
             if j in self._limits:
                 self._limits[j] = 0.0
-        self._program = build_local_program(self._spec, self._lmp, self._limits, self._dt,
-                                             self._grid_box)
+        self._program = self._market_program()
         self._stale = True
         self._admm()
+
+    # ----- settlement: what it confirms to each partner, and what it accepts ------------
+    def _link_rows(self, partner: str) -> np.ndarray:
+        """The global rows of its link with ``partner`` (one per hour)."""
+        T = self._links.hours
+        n = self.partners.index(partner)
+        return self._links.rows_of(self.name)[n * T:(n + 1) * T]
+
+    def send_confirmations(self) -> None:
+        """At settlement, tell each partner still in the market, per hour of their
+        link, the price it settles at (its estimate, the one it last sent) and
+        what it buys (negative: sells)."""
+        node = self._node
+        if node is None or node.x is None:
+            return
+        for partner in self.partners:
+            if partner in self.departed or partner not in node.shared_rows:
+                continue
+            rows = self._link_rows(partner)
+            price, q = self._strategy.confirmation(partner, node.y_at(rows), node.trades_at(rows))
+            labels = self._labels(rows)
+            self.send(partner, TRADE_CONFIRMATION, {"price": price, "q": q},
+                      labels={"price": labels, "q": labels})
+
+    def answer_confirmations(self) -> None:
+        """Accept, per hour, each partner's confirmation if its price is the estimate
+        the partner sent it in the market (within the dual tolerance) and its
+        quantity is the other side of this DC's own trade (within the primal
+        tolerance; both looser with late messages); tell the monitor, one flag
+        per row of its own links."""
+        own = self._links.rows_of(self.name)
+        accepted = np.zeros(own.size)
+        node = self._node
+        for m in self.receive(TRADE_CONFIRMATION):
+            if node is None or m.sender not in self.partners or m.sender not in self._latest:
+                continue
+            rows = self._link_rows(m.sender)
+            shared = node.rows[node.shared_rows[m.sender]]
+            heard = values_at(shared, self._latest[m.sender][1], rows)
+            late = 1.0 + self._max_delay
+            price_ok = np.abs(np.asarray(m.payload["price"]) - heard) <= (
+                self._price_tolerance * late + 1e-9 * (1.0 + np.abs(heard)))
+            mine = node.trades_at(rows)
+            trade_ok = np.abs(np.asarray(m.payload["q"]) + mine) <= (
+                self._trade_tolerance * late + 1e-9 * (1.0 + np.abs(mine)))
+            ok = (price_ok & trade_ok).astype(float)
+            ok = np.asarray(self._strategy.acceptance(m.sender, ok), float)
+            n, T = self.partners.index(m.sender), self._links.hours
+            accepted[n * T:(n + 1) * T] = ok  # rows_of lists its links partner by partner
+        self.send(MONITOR, TRADE_ACCEPTANCE, {"accepted": accepted},
+                  labels={"accepted": self._labels(own)})
+
+    def receive_settlement(self) -> float:
+        """Take the monitor's settlement: what it pays for its trades, $."""
+        messages = self.receive(SETTLEMENT)
+        return float(messages[-1].payload["payment"]) if messages else 0.0
 
     # ----- reporting ----------------------------------------------------------------
     def report(self, link_prices: np.ndarray | None) -> DCSchedule | None:

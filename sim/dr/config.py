@@ -17,6 +17,10 @@ from pydantic import Field, model_validator
 from dcmarket.agents.spec_base import Frozen, Interval, NonNegative, Positive, Share, StrictSpec
 from dcmarket.sim.scenario import IsoDay, ScenarioHeader, check_zone, read_yaml, validate_as
 
+#: the DR data centre's and the grid's agent names
+DC_NAME = "DC"
+GRID_NAME = "grid"
+
 
 class PriceSource(StrictSpec):
     """Real-time prices: a bidding zone of the shipped SMARD history."""
@@ -128,6 +132,13 @@ class DRScenario(ScenarioHeader):
     strategies: tuple[Literal["OP", "BS", "ST"], ...] = Field(
         default_factory=lambda: ("OP", "BS", "ST"), min_length=1)
 
+    def user_names(self) -> list[str]:
+        """The DC users' names, ``user01`` … (their data are drawn from the seed)."""
+        return [f"user{u + 1:02d}" for u in range(self.users.count)]
+
+    def strategy_roles(self) -> dict[str, str]:
+        return {**dict.fromkeys(self.user_names(), "dr_user"), DC_NAME: "dr_datacentre"}
+
     @model_validator(mode="after")
     def _day_inside_history(self) -> DRScenario:
         try:
@@ -138,6 +149,7 @@ class DRScenario(ScenarioHeader):
             raise ValueError(f"day {self.day} is outside the price history of "
                              f"{self.prices.year} (prices.year)")
         check_zone(self.prices.zone, self.prices.year)
+        self.check_strategies()
         longest = max([self.forecast.training_days, *self.forecast.compare_training_days])
         first = pd.Timestamp(f"{self.prices.year}-01-01")
         have = (day - first).days

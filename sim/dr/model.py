@@ -40,13 +40,11 @@ from dcmarket.grid.dr_program import DRProgram
 from dcmarket.market.auction import GASettings
 from dcmarket.market.messages import MessageBus
 from dcmarket.market.protocols import DEMAND_RESPONSE
-from dcmarket.sim.dr.config import DRScenario
+from dcmarket.sim.dr.config import DC_NAME, GRID_NAME, DRScenario
 from dcmarket.sim.executors import BUS, MODEL, Executor
 from dcmarket.sim.executors import default as default_executor
 from dcmarket.sim.scenario import ScenarioError, check_series
 
-DC_NAME = "DC"
-GRID_NAME = "grid"
 SLOTS = 24
 
 

@@ -156,7 +156,9 @@ class ShardBus(MessageBus):
         check_labels(self.kind(kind), message)  # all the model's bus checks, done here
         if receiver in self.members:
             self._kept[key] = (self.position, message)
-        if not self.elide_local:  # the model's bus checks, logs and delivers it
+        if not self.elide_local or self.kind(kind).settles:
+            # the model's bus checks, logs and delivers it (money is settled from
+            # a settling kind, so its ledger must see every one)
             self.outbox.append(Envelope(key, self.caller, sender, receiver, kind,
                                         dict(message.payload), dict(message.labels), values))
             return

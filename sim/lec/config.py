@@ -154,15 +154,30 @@ class LECScenario(ScenarioHeader):
             raise ValueError(f"weather_file: {exc}") from None
         if self.household_list is not None:
             check_unique([h.name for h in self.household_list], "household_list", "household")
+        self.check_strategies()
         check_tolerance("twin.tol_kw", self.twin.tol_kw, self.dc.rated_kw, "kW",
                         "the DC's rating", "the twin would stop before balancing anything")
         return self
+
+    def household_names(self) -> list[str]:
+        """The households' names (listed, or those the seeded draw gives)."""
+        if self.household_list is not None:
+            return [h.name for h in self.household_list]
+        return [household_name(i) for i in range(self.households.count)]
+
+    def strategy_roles(self) -> dict[str, str]:
+        return dict.fromkeys(self.household_names(), "household")
 
     def household_specs(self) -> list[HouseholdSpec]:
         """The listed households, or the seeded draw from ``households``."""
         if self.household_list is not None:
             return list(self.household_list)
         return draw_households(self.households, self.seed, self.prices.year)
+
+
+def household_name(i: int) -> str:
+    """The name of the ``i``-th drawn household (from 0)."""
+    return f"house{i + 1:03d}"
 
 
 def draw_households(ranges: HouseholdRanges, seed: int, year: int = 2018) -> list[HouseholdSpec]:
@@ -190,7 +205,7 @@ def draw_households(ranges: HouseholdRanges, seed: int, year: int = 2018) -> lis
         thermal = ranges.thermal.model_copy(update={
             "resistance_k_per_kw": float(resistance[i]),
             "capacitance_kwh_per_k": float(capacitance[i])})
-        specs.append(HouseholdSpec(name=f"house{i + 1:03d}", annual_demand_kwh=float(demand[i]),
+        specs.append(HouseholdSpec(name=household_name(i), annual_demand_kwh=float(demand[i]),
                                    flex_share=ranges.flex_share, pv_kwp=float(pv[i]),
                                    ev=EVSpec.model_validate(ev.model_dump()),
                                    thermal=ThermalSpec.model_validate(thermal.model_dump())))

@@ -281,10 +281,14 @@ class P2PScenario(ScenarioHeader):
     grid: GridSpec | None = None
     bilevel: BilevelSettings = BilevelSettings()
 
+    def strategy_roles(self) -> dict[str, str]:
+        return dict.fromkeys((dc.name for dc in self.datacenters), "p2p_datacentre")
+
     @model_validator(mode="after")
     def _check(self) -> P2PScenario:
         names = [dc.name for dc in self.datacenters]
         check_unique(names, "datacenters", "DC")
+        self.check_strategies()
         for dc in self.datacenters:
             if dc.hours != self.hours:
                 raise ValueError(

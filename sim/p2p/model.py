@@ -15,8 +15,18 @@ the bus, linked to every DC.  It sees only messages:
   on its own links and its own parts of the dual residuals
   (:data:`market.protocols.ROUND_REPORT`); the monitor sums the trades per
   link row (primal residual, reciprocity (30)) and takes the maxima;
-- settlement: the link price is the mean of the two partners' reported
-  estimates; each DC discloses its schedule at those prices (:meth:`DataCenterAgent.report`).
+- settlement, from what the DCs said to each other, never from what a DC
+  says of itself: each DC confirms to each partner the price it settles at
+  (the estimate it last sent it) and what it buys (``trade_confirmation``);
+  each partner accepts the price only if it is what it was sent
+  (``trade_acceptance``).  The monitor takes the confirmations from the bus,
+  which stamped their senders: a link-hour settles at the mean of the two
+  confirmed prices, for the trade both confirm (the smaller of the two), so
+  payments cancel exactly; an hour either side refused settles nothing.  A
+  DC whose round report differs from what it confirmed is named
+  inconsistent (:attr:`MarketResult.inconsistent`) and told so in its
+  ``settlement``.  Each DC discloses its schedule (:meth:`DataCenterAgent.report`);
+  its trade payments are the monitor's.
 
 ``model.steps`` (Mesa) counts ADMM rounds over the model's life; ``round`` is
 the round of the current clearing.  ``run_model()`` clears to the stopping
@@ -43,13 +53,16 @@ from dcmarket.agents.p2p.dc_physics import build_local_program, revenue
 from dcmarket.market.admm import RoundRecord, default_penalty
 from dcmarket.market.faults import FaultModel
 from dcmarket.market.links import LinkIndex
-from dcmarket.market.messages import MessageBus, Protocol
+from dcmarket.market.messages import Message, MessageBus, Protocol
 from dcmarket.market.protocols import (
     MARKET_OFFER,
     P2P_MARKET,
     PENALTY,
     PRICE_ESTIMATE,
     ROUND_REPORT,
+    SETTLEMENT,
+    TRADE_ACCEPTANCE,
+    TRADE_CONFIRMATION,
 )
 from dcmarket.market.solvers import THREADED, SolveError
 from dcmarket.market.welfare import WelfareSolution, solve_centralised
@@ -70,6 +83,11 @@ class MarketResult:
     links: LinkIndex
     history: pd.DataFrame  # one row per round: residuals
     clearing_s: float
+    #: per coupling row, what the link's first DC bought as both confirmed (M req/h)
+    settled: np.ndarray | None = None
+    #: DC → why the monitor named it (its report differs from what it confirmed,
+    #: or a partner refused the price it confirmed)
+    inconsistent: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def welfare(self) -> float:
@@ -83,7 +101,8 @@ class MarketResult:
     def trades_frame(self) -> pd.DataFrame:
         """One row per link and hour, seen from the link's first DC ``dc_a``:
         ``q_a`` it bought from ``dc_b``, ``q_b`` what ``dc_b`` bought from it
-        (reciprocity (30): ``q_a + q_b → 0``) and the settlement price."""
+        (reciprocity (30): ``q_a + q_b → 0``), the settlement price and
+        ``q_settled``, what ``dc_a`` bought as both confirmed (what was paid for)."""
         rows = []
         for e, (a, b) in enumerate(self.links.links):
             if a not in self.schedules or b not in self.schedules:
@@ -94,6 +113,8 @@ class MarketResult:
                     "q_a": float(self.schedules[a].trades[b][t]),
                     "q_b": float(self.schedules[b].trades[a][t]),
                     "price": float(self.link_prices[e * self.links.hours + t]),
+                    "q_settled": float(self.settled[e * self.links.hours + t])
+                    if self.settled is not None else float("nan"),
                 }
                 rows.append(row)
         return pd.DataFrame(rows)
@@ -153,6 +174,7 @@ class P2PMarketModel(mesa.Model):
         self._lmp_override = lmp
         self.scenario = scenario
         self.round = 0
+        self.clearings = 1  # the clearing under way (a new one after new LMPs)
         self.communication = scenario.communication_graph()
         self.links = LinkIndex.of(scenario.trading_graph(), scenario.hours)
         if faults is None and scenario.market.faults is not None:
@@ -174,6 +196,8 @@ class P2PMarketModel(mesa.Model):
         #: where the DC agents run (in process, or in Ray actors): see sim.executors
         self.host = (executor or default_executor()).host(self, self.bus, n_workers)
         self.dcs: dict[str, DataCenterAgent] = {}
+        #: every DC not named here plays the truthful strategy (agents.strategies)
+        strategies = scenario.agent_strategies()
         for spec in scenario.datacenters:
             own = partner_limits(limits, self.links, spec.name)
             self.dcs[spec.name] = self.host.add(
@@ -183,6 +207,9 @@ class P2PMarketModel(mesa.Model):
                 estimates=self.estimates, backend=self.backend,
                 patience=scenario.market.patience_rounds,
                 dual_relaxation=scenario.market.dual_relaxation,
+                strategy=strategies.get(spec.name),
+                price_tolerance=scenario.market.tol_dual,
+                trade_tolerance=scenario.market.tol_primal,
             )
         configured = scenario.market.penalty
         self._fixed_penalty = penalty if penalty is not None else (
@@ -193,6 +220,7 @@ class P2PMarketModel(mesa.Model):
         self._offline_last_round: set[str] = set()
         self.converged = False
         self._reports: dict[str, dict] = {}
+        self._settlement: tuple[tuple[int, int], Settlement] | None = None
         self._tol_primal = scenario.market.tol_primal
         self._tol_dual = scenario.market.tol_dual
         self._clock = 0.0
@@ -234,6 +262,7 @@ class P2PMarketModel(mesa.Model):
 
     def restart_rounds(self) -> None:
         """Start a new clearing (e.g. after new LMPs), keeping the estimates."""
+        self.clearings += 1
         self.round = 0
         self.bus.round = 0
         self.history = []
@@ -349,37 +378,141 @@ class P2PMarketModel(mesa.Model):
         self.run()
 
     def reported_prices(self, name: str) -> np.ndarray:
-        """DC ``name``'s last reported estimates on its own links, in the global row space."""
+        """DC ``name``'s last reported estimates on its own links, in the global row
+        space (what it says of itself: shown, checked, never settled from)."""
         prices = np.zeros(self.links.n_rows)
         if name in self._reports:
             prices[self.links.rows_of(name)] = self._reports[name]["prices"]
         return prices
 
+    def settle(self) -> Settlement:
+        """Settle the clearing from what the DCs said to each other (see the
+        module docstring); once per clearing and round, so asking again
+        sends nothing more."""
+        key = (self.clearings, self.round)
+        if self._settlement is not None and self._settlement[0] == key:
+            return self._settlement[1]
+        active = [dc for n, dc in self.dcs.items() if n not in self.departed]
+        self.bus.forget_said(TRADE_CONFIRMATION)
+        self.host.do(active, "send_confirmations")
+        self.host.do(active, "answer_confirmations")
+        accepted = {m.sender: np.asarray(m.payload["accepted"]) > 0.5
+                    for m in self._port.receive(TRADE_ACCEPTANCE)}
+        settlement = settle_links(self.links, self.bus, accepted, self._reports,
+                                  self.scenario.dt_h)
+        for dc in active:
+            self._port.send(dc.name, SETTLEMENT, {
+                "payment": settlement.payments.get(dc.name, 0.0),
+                "consistent": int(dc.name not in settlement.inconsistent)})
+        self.host.do(active, "receive_settlement")
+        self._settlement = (key, settlement)
+        return settlement
+
     def settlement_prices(self) -> np.ndarray:
-        """π per coupling row: the mean of the two trading partners' reported estimates."""
-        T = self.links.hours
-        active = [n for n in self.dcs if n not in self.departed]
-        reported = {name: self.reported_prices(name) for name in active}
-        prices = np.zeros(self.links.n_rows)
-        for e, (a, b) in enumerate(self.links.links):
-            if a in reported and b in reported:  # a departed DC's links settle nothing
-                rows = slice(e * T, (e + 1) * T)
-                prices[rows] = 0.5 * (reported[a][rows] + reported[b][rows])
-        return prices
+        """π per coupling row: the mean of the prices the two partners confirmed to
+        each other (0 on a link that settled nothing)."""
+        return self.settle().prices
 
     def result(self) -> MarketResult:
-        """Each DC's last ADMM iterate, priced at the settlement prices.  A run
-        stopped by the round cap says ``converged=False`` with its residuals."""
-        prices = self.settlement_prices()
+        """Each DC's last ADMM iterate, its trade payments settled by the monitor.
+        A run stopped by the round cap says ``converged=False`` with its residuals."""
+        settlement = self.settle()
+        prices = settlement.prices
         active = [dc for n, dc in self.dcs.items() if n not in self.departed]
         reports = dict(zip([dc.name for dc in active], self.host.do(active, "report", prices),
                            strict=True))
-        schedules = {n: s for n, s in reports.items() if s is not None}
+        schedules = {n: dataclasses.replace(s, trade_payments=settlement.payments.get(n, 0.0))
+                     for n, s in reports.items() if s is not None}
         history = pd.DataFrame([r.__dict__ for r in self.history],
                                columns=["round", "primal_residual", "dual_disagreement",
                                         "dual_change"])
         return MarketResult(self.converged, self.round, schedules, prices, self.links, history,
-                            self._clock)
+                            self._clock, settlement.settled, dict(settlement.inconsistent))
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What the monitor settled: per coupling row the price and what the link's
+    first DC bought (both confirmed), each DC's payment ($, negative: received)
+    and the DCs it named, with the reason."""
+
+    prices: np.ndarray
+    settled: np.ndarray
+    payments: dict[str, float]
+    inconsistent: dict[str, str]
+
+
+def settle_links(links: LinkIndex, bus: MessageBus, accepted: dict[str, np.ndarray],
+                 reports: dict[str, dict], dt: float) -> Settlement:
+    """Money from the confirmations on the bus, per link-hour (payments cancel
+    exactly: the buyer pays the seller one amount):
+
+    - both sides' confirmations accepted by the other: the mean of the two
+      confirmed prices, for the trade both confirm (a buys ``min(q_a, −q_b)``
+      when a buys and b sells, and the reverse);
+    - only one side's accepted: that side's price and quantity (what the other
+      said is not what it sent or did, so it does not count);
+    - neither: as if both were, and both are named.
+
+    Named as well: a DC whose last round report differs from what it confirmed."""
+    T = links.hours
+    prices, settled = np.zeros(links.n_rows), np.zeros(links.n_rows)
+    payments: dict[str, float] = {}
+    named: dict[str, list[str]] = {}
+    for e, (a, b) in enumerate(links.links):
+        said_a = bus.said(a, b, TRADE_CONFIRMATION)
+        said_b = bus.said(b, a, TRADE_CONFIRMATION)
+        if said_a is None or said_b is None:
+            continue  # a DC that left the market, or one that did not confirm
+        rows = slice(e * T, (e + 1) * T)
+        ok_a = _accepted_by(accepted, links, b, a)  # b accepts what a confirmed
+        ok_b = _accepted_by(accepted, links, a, b)
+        for who, partner, ok in ((a, b, ok_a), (b, a, ok_b)):
+            if not ok.all():
+                named.setdefault(who, []).append(
+                    f"{partner} refused what it confirmed in {int((~ok).sum())} hour(s)")
+        pa, qa = (np.asarray(said_a.payload[k], float) for k in ("price", "q"))
+        pb, qb = (np.asarray(said_b.payload[k], float) for k in ("price", "q"))
+        both = np.where((qa > 0) & (qb < 0), np.minimum(qa, -qb),
+                        np.where((qa < 0) & (qb > 0), -np.minimum(-qa, qb), 0.0))
+        only_a, only_b = ok_a & ~ok_b, ok_b & ~ok_a
+        bought = np.where(only_a, qa, np.where(only_b, -qb, both))
+        price = np.where(only_a, pa, np.where(only_b, pb, 0.5 * (pa + pb)))
+        prices[rows], settled[rows] = price, bought
+        paid = float(price @ bought) * dt
+        payments[a] = payments.get(a, 0.0) + paid
+        payments[b] = payments.get(b, 0.0) - paid
+        for who, partner, said in ((a, b, said_a), (b, a, said_b)):
+            if not _report_matches(reports.get(who), links, who, partner, said):
+                named.setdefault(who, []).append(
+                    f"its round report to the monitor differs from what it confirmed to {partner}")
+    return Settlement(prices, settled, payments,
+                      {who: "; ".join(reasons) for who, reasons in sorted(named.items())})
+
+
+def _accepted_by(accepted: dict[str, np.ndarray], links: LinkIndex, who: str,
+                 partner: str) -> np.ndarray:
+    """The hours of the link with ``partner`` in which ``who`` accepted its price."""
+    T = links.hours
+    flags = accepted.get(who)
+    if flags is None:
+        return np.zeros(T, bool)
+    n = links.partners(who).index(partner)
+    return flags[n * T:(n + 1) * T]
+
+
+def _report_matches(report: dict | None, links: LinkIndex, who: str, partner: str,
+                    said: Message) -> bool:
+    """Whether ``who``'s last round report says, on its link with ``partner``, the
+    prices and trades it confirmed to that partner."""
+    if report is None:
+        return False
+    T = links.hours
+    n = links.partners(who).index(partner)
+    part = slice(n * T, (n + 1) * T)
+    return all(np.allclose(np.asarray(report[field])[part], said.payload[key],
+                           rtol=1e-9, atol=1e-9)
+               for field, key in (("prices", "price"), ("trades", "q")))
 
 
 def standalone_schedules(model: P2PMarketModel) -> dict[str, DCSchedule]:

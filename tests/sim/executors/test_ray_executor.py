@@ -18,6 +18,7 @@ import pytest
 import ray
 
 from dcmarket.market.faults import Dropout, FaultModel
+from dcmarket.market.protocols import TRADE_CONFIRMATION
 from dcmarket.sim.executors import (
     Call,
     ChainError,
@@ -116,9 +117,12 @@ def test_without_a_log_messages_within_a_shard_stay_there(market, local):
     # the estimates between the shards were forwarded, the reports relayed
     host = there.host
     assert host.kept_local > 0 and host.forwarded > 0 and host.relayed > 0
-    # every message but the monitor's penalty to each DC came from a shard
+    # every message but the monitor's penalty and settlement to each DC came from
+    # a shard; the trade confirmations (money is settled from them) all passed the bus
     assert host.kept_local + host.forwarded + host.relayed == \
-        there.bus.sent_messages - len(market.names)
+        there.bus.sent_messages - 2 * len(market.names)
+    for a, b in there.links.links:
+        assert there.bus.said(a, b, TRADE_CONFIRMATION) is not None
 
 
 def test_the_case_study_loop_equals_the_in_process_run():

@@ -16,6 +16,8 @@ from dcmarket.market.protocols import (
     OUTER_REPORT,
     PRICE_ESTIMATE,
     ROUND_REPORT,
+    TRADE_ACCEPTANCE,
+    TRADE_CONFIRMATION,
 )
 from dcmarket.sim.p2p.config import parse_scenario
 from dcmarket.sim.p2p.coordination import OPERATOR, CoordinationModel
@@ -55,9 +57,9 @@ def test_levels_exchange_only_bids_and_lmps(grid_raw):
     assert set(across.kind) <= {DEMAND_BID, LMP, BISECTION_BOX} and {DEMAND_BID, LMP} <= set(
         across.kind)
     between_dcs = log[log.sender.isin(dcs) & log.receiver.isin(dcs)]
-    assert set(between_dcs.kind) == {PRICE_ESTIMATE}
+    assert set(between_dcs.kind) == {PRICE_ESTIMATE, TRADE_CONFIRMATION}
     to_monitor = log[log.receiver == MONITOR]
-    assert set(to_monitor.kind) <= {MARKET_OFFER, ROUND_REPORT, OUTER_REPORT}
+    assert set(to_monitor.kind) <= {MARKET_OFFER, ROUND_REPORT, OUTER_REPORT, TRADE_ACCEPTANCE}
     assert {"outer", "round"} <= set(log.columns)
     # LMPs travel before the ADMM rounds; bids before them (opening) or after them
     assert set(across.loc[across.kind == LMP, "round"]) == {0}

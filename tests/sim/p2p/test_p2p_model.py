@@ -8,7 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dcmarket.agents.p2p.dc_physics import build_local_program, mwh_per_work
-from dcmarket.market.protocols import MARKET_OFFER, PENALTY, PRICE_ESTIMATE, ROUND_REPORT
+from dcmarket.market.protocols import (
+    MARKET_OFFER,
+    PENALTY,
+    PRICE_ESTIMATE,
+    ROUND_REPORT,
+    SETTLEMENT,
+    TRADE_ACCEPTANCE,
+    TRADE_CONFIRMATION,
+)
 from dcmarket.sim.p2p.config import parse_scenario
 from dcmarket.sim.p2p.instances import random_scenario
 from dcmarket.sim.p2p.model import (
@@ -64,10 +72,17 @@ def test_four_dcs_full_mesh_matches_twin(reference):
     assert (per_round == 2 * model.communication.number_of_edges()).all()
     assert len(per_round) == result.rounds + 1
     between_dcs = messages[messages.sender.isin(model.dcs) & messages.receiver.isin(model.dcs)]
-    assert set(between_dcs.kind) == {PRICE_ESTIMATE}
+    assert set(between_dcs.kind) == {PRICE_ESTIMATE, TRADE_CONFIRMATION}
     reports = messages[messages.kind == ROUND_REPORT].groupby("round").size()
     assert (reports == len(model.dcs)).all() and len(reports) == result.rounds
-    assert set(messages.kind) == {PRICE_ESTIMATE, MARKET_OFFER, PENALTY, ROUND_REPORT}
+    # settlement: one confirmation per direction of every trading link, then one
+    # acceptance from and one settlement to every DC
+    counts = messages.kind.value_counts()
+    assert counts[TRADE_CONFIRMATION] == 2 * len(model.links.links)
+    assert counts[TRADE_ACCEPTANCE] == counts[SETTLEMENT] == len(model.dcs)
+    assert set(messages.kind) == {PRICE_ESTIMATE, MARKET_OFFER, PENALTY, ROUND_REPORT,
+                                  TRADE_CONFIRMATION, TRADE_ACCEPTANCE, SETTLEMENT}
+    assert not result.inconsistent
 
 
 def test_paper_global_estimates_match_twin(reference_raw):
