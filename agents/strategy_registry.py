@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import inspect
+import os
 import sys
 import types
 from importlib import metadata
@@ -150,8 +151,37 @@ def origin_of(cls: type) -> tuple:
     return ("module", cls.__module__, cls.__qualname__)
 
 
-def rebuilt(origin: tuple, params: dict) -> Strategy:
-    """The strategy of ``origin`` (:func:`origin_of`) with ``params``, built here."""
+def rebuilt(origin: tuple, params: dict) -> Strategy | Unloadable:
+    """The strategy of ``origin`` (:func:`origin_of`) with ``params``, built here;
+    one that cannot be built here comes back as an :class:`Unloadable`, which
+    raises its error, naming the strategy and this process, at the agent's
+    first use of it (unpickling must not fail: the host could not say which
+    agent it was building)."""
+    try:
+        return _rebuilt(origin, params)
+    except Exception as exc:
+        return Unloadable(origin, f"{type(exc).__name__}: {exc}")
+
+
+class Unloadable:
+    """A strategy that could not be rebuilt in this process: every use raises a
+    :class:`StrategyError` saying which and why — never a fall-back."""
+
+    def __init__(self, origin: tuple, reason: str) -> None:
+        where = (f"{origin[2]}:{origin[3]}" if origin[0] == "source"
+                 else f"{origin[1]}:{origin[2]}")
+        object.__setattr__(self, "_message",
+                           f"strategy {where} cannot be loaded in process {os.getpid()} "
+                           f"(a worker without it?): {reason}")
+
+    def __getattr__(self, name: str) -> Any:
+        raise StrategyError(object.__getattribute__(self, "_message"))
+
+    def __reduce__(self) -> tuple:
+        raise StrategyError(object.__getattribute__(self, "_message"))
+
+
+def _rebuilt(origin: tuple, params: dict) -> Strategy:
     if origin[0] == "source":
         cls = class_from_source(origin[1], origin[2], origin[3])
     else:

@@ -26,7 +26,12 @@ INPUT_ERRORS = (
     ("dcmarket.grid.prices", "PriceDataError"), ("dcmarket.market.auction", "BidError"),
     ("dcmarket.sim.transcript", "LogError"), ("dcmarket.sim.report", "ReportError"),
     ("dcmarket.sim.executors.base", "ExecutorError"),
+    ("dcmarket.agents.strategies", "StrategyError"),
 )
+
+STRATEGY_HELP = ("an agent's strategy, AGENT=STRATEGY: a shipped name (DC2=shade, DC=BS), "
+                 "a class in a file (DC2=my_rules.py:Shade), module:Class or an entry point "
+                 "(repeatable; the same as --set strategy.AGENT=STRATEGY)")
 
 SET_HELP = ("override a scenario field before validation, e.g. market.penalty=200 or "
             "datacenters.DC1.servers=80000 (repeatable)")
@@ -81,10 +86,24 @@ def _prepare_out(out: Path | None, force: bool = False, resume: bool = False) ->
 
 
 def _load(scenario: str | None, settings: tuple[str, ...], default: str | None = None,
-          study: str | None = None):
+          study: str | None = None, strategies: tuple[str, ...] = ()):
     from dcmarket.sim.studies import load_any
 
-    return load_any(scenario, settings, default, study)
+    return load_any(scenario, (*settings, *_strategy_settings(strategies)), default, study)
+
+
+def _strategy_settings(strategies: tuple[str, ...]) -> list[str]:
+    """``--strategy AGENT=STRATEGY`` as the ``--set strategy.AGENT=STRATEGY`` it means."""
+    from dcmarket.sim.scenario import ScenarioError
+
+    settings = []
+    for given in strategies:
+        agent, sep, spec = given.partition("=")
+        if not sep or not agent.strip() or not spec.strip():
+            raise ScenarioError(f"--strategy {given!r}: expected AGENT=STRATEGY (e.g. "
+                                "--strategy DC2=shade, or --strategy DC=BS for the DR day)")
+        settings.append(f"strategy.{agent.strip()}={spec.strip()}")
+    return settings
 
 
 class Order(click.Group):
@@ -167,11 +186,13 @@ def validate(scenario: str, settings: tuple[str, ...]) -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="write a run folder here")
 @click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@click.option("--strategy", "strategies", multiple=True, metavar="AGENT=STRATEGY",
+              help=STRATEGY_HELP)
 @click.option("--max-rounds", type=click.IntRange(min=1), help="P2P market: ADMM round cap")
 @click.option("--backend", type=click.Choice(["piqp", "clarabel", "osqp", "cvxpy"]),
               help="P2P market: the ADMM local solver")
 def run(scenario: str | None, out: Path | None, force: bool, settings: tuple[str, ...],
-        max_rounds: int | None, backend: str | None) -> None:
+        strategies: tuple[str, ...], max_rounds: int | None, backend: str | None) -> None:
     """Run any scenario; the study comes from the scenario.
 
     \b
@@ -182,7 +203,8 @@ def run(scenario: str | None, out: Path | None, force: bool, settings: tuple[str
     """
     @_guarded
     def body() -> int:
-        study, parsed, path = _load(scenario, settings, DEFAULT_SCENARIO)
+        study, parsed, path = _load(scenario, settings, DEFAULT_SCENARIO,
+                                    strategies=strategies)
         _prepare_out(out, force)
         command = _command()
         if study == "p2p" and parsed.grid is None:
@@ -218,13 +240,13 @@ def run(scenario: str | None, out: Path | None, force: bool, settings: tuple[str
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--max-rounds", type=click.IntRange(min=1),
               help="cap on rounds (market) or outer iterations (bi-level)")
-@click.option("--strategy", type=click.Choice(["OP", "BS", "ST"]), default="OP",
-              show_default=True, help="DR day: the DC's strategy")
+@click.option("--strategy", "strategies", multiple=True, metavar="AGENT=STRATEGY",
+              help=STRATEGY_HELP + "; the DR day's DC plays OP unless told (DC=BS, DC=ST)")
 @click.option("--option", "option", metavar="LABEL",
               help="energy community: which case of Table I (default: the last)")
 def step(scenario: str, until: int | None, batch: bool | None, full: bool, quiet_messages: bool,
          out: Path | None, force: bool, settings: tuple[str, ...], max_rounds: int | None,
-         strategy: str, option: str | None) -> None:
+         strategies: tuple[str, ...], option: str | None) -> None:
     """Step through a protocol: Enter = one step, c = to the end, q = stop.
 
     \b
@@ -241,11 +263,10 @@ def step(scenario: str, until: int | None, batch: bool | None, full: bool, quiet
         from dcmarket.sim.stepping import stepper_for, write_steps
         from dcmarket.sim.transcript import transcript
 
-        study, parsed, _ = _load(scenario, settings)
+        study, parsed, _ = _load(scenario, settings, strategies=strategies)
         _prepare_out(out, force)
         click.echo(f"{parsed.name} ({study}): loading agents ...", err=True)
-        stepper = stepper_for(study, parsed, max_rounds=max_rounds, strategy=strategy,
-                              option=option)
+        stepper = stepper_for(study, parsed, max_rounds=max_rounds, option=option)
         interactive = sys.stdin.isatty() if batch is None else not batch
         seen = len(stepper.bus)
         click.echo(f"{parsed.name}: one step = one {stepper.unit}. "

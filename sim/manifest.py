@@ -141,6 +141,17 @@ def executor_description() -> dict[str, Any]:
     return {"name": executor.name, **{k: v for k, v in fields.items() if k != "name"}}
 
 
+def strategy_provenance(scenario: BaseModel | dict[str, Any]) -> dict[str, Any]:
+    """Every non-default strategy the scenario names: agent → its label, class,
+    origin and the SHA-256 of its source (``{}``: every agent truthful)."""
+    builder = getattr(scenario, "agent_strategies", None)
+    if builder is None:
+        return {}
+    from dcmarket.agents.strategy_registry import provenance
+
+    return {name: provenance(strategy) for name, strategy in builder().items()}
+
+
 def write_manifest(out: Path, command: str, scenario: BaseModel | dict[str, Any],
                    timings_s: dict[str, float] | None = None,
                    converged: bool | None = None) -> Path:
@@ -149,6 +160,7 @@ def write_manifest(out: Path, command: str, scenario: BaseModel | dict[str, Any]
     ``converged``: whether every protocol of the run met its stopping rule
     (``None`` when the run has none, or read from ``summary.json`` if there)."""
     out = Path(out)
+    strategies = strategy_provenance(scenario)
     if isinstance(scenario, BaseModel):
         scenario = scenario.model_dump(mode="json")
     if converged is None and (out / "summary.json").is_file():
@@ -161,6 +173,7 @@ def write_manifest(out: Path, command: str, scenario: BaseModel | dict[str, Any]
         "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "seeds": seeds_in(scenario),
         "scenario": scenario,
+        "strategies": strategies,
         "timings_s": timings_s or {},
         "python": sys.version.split()[0],
         "platform": platform.platform(),

@@ -141,20 +141,27 @@ class BilevelStepper(Stepper):
 class DRStepper(Stepper):
     """The DR day under one strategy: one step = one hour slot (paper 002)."""
 
-    def __init__(self, scenario: BaseModel, strategy: str = "OP") -> None:
+    def __init__(self, scenario: BaseModel, strategy: str | None = None) -> None:
+        """``strategy``: the DC's (OP, BS, ST or any DR data-centre strategy);
+        ``None``: the scenario's ``strategy.DC``, else OP."""
+        from dcmarket.agents.strategy_registry import strategy_of
+        from dcmarket.sim.dr.config import DC_NAME
         from dcmarket.sim.dr.model import SLOTS, DRModel
         from dcmarket.sim.dr.study import day_prices, train_forecast
 
         super().__init__("dr", "slot", scenario)
+        if strategy is None:
+            strategy = scenario.strategy.get(DC_NAME, "OP")
+        strategy = strategy_of(strategy, "dr_datacentre", f"strategy.{DC_NAME}")
         history, actual = day_prices(scenario)
         forecast = None
-        if strategy == "OP" and scenario.forecast.method != "none":
+        if strategy.predicts_events() and scenario.forecast.method != "none":
             forecast = train_forecast(scenario, scenario.forecast.method,
                                       scenario.forecast.training_days, history, actual).forecast
         self.model = DRModel(scenario, strategy, actual, forecast)
         self.bus = self.model.bus
         self.slots = SLOTS
-        self.strategy = strategy
+        self.strategy = strategy.name
 
     def step(self) -> None:
         self.model.step()
@@ -233,7 +240,7 @@ class TwinStepper(Stepper):
 
 
 def stepper_for(study: str, scenario: BaseModel, *, max_rounds: int | None = None,
-                strategy: str = "OP", option: str | None = None,
+                strategy: str | None = None, option: str | None = None,
                 bisection: bool | None = None) -> Stepper:
     """The stepper of a scenario's protocol: the market alone or with its grid
     (``bisection`` False runs the plain loop), the DR day, the community's twin."""

@@ -35,6 +35,7 @@ import numpy as np
 from dcmarket.agents.base import MarketAgent
 from dcmarket.agents.dr.host_fleet import HostFleet
 from dcmarket.agents.dr.task_streams import TASK_TYPES, TOLERANCE_SLOTS
+from dcmarket.agents.strategies import SHIPPED, DRDataCentreStrategy
 from dcmarket.grid.dr_program import DRProgram
 from dcmarket.grid.forecast import peak_hours
 from dcmarket.market.auction import (
@@ -61,7 +62,7 @@ from dcmarket.market.protocols import (
     SUBMIT_TASKS,
 )
 
-STRATEGIES = ("OP", "BS", "ST")
+STRATEGIES = ("OP", "BS", "ST")  # the shipped strategies' names (agents.strategies)
 
 
 @dataclass
@@ -96,20 +97,24 @@ class DRDataCenterAgent(MarketAgent):
     """The 2,000-host DC of paper 002; one :meth:`plan`/:meth:`execute` pair per slot."""
 
     def __init__(self, model: mesa.Model, name: str, bus: MessageBus, grid_name: str,
-                 user_names: list[str], fleet: HostFleet, terms: DCTerms, strategy: str,
+                 user_names: list[str], fleet: HostFleet, terms: DCTerms,
+                 strategy: str | DRDataCentreStrategy,
                  forecast: np.ndarray | None, history_load: np.ndarray,
                  selector: str = "ga", ga: GASettings | None = None,
                  rng: np.random.Generator | None = None) -> None:
         super().__init__(model, name, bus)
-        if strategy not in STRATEGIES:
-            raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+        if isinstance(strategy, str):
+            if strategy not in STRATEGIES:
+                raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+            strategy = SHIPPED["dr_datacentre"][strategy]()
         if selector not in ("ga", "exact"):
             raise ValueError(f"selector must be 'ga' or 'exact', got {selector!r}")
         self.grid_name = grid_name
         self.user_names = list(user_names)
         self.fleet = fleet
         self.terms = terms
-        self.strategy = strategy
+        self._strategy = strategy
+        self.strategy = strategy.name  # its label in the study's tables (OP, BS, ST)
         self._forecast = None if forecast is None else np.asarray(forecast, float)
         history_load = np.asarray(history_load)
         self.n_slots = history_load.shape[1]
@@ -149,7 +154,8 @@ class DRDataCenterAgent(MarketAgent):
     @property
     def predicted_event_slots(self) -> np.ndarray:
         """Slots the DC prepares for: its forecast's peak hours (none for ST or no forecast)."""
-        if self.strategy == "ST" or self._forecast is None or self.program is None:
+        if not self._strategy.predicts_events() or self._forecast is None \
+                or self.program is None:
             return np.zeros(0, dtype=int)
         return peak_hours(self._forecast, self.program.n_events)
 
@@ -164,11 +170,16 @@ class DRDataCenterAgent(MarketAgent):
         if resume is None:
             return
         self._slot["resume_slot"] = resume
-        if self.strategy == "OP":
-            for user in self.user_names:
-                self.send(user, DR_CALL, {"slot": slot, "resume_slot": resume})
-        elif self.strategy == "BS":
-            self._postpone_best_effort(slot, resume)
+        self._strategy.at_event(self, slot, resume)
+
+    def call_auction(self, slot: int, resume: int) -> None:
+        """OP's move at an event slot: a DR call to every user (bids come back)."""
+        for user in self.user_names:
+            self.send(user, DR_CALL, {"slot": slot, "resume_slot": resume})
+
+    def postpone_best_effort(self, slot: int, resume: int) -> None:
+        """BS's move at an event slot (:meth:`_postpone_best_effort`)."""
+        self._postpone_best_effort(slot, resume)
 
     def select_winners(self, slot: int) -> None:
         """OP: validate the bids, select winners, send awards, move the winners' tasks."""
@@ -281,13 +292,8 @@ class DRDataCenterAgent(MarketAgent):
             first += 1
         if first >= self.n_slots:
             return None
-        if self.strategy == "BS":
-            return first
-        reach = TOLERANCE_SLOTS["sensitive"] if first - slot <= TOLERANCE_SLOTS["sensitive"] \
-            else TOLERANCE_SLOTS["insensitive"]
-        window = [s for s in range(first, min(slot + reach, self.n_slots - 1) + 1)
-                  if s not in events]
-        return min(window, key=lambda s: (self._forecast[s], s)) if window else None
+        return self._strategy.resume_slot(slot, first, events, self._forecast,
+                                          TOLERANCE_SLOTS, self.n_slots)
 
     def _postpone_best_effort(self, slot: int, resume: int) -> None:
         """BS: postpone enough of the slot's new tasks for ER = 1, types ignored."""

@@ -22,6 +22,7 @@ import mesa
 
 from dcmarket.agents.base import MarketAgent
 from dcmarket.agents.dr.task_streams import TOLERANCE_SLOTS, TaskStream
+from dcmarket.agents.strategies import DRUserStrategy, TruthfulBid
 from dcmarket.market.messages import MessageBus
 from dcmarket.market.protocols import AWARD, BID, DR_CALL, SUBMIT_TASKS
 
@@ -30,7 +31,8 @@ class DCUserAgent(MarketAgent):
     """One user of the DR data centre."""
 
     def __init__(self, model: mesa.Model, name: str, bus: MessageBus, dc_name: str,
-                 stream: TaskStream, delay_cost_eur: float, willingness: float) -> None:
+                 stream: TaskStream, delay_cost_eur: float, willingness: float,
+                 strategy: DRUserStrategy | None = None) -> None:
         super().__init__(model, name, bus)
         if delay_cost_eur < 0:
             raise ValueError(f"user {name!r}: delay_cost_eur must be ≥ 0")
@@ -40,6 +42,8 @@ class DCUserAgent(MarketAgent):
         self._stream = stream
         self._delay_cost = float(delay_cost_eur)
         self._willingness = float(willingness)
+        #: what it bids (truthful: its true cost of the delay); see agents.strategies
+        self._strategy = strategy if strategy is not None else TruthfulBid()
         self.fees_received_eur = 0.0
         self.awards: list[dict[str, float]] = []
 
@@ -62,7 +66,8 @@ class DCUserAgent(MarketAgent):
             self.send(self.dc_name, BID, {
                 "slot": slot, "n_sensitive": offer["sensitive"],
                 "n_insensitive": offer["insensitive"],
-                "fee_eur": self._delay_cost * delay * n_tasks})
+                "fee_eur": float(self._strategy.fee(self._delay_cost * delay * n_tasks,
+                                                    n_tasks, delay))})
 
     def collect_awards(self) -> None:
         for award in self.receive(AWARD):

@@ -36,6 +36,7 @@ import scipy.sparse as sp
 from dcmarket.agents.base import MarketAgent
 from dcmarket.agents.lec.specs import HouseholdSpec
 from dcmarket.agents.lec.storage_rows import add_state_rows, day_sum_matrix
+from dcmarket.agents.strategies import HouseholdStrategy, TruthfulOffer
 from dcmarket.market.community_admm import HOUSEHOLD_EXCHANGE, ExchangeNode, exchange_map
 from dcmarket.market.messages import MessageBus
 from dcmarket.market.program import LinearProgram, ProgramBuilder
@@ -115,7 +116,8 @@ class HouseholdAgent(MarketAgent):
     exchange profile (``exchange_bid``, then its ``commitment``) to the EOA."""
 
     def __init__(self, model: mesa.Model, name: str, bus: MessageBus, spec: HouseholdSpec,
-                 profiles: HouseholdProfiles, eoa: str, rho: float) -> None:
+                 profiles: HouseholdProfiles, eoa: str, rho: float,
+                 strategy: HouseholdStrategy | None = None) -> None:
         super().__init__(model, name, bus)
         self._spec = spec
         self._profiles = profiles
@@ -124,6 +126,8 @@ class HouseholdAgent(MarketAgent):
         self._rho = rho
         self._node: ExchangeNode | None = None
         self._x: np.ndarray | None = None
+        #: what it offers the EOA (truthful: its best response); see agents.strategies
+        self._strategy = strategy if strategy is not None else TruthfulOffer()
 
     def _exchange(self) -> ExchangeNode:
         """Its program and relaxed QP, built at its first twin step (a run of the
@@ -147,8 +151,8 @@ class HouseholdAgent(MarketAgent):
         mean, u = self._signal()
         profile = self._exchange().local_step(mean, u)
         T = self._T
-        self.send(self._eoa, EXCHANGE_BID,
-                  {"electricity_kw": profile[:T], "heat_kw": profile[T:]})
+        electricity, heat = self._strategy.offer(profile[:T], profile[T:])
+        self.send(self._eoa, EXCHANGE_BID, {"electricity_kw": electricity, "heat_kw": heat})
 
     def commit(self) -> None:
         """Project onto its integer-feasible set at the final prices and commit."""

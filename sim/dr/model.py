@@ -36,6 +36,8 @@ from dcmarket.agents.dr.dc_user import DCUserAgent
 from dcmarket.agents.dr.grid import DRGridAgent
 from dcmarket.agents.dr.host_fleet import HostFleet
 from dcmarket.agents.dr.task_streams import TaskStream, generate_task_streams
+from dcmarket.agents.strategies import DRDataCentreStrategy, StrategyError
+from dcmarket.agents.strategy_registry import strategy_of
 from dcmarket.grid.dr_program import DRProgram
 from dcmarket.market.auction import GASettings
 from dcmarket.market.messages import MessageBus
@@ -87,20 +89,28 @@ def user_terms(scenario: DRScenario) -> list[tuple[float, float]]:
 class DRModel(mesa.Model):
     """One day under one strategy; ``step()`` = one slot."""
 
-    def __init__(self, scenario: DRScenario, strategy: str, prices: np.ndarray,
-                 forecast: np.ndarray | None, executor: Executor | None = None) -> None:
+    def __init__(self, scenario: DRScenario, strategy: str | DRDataCentreStrategy | None,
+                 prices: np.ndarray, forecast: np.ndarray | None,
+                 executor: Executor | None = None) -> None:
+        """``strategy``: the DC's (a shipped name OP, BS, ST, or a strategy object;
+        ``None``: the scenario's ``strategy.DC``, else OP)."""
         super().__init__(rng=scenario.seed)
         self.scenario = scenario
-        self.strategy = strategy
+        chosen = scenario.agent_strategies()
+        if strategy is None:
+            strategy = chosen.pop(DC_NAME, "OP")
+        try:
+            strategy = strategy_of(strategy, "dr_datacentre", "strategy")
+        except StrategyError as exc:
+            raise ScenarioError(str(exc)) from None
+        self.strategy = strategy.name
         self.slot = 0
-        if strategy not in ("OP", "BS", "ST"):
-            raise ScenarioError(f"strategy {strategy!r}: choose OP, BS or ST")
         for label, series in (("prices", prices), ("forecast", forecast)):
             if series is None:
                 continue
             check_series(series, SLOTS, f"{label} for the day", "slot", "€/MWh")
         prices = np.asarray(prices, float)
-        users = [f"user{u + 1:02d}" for u in range(scenario.users.count)]
+        users = scenario.user_names()
         graph = nx.star_graph([DC_NAME, *users])
         graph.add_edge(DC_NAME, GRID_NAME)
         self.bus = MessageBus(graph, (DEMAND_RESPONSE,))
@@ -119,7 +129,7 @@ class DRModel(mesa.Model):
         #: where the DC users run (in process, or in Ray actors): see sim.executors
         self.host = (executor or default_executor()).host(self, self.bus)
         self.users = [self.host.add(name, DCUserAgent, MODEL, name, BUS, DC_NAME, stream, cost,
-                                    will)
+                                    will, chosen.get(name))
                       for name, stream, (cost, will) in zip(users, streams, user_terms(scenario),
                                                             strict=True)]
         self.dc.send_meter_history()

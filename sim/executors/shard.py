@@ -265,7 +265,11 @@ class Shard:
         """Build agents from ``(name, cls, args, kwargs)`` (the model and bus put in)."""
         for name, cls, args, kwargs in recipes:
             a, k = bind(args, kwargs, self.model, self.bus)
-            self.agents[name] = cls(*a, **k)
+            try:
+                self.agents[name] = cls(*a, **k)
+            except Exception as exc:
+                exc.add_note(f"(building agent {name!r} in its shard)")
+                raise
         return list(self.agents)
 
     def run_after(self, phases: Sequence[Phase],

@@ -93,8 +93,9 @@ class LECModel(mesa.Model):
                                   (s.mip_gap, s.time_limit_s, s.threads))
         #: where the households run (in process, or in Ray actors): see sim.executors
         self.host = (executor or default_executor()).host(self, self.bus)
+        chosen = scenario.agent_strategies()
         self.households = [self.host.add(spec.name, HouseholdAgent, MODEL, spec.name, BUS, spec,
-                                         profiles, EOA, rho)
+                                         profiles, EOA, rho, chosen.get(spec.name))
                            for spec, profiles in zip(inputs.households,
                                                      inputs.household_profiles, strict=True)]
         self.round = 0

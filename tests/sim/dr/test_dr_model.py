@@ -240,3 +240,32 @@ def test_a_moved_headline_is_named(monkeypatch):
     assert reproduce.check_pins("002", {"OP_operating_cost_eur": 192.08}) == [
         "002.OP_operating_cost_eur: 192.08, recorded 100 ± 1"]
     assert reproduce.check_pins("002", {}) == ["002.OP_operating_cost_eur: no longer computed"]
+
+
+def test_a_user_strategy_sets_its_bids_and_only_its_bids(scenario, prices):
+    """``strategy.user04: {name: markup, factor: 1.2}``: user04 asks 1.2 × its true
+    cost of delay in every auction, every other bid is unchanged."""
+    history, actual = prices
+    marked = scenario.model_copy(update={"strategy": {"user04": {"name": "markup",
+                                                                 "factor": 1.2}}})
+    honest = DRModel(scenario, "OP", actual, history[-1])
+    honest.run_day()
+    shaded = DRModel(marked, "OP", actual, history[-1])
+    shaded.run_day()
+    a, b = honest.bids_frame(), shaded.bids_frame()
+    assert len(a) and list(a.user) == list(b.user)
+    mine = (a.user == "user04").to_numpy()
+    assert mine.any()
+    np.testing.assert_allclose(b.fee_eur[mine], 1.2 * a.fee_eur[mine], rtol=1e-12)
+    np.testing.assert_array_equal(b.fee_eur[~mine], a.fee_eur[~mine])
+
+
+def test_the_dcs_strategy_comes_from_the_scenario_or_the_caller(scenario, prices):
+    history, actual = prices
+    told = scenario.model_copy(update={"strategy": {"DC": "BS"}})
+    assert DRModel(told, None, actual, history[-1]).strategy == "BS"
+    assert DRModel(scenario, None, actual, history[-1]).strategy == "OP"
+    with pytest.raises(ValueError, match=r"strategy\.DC: unknown strategy 'XX'"):
+        scenario.model_copy(update={"strategy": {"DC": "XX"}})
+    with pytest.raises(ValueError, match=r"strategy\.user04: unknown strategy 'BS' for a dr_user"):
+        scenario.model_copy(update={"strategy": {"user04": "BS"}})

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import ray
 
+from dcmarket.agents.strategies import StrategyError
 from dcmarket.market.faults import Dropout, FaultModel
 from dcmarket.market.protocols import TRADE_CONFIRMATION
 from dcmarket.sim.executors import (
@@ -316,3 +317,54 @@ def test_a_ray_started_here_runs_its_shards_at_the_model_s_priority():
                           env={**os.environ, "RAY_ADDRESS": ""})
     nice, wanted = map(int, done.stdout.split()[-2:])
     assert nice == wanted == 0
+
+
+STRATEGY_FILE = '''
+import numpy as np
+from dcmarket.agents.strategies import DataCentreStrategy
+
+
+class Cautious(DataCentreStrategy):
+    """Offers half of each link and opens 50 % above its marginal cost."""
+
+    name = "cautious"
+
+    def configure(self, share=0.5):
+        self.share = share
+
+    def trade_limits(self, limits):
+        return {j: q * self.share for j, q in limits.items()}
+
+    def offer(self, marginal_cost):
+        return 1.5 * marginal_cost
+'''
+
+
+def test_a_strategy_from_a_file_travels_to_the_workers(tmp_path):
+    """Strategies pickle by value: the same non-truthful run in-process and on Ray
+    (one agent per actor), and the strategy really acted."""
+    rules = tmp_path / "my_rules.py"
+    rules.write_text(STRATEGY_FILE)
+    _, scenario, _ = load_any("p2p_4dc_fixed_lmp", (f"strategy.DC2={rules}:Cautious",))
+    here = P2PMarketModel(scenario, executor=InProcess())
+    there = P2PMarketModel(scenario, executor=RayExecutor(agents_per_shard=1))
+    ra, rb = here.run(), there.run()
+    assert_same_market(here, there, ra, rb)
+    assert same_log(here, there)
+    truthful = P2PMarketModel(load_any("p2p_4dc_fixed_lmp")[1], executor=InProcess()).run()
+    assert abs(ra.welfare - truthful.welfare) > 1e-3 * abs(truthful.welfare)
+
+
+def test_a_strategy_the_workers_cannot_load_is_an_error_not_truthful(tmp_path, monkeypatch):
+    """A module only the model's process can import: building the agent in its
+    actor fails by name, never falling back to the truthful DC."""
+    package = tmp_path / "only_here"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "rules.py").write_text(STRATEGY_FILE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(Path(__file__).parent)
+    _, scenario, _ = load_any("p2p_4dc_fixed_lmp", ("strategy.DC2=only_here.rules:Cautious",))
+    with pytest.raises(StrategyError, match=r"only_here\.rules:Cautious cannot be loaded in "
+                       r"process \d+.*No module named 'only_here'"):
+        P2PMarketModel(scenario, executor=RayExecutor(agents_per_shard=1)).run()
