@@ -68,6 +68,8 @@ class Equilibrium:
     shed_mwh: float
     social_cost: float  # the joint objective: DC costs + generation + lost load, $
     solve_s: float
+    dispatch_mw: np.ndarray | None = None  # hours × units, the case's units in order
+    shed_mw: np.ndarray | None = None  # hours × buses
 
     @property
     def total_profit(self) -> float:
@@ -143,7 +145,8 @@ def competitive_equilibrium(scenario: P2PScenario, trading: bool) -> Equilibrium
         profits[name] = revenue(spec, dt) - cost - payments
     return Equilibrium(trading, lmp, dc_lmp, grid_mw, profits, link_prices, trades, servers,
                        float(np.asarray(parts.shed.value).sum() * dt), float(problem.value),
-                       time.perf_counter() - tic)
+                       time.perf_counter() - tic, np.asarray(parts.p.value, float),
+                       np.asarray(parts.shed.value, float))
 
 
 def equilibrium_gain(scenario: P2PScenario) -> tuple[Equilibrium, Equilibrium, float]:
