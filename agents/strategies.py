@@ -26,9 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-
-class StrategyError(ValueError):
-    """A strategy that cannot be found, loaded or built; the message names it."""
+from dcmarket.agents.strategy_origin import StrategyError, origin_of, rebuilt
 
 
 class Strategy:
@@ -72,8 +70,6 @@ class Strategy:
 
     def __reduce__(self) -> tuple:
         """Pickled as its origin and parameters (see the module docstring)."""
-        from dcmarket.agents.strategy_registry import origin_of, rebuilt
-
         return (rebuilt, (origin_of(type(self)), self.params))
 
 

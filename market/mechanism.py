@@ -20,7 +20,7 @@ from abc import ABC, abstractmethod
 from dcmarket.market.outcome import Outcome
 
 
-class Mechanism(ABC):
+class Mechanism(ABC):  # noqa: B024 - the common base of the two kinds below
     """A named way of clearing one fleet."""
 
     #: the mechanism's name in tables (``admm_local``, ``centralised``, …)
