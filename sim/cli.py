@@ -45,7 +45,7 @@ def _is_input_error(exc: BaseException) -> bool:
     return False
 
 
-def _guarded(fn: Callable[..., int]) -> Callable[..., int]:
+def guarded(fn: Callable[..., int]) -> Callable[..., int]:
     """Run a verb; bad input ends in one line on stderr and exit code 2."""
     import functools
 
@@ -72,20 +72,20 @@ def _one_line(text: str, width: int = 90) -> str:
 _ARGV: list[str] = []
 
 
-def _command() -> str:
+def command_line() -> str:
     """The command line as typed (for the run folder's manifest)."""
     import shlex
 
     return shlex.join(["dcmarket", *_ARGV])
 
 
-def _prepare_out(out: Path | None, force: bool = False, resume: bool = False) -> None:
+def prepare_out(out: Path | None, force: bool = False, resume: bool = False) -> None:
     from dcmarket.sim.run_folder import prepare_out
 
     prepare_out(out, force, resume)
 
 
-def _load(scenario: str | None, settings: tuple[str, ...], default: str | None = None,
+def load_scenario(scenario: str | None, settings: tuple[str, ...], default: str | None = None,
           study: str | None = None, strategies: tuple[str, ...] = ()):
     from dcmarket.sim.studies import load_any
 
@@ -107,10 +107,25 @@ def _strategy_settings(strategies: tuple[str, ...]) -> list[str]:
 
 
 class Order(click.Group):
-    """List the verbs in the order a newcomer would use them."""
+    """The verbs in the order a newcomer would use them; each study's own verbs
+    (from the study registry, sim.registry) before ``reproduce``."""
+
+    def _study_commands(self) -> dict[str, click.Command]:
+        from dcmarket.sim.registry import studies
+
+        found: dict[str, click.Command] = {}
+        for study in studies().values():
+            for command in study.cli_commands():
+                found.setdefault(command.name, command)
+        return found
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands)
+        shared = [n for n in self.commands if n != "reproduce"]
+        own = [n for n in self._study_commands() if n not in self.commands]
+        return [*shared, *own, *(["reproduce"] if "reproduce" in self.commands else [])]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return self.commands.get(name) or self._study_commands().get(name)
 
 
 @click.group(cls=Order, context_settings={"help_option_names": ["-h", "--help"]})
@@ -150,7 +165,7 @@ def cli(executor: str | None, ray_address: str | None, shards: int | None,
 @cli.command()
 def scenarios() -> None:
     """List the shipped scenarios: name, study, description."""
-    @_guarded
+    @guarded
     def body() -> int:
         from dcmarket.sim.scenario import read_yaml, shipped_scenarios, study_of
 
@@ -172,9 +187,9 @@ def scenarios() -> None:
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 def validate(scenario: str, settings: tuple[str, ...]) -> None:
     """Check a scenario (shipped name or YAML path) without solving anything."""
-    @_guarded
+    @guarded
     def body() -> int:
-        study, parsed, path = _load(scenario, settings)
+        study, parsed, path = load_scenario(scenario, settings)
         click.echo(f"ok: {parsed.name} ({path}) is a valid {study} scenario"
                    f"{' with ' + ', '.join(settings) if settings else ''}")
         return EXIT_OK
@@ -201,27 +216,16 @@ def run(scenario: str | None, out: Path | None, force: bool, settings: tuple[str
     its decentralised twin; a demand-response scenario runs OP / BS / ST.
     Default scenario: p2p_4dc_fixed_lmp.
     """
-    @_guarded
+    @guarded
     def body() -> int:
-        study, parsed, path = _load(scenario, settings, DEFAULT_SCENARIO,
+        study, parsed, path = load_scenario(scenario, settings, DEFAULT_SCENARIO,
                                     strategies=strategies)
-        _prepare_out(out, force)
-        command = _command()
-        if study == "p2p" and parsed.grid is None:
-            from dcmarket.sim.p2p.cli import run_market
+        prepare_out(out, force)
+        command = command_line()
+        from dcmarket.sim.registry import study as study_named
 
-            return run_market(parsed, path, out, backend, max_rounds, command)
-        if study == "p2p":
-            from dcmarket.sim.p2p.cli import run_case_study_cli
-
-            return run_case_study_cli(parsed, out, command)
-        if study == "lec":
-            from dcmarket.sim.lec.cli import run_lec
-
-            return run_lec(parsed, "day", None, 24, 15, "5,10,20,50,100", None, out, command)
-        from dcmarket.sim.dr.cli import run_dr
-
-        return run_dr(parsed, out, None, True, command)
+        return study_named(study).load("run")(parsed, path, out, command,
+                                              {"backend": backend, "max_rounds": max_rounds})
     body()
 
 
@@ -258,13 +262,13 @@ def step(scenario: str, until: int | None, batch: bool | None, full: bool, quiet
     keeps what ran (--out writes it).  Without a terminal on standard input,
     --batch is implied unless --interactive is given.
     """
-    @_guarded
+    @guarded
     def body() -> int:
         from dcmarket.sim.stepping import stepper_for, write_steps
         from dcmarket.sim.transcript import transcript
 
-        study, parsed, _ = _load(scenario, settings, strategies=strategies)
-        _prepare_out(out, force)
+        study, parsed, _ = load_scenario(scenario, settings, strategies=strategies)
+        prepare_out(out, force)
         click.echo(f"{parsed.name} ({study}): loading agents ...", err=True)
         stepper = stepper_for(study, parsed, max_rounds=max_rounds, option=option)
         interactive = sys.stdin.isatty() if batch is None else not batch
@@ -305,7 +309,7 @@ def step(scenario: str, until: int | None, batch: bool | None, full: bool, quiet
         click.echo(f"{verdict} after {stepper.steps} {stepper.unit}(s); "
                    f"{len(stepper.bus)} messages in the log")
         if out is not None:
-            write_steps(stepper, out, _command())
+            write_steps(stepper, out, command_line())
             click.echo(f"run folder: {out} (read it with: dcmarket messages {out})")
         if stopped:
             return EXIT_OK
@@ -347,7 +351,7 @@ def messages(run_dir: Path, log_name: str | None, agent: str | None, kind: str |
              rounds: str | None, outer: str | None, slot: str | None, steps: str | None,
              fmt: str, full: bool, limit: int | None) -> None:
     """Read a run's message log: as a conversation, a table, CSV or JSON."""
-    @_guarded
+    @guarded
     def body() -> int:
         from dcmarket.sim.transcript import (
             LogError,
@@ -400,7 +404,7 @@ def messages(run_dir: Path, log_name: str | None, agent: str | None, kind: str |
               help="where to write the report (default: RUN_DIR/report.html)")
 def report(run_dir: Path, out: Path | None) -> None:
     """Write a self-contained HTML report of a run folder, without solving again."""
-    @_guarded
+    @guarded
     def body() -> int:
         from dcmarket.sim.report import write_report
 
@@ -415,7 +419,7 @@ def report(run_dir: Path, out: Path | None) -> None:
 def verify(run_dir: Path) -> None:
     """Check a run folder against its manifest: complete, nothing missing,
     changed or added since the run (exit 0), or each problem on a line (exit 4)."""
-    @_guarded
+    @guarded
     def body() -> int:
         from dcmarket.sim.manifest import verify_manifest
 
@@ -429,108 +433,6 @@ def verify(run_dir: Path) -> None:
         if not problems:
             click.echo(f"{run_dir}: complete and intact")
         return EXIT_TAMPERED if problems else EXIT_OK
-    body()
-
-
-# ---------------------------------------------------------------- study verbs
-@cli.command("case-study")
-@click.option("--scenario", help="scenario name or YAML (default: p2p_ieee30)")
-@click.option("--out", type=click.Path(path_type=Path), help="write a run folder here")
-@click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
-@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
-@click.option("--sensitivity", is_flag=True,
-              help="also show how the equilibrium gain moves with each assumption the paper "
-                   "does not state (line rating, workload shape, costs, COPs; a tornado)")
-def case_study(scenario: str | None, out: Path | None, force: bool,
-               settings: tuple[str, ...], sensitivity: bool) -> None:
-    """Paper 000's case study: grid + market without and with trading (Table I)."""
-    @_guarded
-    def body() -> int:
-        from dcmarket.sim.p2p.cli import run_case_study_cli
-
-        _, parsed, path = _load(scenario, settings, "p2p_ieee30", "p2p")
-        _prepare_out(out, force)
-        swept = None
-        if sensitivity:
-            from dcmarket.sim.p2p.sensitivity import format_tornado, tornado
-
-            swept = tornado(path, settings)
-            print(format_tornado(swept) + "\n")
-        return run_case_study_cli(parsed, out, _command(), swept)
-    body()
-
-
-@cli.command()
-@click.option("--scenario", help="scenario name or YAML (default: dr_2000hosts)")
-@click.option("--out", type=click.Path(path_type=Path), help="write a run folder here")
-@click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
-@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
-@click.option("--selector", type=click.Choice(["ga", "exact"]),
-              help="winner selection (default: the scenario's)")
-@click.option("--no-quality", is_flag=True, help="skip the forecast-quality runs")
-@click.option("--sensitivity", is_flag=True,
-              help="also rerun the day over θ0 (40-500 €/MWh) and the requested share "
-                   "(10-30 %), the assumptions the paper does not state")
-def dr(scenario: str | None, out: Path | None, force: bool, settings: tuple[str, ...],
-       selector: str | None, no_quality: bool, sensitivity: bool) -> None:
-    """Paper 002: DC demand response, OP / BS / ST on one day."""
-    @_guarded
-    def body() -> int:
-        from dcmarket.sim.dr.cli import run_dr
-
-        _, parsed, _ = _load(scenario, settings, "dr_2000hosts", "dr")
-        _prepare_out(out, force)
-        return run_dr(parsed, out, selector, not no_quality, _command(), sensitivity)
-    body()
-
-
-@cli.command()
-@click.option("--scenario", help="scenario name or YAML (default: lec_10households)")
-@click.option("--mode", type=click.Choice(["day", "block", "year", "sweep", "afrr-sweep"]),
-              default="day", show_default=True,
-              help="sweep: 5-100 households; afrr-sweep: the aFRR price scaled by --factors")
-@click.option("--days", type=click.IntRange(min=1),
-              help="days of the block (block: 15) or of each sweep run (sweep: 10)")
-@click.option("--blocks", type=click.IntRange(min=1), default=24, show_default=True,
-              help="year: number of blocks")
-@click.option("--block-days", type=click.IntRange(min=1), default=15, show_default=True,
-              help="year: days per block")
-@click.option("--counts", default="5,10,20,50,100", show_default=True,
-              help="sweep: numbers of households")
-@click.option("--factors", default="0,1,2,4,8,16", show_default=True,
-              help="afrr-sweep: factors on the scenario's aFRR prices")
-@click.option("--twin/--no-twin", default=None,
-              help="also run the decentralised twin (default: on for a day)")
-@click.option("--out", type=click.Path(path_type=Path),
-              help="write a run folder here (year: required)")
-@click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
-@click.option("--resume", is_flag=True,
-              help="year: go on with an unfinished run at --out (blocks of another "
-                   "scenario, or unreadable ones, are computed again)")
-@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="year: blocks solved at once, each in a process of its own (their "
-                   "MILPs share the CPUs)")
-@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
-def lec(scenario: str | None, mode: str, days: int | None, blocks: int, block_days: int,
-        counts: str, factors: str, twin: bool | None, out: Path | None, force: bool,
-        resume: bool, jobs: int, settings: tuple[str, ...]) -> None:
-    """Paper 001: energy community + DC MILP (Table I, Figs. 4-6)."""
-    @_guarded
-    def body() -> int:
-        from dcmarket.sim.lec.cli import run_lec
-
-        _, parsed, _ = _load(scenario, settings, "lec_10households", "lec")
-        if resume and mode != "year":
-            from dcmarket.sim.scenario import ScenarioError
-
-            raise ScenarioError("--resume: only --mode year can go on with an unfinished run")
-        if jobs > 1 and mode != "year":
-            from dcmarket.sim.scenario import ScenarioError
-
-            raise ScenarioError("--jobs: only --mode year solves blocks at once")
-        _prepare_out(out, force, resume)
-        return run_lec(parsed, mode, days, blocks, block_days, counts, twin, out,
-                       _command(), factors, jobs)
     body()
 
 
@@ -552,11 +454,11 @@ def lec(scenario: str | None, mode: str, days: int | None, blocks: int, block_da
 def reproduce(paper: str, out: Path | None, force: bool, full: bool, days: int,
               year_run: Path | None, update_pins: bool) -> None:
     """A paper's numbers beside ours: value, difference and why (and the figures)."""
-    @_guarded
+    @guarded
     def body() -> int:
         from dcmarket.sim import reproduce as rp
 
-        _prepare_out(out, force)
+        prepare_out(out, force)
         rep = rp.reproduce(paper, full=full, days=days, year_run=year_run)
         print(f"paper {paper}: ours beside the paper's\n")
         print(rp.markdown(rep.rows))
@@ -568,7 +470,7 @@ def reproduce(paper: str, out: Path | None, force: bool, full: bool, days: int,
             print("\nheadline numbers moved from the recorded baseline:\n  "
                   + "\n  ".join(moved))
         if out:
-            rp.write(rep, out, _command())
+            rp.write(rep, out, command_line())
             print(f"run folder: {out}")
         return 0
     body()

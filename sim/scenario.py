@@ -22,7 +22,6 @@ from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
 from dcmarket.agents.spec_base import Frozen, StrictSpec
 
-STUDIES = ("p2p", "lec", "dr")
 #: a convergence tolerance above this share of the quantity it bounds is refused
 TOLERANCE_SHARE = 0.05
 
@@ -164,20 +163,22 @@ def scenario_path(given: str | Path | None, default: str | None = None) -> Path:
 
 
 def study_of(raw: object, source: str = "<scenario>") -> str:
-    """Which study a raw scenario belongs to: its ``study`` field, or its sections."""
+    """Which study a raw scenario belongs to: its ``study`` field, or the
+    sections only one registered study has (sim.registry)."""
+    from dcmarket.sim.registry import studies, study_by_sections
+
     if not isinstance(raw, dict):
         raise ScenarioError(f"{source}: a scenario is a mapping of fields")
+    known = tuple(studies())
     if "study" in raw:
-        if raw["study"] not in STUDIES:
-            raise ScenarioError(f"{source}: study: must be one of {STUDIES}, got {raw['study']!r}")
+        if raw["study"] not in known:
+            raise ScenarioError(f"{source}: study: must be one of {known}, got {raw['study']!r}")
         return str(raw["study"])
-    if "datacenters" in raw:
-        return "p2p"
-    if "households" in raw:
-        return "lec"
-    if "users" in raw:
-        return "dr"
-    raise ScenarioError(f"{source}: cannot tell the study: give study: p2p, lec or dr")
+    found = study_by_sections(raw)
+    if found is None:
+        raise ScenarioError(f"{source}: cannot tell the study: give study: "
+                            f"{', '.join(known)}")
+    return found
 
 
 class _Loader(yaml.SafeLoader):

@@ -1,5 +1,5 @@
 """Any study's scenario by name or path: the one loader behind the CLI verbs
-and the dashboard (each study's own config module validates it)."""
+and the dashboard (each study's registered parser validates it)."""
 
 from __future__ import annotations
 
@@ -26,14 +26,6 @@ def load_any(given: str | Path | None, settings: list[str] | tuple[str, ...] = (
                             "(dcmarket run takes any study)")
     raw = apply_settings(raw, settings, str(path))
     source = str(path) + (" (with --set)" if settings else "")
-    if study == "p2p":
-        from dcmarket.sim.p2p.config import parse_scenario_file
+    from dcmarket.sim.registry import study as study_named
 
-        return study, parse_scenario_file(raw, source), path
-    if study == "lec":
-        from dcmarket.sim.lec.config import parse_lec_scenario
-
-        return study, parse_lec_scenario(raw, source), path
-    from dcmarket.sim.dr.config import parse_dr_scenario
-
-    return study, parse_dr_scenario(raw, source), path
+    return study, study_named(study).parse_scenario(raw, source), path

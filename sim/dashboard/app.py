@@ -10,7 +10,7 @@ import solara
 from mesa.visualization import SolaraViz
 
 from dcmarket.sim.dashboard.model import DEFAULT, DashboardModel
-from dcmarket.sim.dashboard.panels import Auction, Grid, Market, Residuals, Status
+from dcmarket.sim.dashboard.panels import Residuals, Status, StudyPanels
 from dcmarket.sim.scenario import shipped_scenarios
 
 MODEL_PARAMS = {
@@ -30,7 +30,7 @@ def Page():  # noqa: N802 - Solara's page component
     model = solara.use_memo(DashboardModel, dependencies=[])
     SolaraViz(
         model,
-        components=[Status, Residuals, Market, Grid, Auction],
+        components=[Status, Residuals, StudyPanels],
         model_params=MODEL_PARAMS,
         name="dcmarket: markets as messages",
         play_interval=300,

@@ -2,12 +2,15 @@
 stepped by the same :mod:`sim.stepping` steppers as ``dcmarket step``.
 
 SolaraViz rebuilds the model from keyword parameters on Reset, so the
-scenario is picked by name; everything the panels draw comes from the
+scenario is picked by name (a shipped one, or a YAML file's path, of any
+registered study); everything the panels draw comes from the
 stepper's public record (residual history, the message log, the grid
 operator's posted prices), never from an agent's private state.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import mesa
 
@@ -24,9 +27,9 @@ class DashboardModel(mesa.Model):
     def __init__(self, scenario: str = DEFAULT, bisection: bool = True, strategy: str = "OP",
                  seed: int | None = None) -> None:
         super().__init__(seed=seed)
-        if scenario not in shipped_scenarios():
+        if scenario not in shipped_scenarios() and not Path(scenario).is_file():
             raise ValueError(f"unknown scenario {scenario!r} (shipped: "
-                             f"{', '.join(shipped_scenarios())})")
+                             f"{', '.join(shipped_scenarios())}; or a YAML file's path)")
         study, parsed, _ = load_any(scenario)
         self.scenario_name = scenario
         self.study = study

@@ -40,3 +40,10 @@ def run_dr(scenario: DRScenario, out: Path | None, selector: str | None, quality
         write_dr_run(study, scenario, Path(out), command=command, sensitivity=swept)
         print(f"run folder: {out}")
     return 3 if len(unsettled) else 0
+
+
+def run_study(scenario: DRScenario, path: Path, out: Path | None, command: str,
+              options: dict) -> int:
+    """``dcmarket run`` of a DR scenario: OP / BS / ST on its day, and the
+    forecast's quality."""
+    return run_dr(scenario, out, None, True, command)

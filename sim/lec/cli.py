@@ -180,3 +180,9 @@ def _write(runs, frame: pd.DataFrame, scenario: LECScenario, out: Path, days: in
             dc_operation(r.hourly, r.delays, folder.path(f"fig05_dc_{slug}.png"))
     folder.finish(command, scenario,
                   {f"solve_s_{label}": r.solve_s for label, r in runs.items()})
+
+
+def run_study(scenario: LECScenario, path: Path, out: Path | None, command: str,
+              options: dict) -> int:
+    """``dcmarket run`` of a community scenario: a day of Table I with its twin."""
+    return run_lec(scenario, "day", None, 24, 15, "5,10,20,50,100", None, out, command)

@@ -149,3 +149,13 @@ def run_case_study_cli(scenario: P2PScenario, out: Path | None,
     if out:
         print(f"run folder: {out}")
     return 0 if converged else 3
+
+
+def run_study(scenario: P2PScenario, path: Path, out: Path | None, command: str,
+              options: dict) -> int:
+    """``dcmarket run`` of a P2P scenario: the market at fixed LMPs, or with a
+    grid the bi-level case study (options: ``backend``, ``max_rounds``)."""
+    if scenario.grid is None:
+        return run_market(scenario, path, out, options.get("backend"),
+                          options.get("max_rounds"), command)
+    return run_case_study_cli(scenario, out, command)
