@@ -14,7 +14,10 @@ Privacy holds by structure:
 
 from __future__ import annotations
 
+import functools
+import itertools
 import sys
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -28,21 +31,49 @@ class PrivacyError(AttributeError):
     """An agent's private data reached from outside the agent."""
 
 
-class PublicFacts:
-    """What an agent may read of its model: round, steps, time, random numbers."""
+#: token → the model behind a :class:`PublicFacts` (a private module table: no
+#: attribute of an agent leads to it; module globals are reachable in-process,
+#: docs/privacy.md)
+_MODELS: dict[int, weakref.ref] = {}
+_TOKENS = itertools.count(1)
 
-    __slots__ = ("_model", "_owner")
+
+def _model_of(token: int) -> mesa.Model:
+    model = _MODELS[token]()
+    if model is None:
+        raise RuntimeError("the model of this agent is gone")
+    return model
+
+
+def _deregister(token: int, agent: mesa.Agent) -> None:
+    _model_of(token).deregister_agent(agent)
+
+
+class PublicFacts:
+    """What an agent may read of its model: round, steps, time, random numbers.
+
+    It holds an opaque token, not the model: no attribute of it (nor of the
+    callable it hands Mesa for ``Agent.remove``) leads to the model."""
+
+    __slots__ = ("_owner", "_token")
     PUBLIC = ("round", "steps", "time", "random", "rng")
 
     def __init__(self, model: mesa.Model, owner: str) -> None:
-        object.__setattr__(self, "_model", model)
+        token = getattr(model, "_dcmarket_facts_token", None)
+        if token is None or token not in _MODELS:
+            token = next(_TOKENS)
+            _MODELS[token] = weakref.ref(model)
+            weakref.finalize(model, _MODELS.pop, token, None)
+            object.__setattr__(model, "_dcmarket_facts_token", token)
+        object.__setattr__(self, "_token", token)
         object.__setattr__(self, "_owner", owner)
 
     def __getattr__(self, name: str) -> Any:
+        token = object.__getattribute__(self, "_token")
         if name in PublicFacts.PUBLIC:
-            return getattr(object.__getattribute__(self, "_model"), name, None)
+            return getattr(_model_of(token), name, None)
         if name == "deregister_agent":  # Agent.remove()
-            return object.__getattribute__(self, "_model").deregister_agent
+            return functools.partial(_deregister, token)
         owner = object.__getattribute__(self, "_owner")
         raise PrivacyError(f"agent {owner!r} may read only public model facts "
                            f"{PublicFacts.PUBLIC}; {name!r} is not one of them (other agents, "

@@ -33,7 +33,7 @@ def auctions_for(scenario, n_users: int, actual: np.ndarray, forecast: np.ndarra
     sized = scenario.model_copy(update={"users": scenario.users.model_copy(
         update={"count": n_users})})
     model = DRModel(sized, "OP", actual, forecast).run_day()
-    return model.dc.problems, sized
+    return model.dc.disclose().problems, sized
 
 
 

@@ -14,6 +14,8 @@ The log's schema and its frames: :mod:`market.message_log`.
 from __future__ import annotations
 
 import math
+import secrets
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -116,30 +118,51 @@ class Message:
         return clone
 
 
+#: port key → (the bus, the port's owner): a private module table, so no
+#: attribute of a port leads to the bus (module globals are reachable
+#: in-process, docs/privacy.md); keys are unguessable
+_PORTS: dict[int, tuple[weakref.ref, str]] = {}
+
+
 class Port:
     """An agent's only connection to the others: send as itself, read its own inbox.
 
     The bus stamps the sender from the port (no agent can send as another),
     and :meth:`receive` reads only the port owner's inbox.  The round and the
-    tags (e.g. the outer iteration) come from the bus, set by the model.
+    tags (e.g. the outer iteration) come from the bus, set by the model.  A
+    port holds an opaque key, not the bus, and cannot be changed.
     """
 
-    __slots__ = ("_receive", "_send", "name")
+    __slots__ = ("_key",)
 
-    def __init__(self, name: str, send: Any, receive: Any) -> None:
-        self.name = name
-        self._send = send
-        self._receive = receive
+    def __init__(self, key: int) -> None:
+        object.__setattr__(self, "_key", key)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("a port cannot be changed")
+
+    def _target(self) -> tuple[MessageBus, str]:
+        bus_ref, owner = _PORTS[object.__getattribute__(self, "_key")]
+        bus = bus_ref()
+        if bus is None:
+            raise ProtocolError(f"the bus of {owner!r} is gone")
+        return bus, owner
+
+    @property
+    def name(self) -> str:
+        return self._target()[1]
 
     def send(self, receiver: str, kind: str, payload: Mapping,
              labels: Mapping[str, Sequence[str]] | None = None) -> None:
         """Send ``payload`` to a neighbour; ``labels`` give the link of each value
         of a field declared with a ``link`` axis."""
-        self._send(receiver, kind, payload, labels or {})
+        bus, owner = self._target()
+        bus._send(owner, receiver, kind, payload, labels or {})
 
     def receive(self, kind: str | None = None) -> list[Message]:
         """Take (and remove) the messages waiting for this port's owner."""
-        return self._receive(kind)
+        bus, owner = self._target()
+        return bus._take(owner, kind)
 
 
 class Router(TypingProtocol):
@@ -217,9 +240,10 @@ class MessageBus:
         if name in self._ports:
             raise ProtocolError(f"agent {name!r} already has a port")
         self._ports.add(name)
-        return Port(name, lambda receiver, kind, payload, labels:
-                    self._send(name, receiver, kind, payload, labels),
-                    lambda kind=None: self._take(name, kind))
+        key = secrets.randbits(128)
+        _PORTS[key] = (weakref.ref(self), name)
+        weakref.finalize(self, _PORTS.pop, key, None)
+        return Port(key)
 
     def _send(self, sender: str, receiver: str, kind: str, payload: Mapping,
               labels: Mapping[str, Sequence[str]]) -> None:
@@ -234,7 +258,9 @@ class MessageBus:
         self.sent_values += values
         self._deliver(message, copies, due)
         if self.keep_log:
-            self._log.append(message)  # immutable: the log and the inbox share it
+            # a copy of its own: what a receiver does to the message it holds (even
+            # with object.__setattr__) never reaches the log; payloads are immutable
+            self._log.append(message.stamped(message.step))
         if self._kinds[kind].settles:
             self._ledger[(sender, receiver, kind)] = message
 
@@ -271,7 +297,13 @@ class MessageBus:
     def relay(self, sender: str, receiver: str, kind: str, payload: Mapping,
               labels: Mapping[str, Sequence[str]]) -> None:
         """Send as ``sender`` on behalf of its host (an executor relaying what an
-        agent in another process sent); checked, stamped and logged as any send."""
+        agent in another process sent); checked, stamped and logged as any send.
+        Only for an agent the router hosts elsewhere: no one here can relay as
+        an agent of this process (the host checks the channel a relayed message
+        came by, sim.executors.ray_host)."""
+        if self.router is None or not self.router.hosts(sender):
+            raise ProtocolError(f"relay as {sender!r} refused: it is not an agent hosted in "
+                                "another process")
         self._send(sender, receiver, kind, payload, labels)
 
     def tally(self, values: int) -> int:

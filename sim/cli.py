@@ -140,8 +140,11 @@ class Order(click.Group):
               help="Ray: agents per actor instead of --shards (1: one agent per actor).")
 @click.option("--local-shard", is_flag=True, default=False,
               help="Ray: this process hosts one of the shards itself.")
+@click.option("--isolate", "isolate", multiple=True, metavar="AGENT",
+              help="Ray: give AGENT a process of its own whose only channel is the model's "
+                   "bus (repeatable; docs/privacy.md)")
 def cli(executor: str | None, ray_address: str | None, shards: int | None,
-        agents_per_shard: int | None, local_shard: bool) -> None:
+        agents_per_shard: int | None, local_shard: bool, isolate: tuple[str, ...]) -> None:
     """dcmarket: data-centre and grid markets as agents exchanging messages.
 
     \b
@@ -151,13 +154,14 @@ def cli(executor: str | None, ray_address: str | None, shards: int | None,
     Exit codes: 0 done, 2 bad input, 3 not converged, 4 verify found a problem.
     `--executor ray` runs the agents in Ray actors (docs/scaling.md).
     """
-    if executor is not None or ray_address is not None or local_shard:
+    if executor is not None or ray_address is not None or local_shard or isolate:
         from dcmarket.sim import executors
 
         try:
             executors.set_default(executors.executor_of(
                 executor or "ray", address=ray_address, shards=shards,
-                agents_per_shard=agents_per_shard, local_shard=local_shard))
+                agents_per_shard=agents_per_shard, local_shard=local_shard,
+                isolate=isolate))
         except executors.ExecutorError as exc:
             raise click.UsageError(str(exc)) from None
 

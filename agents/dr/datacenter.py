@@ -86,6 +86,19 @@ class Postponement:
 
 
 @dataclass(frozen=True)
+class DRDisclosure:
+    """What the DR data centre discloses for reports (copies)."""
+
+    records: tuple[dict[str, float], ...]
+    bids: tuple[dict[str, float], ...]
+    postponements: tuple[Postponement, ...]
+    selections: tuple[Selection, ...]
+    problems: tuple[WinnerSelection, ...]
+    reference_mw: np.ndarray
+    submitted: dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
 class DCTerms:
     """The DC's own economics: € per task executed, € per task-slot of QoS violation."""
 
@@ -111,8 +124,8 @@ class DRDataCenterAgent(MarketAgent):
             raise ValueError(f"selector must be 'ga' or 'exact', got {selector!r}")
         self.grid_name = grid_name
         self.user_names = list(user_names)
-        self.fleet = fleet
-        self.terms = terms
+        self._fleet = fleet
+        self._terms = terms
         self._strategy = strategy
         self.strategy = strategy.name  # its label in the study's tables (OP, BS, ST)
         self._forecast = None if forecast is None else np.asarray(forecast, float)
@@ -120,20 +133,38 @@ class DRDataCenterAgent(MarketAgent):
         self.n_slots = history_load.shape[1]
         self._expected_load = history_load.mean(axis=0)
         self._history_mw = np.asarray(fleet.power_mw(history_load), float)  # days × slots
-        self.reference_mw = self._history_mw.mean(axis=0)
-        self.selector = selector
-        self.ga = ga if ga is not None else GASettings()
+        self._reference_mw = self._history_mw.mean(axis=0)
+        self._selector = selector
+        self._ga = ga if ga is not None else GASettings()
         self._rng = rng if rng is not None else np.random.default_rng(0)
         self.program: DRProgram | None = None
-        self.submitted: dict[str, np.ndarray] = {}
-        self.incoming = np.zeros(self.n_slots + 1, dtype=np.int64)  # postponed into a slot
-        self.postponements: list[Postponement] = []
-        self.records: list[dict[str, float]] = []
-        self.bids: list[dict[str, float]] = []
-        self.selections: list[Selection] = []
-        self.problems: list[WinnerSelection] = []  # each auction's problem, for inspection
-        self.events_signalled: list[int] = []
+        self._submitted: dict[str, np.ndarray] = {}
+        self._incoming = np.zeros(self.n_slots + 1, dtype=np.int64)  # postponed into a slot
+        self._postponements: list[Postponement] = []
+        self._records: list[dict[str, float]] = []
+        self._bids: list[dict[str, float]] = []
+        self._selections: list[Selection] = []
+        self._problems: list[WinnerSelection] = []  # each auction's problem, for inspection
+        self._events_signalled: list[int] = []
         self._slot: dict[str, float] = {}
+
+    # ----------------------------------------------------------- disclosure
+    def disclose(self) -> DRDisclosure:
+        """What it discloses for the study's results (its private state stays
+        its own): copies of its slot records, the bids it received with their
+        outcome, its postponements, its auctions and its reference power."""
+        return DRDisclosure(
+            records=tuple(dict(r) for r in self._records),
+            bids=tuple(dict(b) for b in self._bids),
+            postponements=tuple(self._postponements),
+            selections=tuple(self._selections),
+            problems=tuple(self._problems),
+            reference_mw=np.array(self._reference_mw, copy=True),
+            submitted={u: c.copy() for u, c in self._submitted.items()})
+
+    def last_record(self) -> dict[str, float]:
+        """A copy of its latest slot record (what it discloses after each slot)."""
+        return dict(self._records[-1])
 
     # ----------------------------------------------------------- program
     def send_meter_history(self) -> None:
@@ -163,7 +194,7 @@ class DRDataCenterAgent(MarketAgent):
     def plan(self, slot: int) -> None:
         """Read this slot's submissions; at a predicted event, postpone (OP: first the call)."""
         self._read_submissions(slot)
-        self.events_signalled += [int(m.payload["slot"]) for m in self.receive(DR_EVENT)]
+        self._events_signalled += [int(m.payload["slot"]) for m in self.receive(DR_EVENT)]
         self._slot = {"slot": slot, "fees_eur": 0.0, "postponed_out": 0, "bidders": 0,
                       "winners": 0, "resume_slot": -1}
         resume = self._resume_slot(slot)
@@ -188,23 +219,23 @@ class DRDataCenterAgent(MarketAgent):
             return
         resume = int(self._slot["resume_slot"])
         context = AuctionContext(
-            fleet=self.fleet, program=self.program, slot=slot, resume_slot=resume,
+            fleet=self._fleet, program=self.program, slot=slot, resume_slot=resume,
             load_now=self._load(slot),
             load_resume=self._expected_resume_load(resume),
             price_now=float(self._forecast[slot]), price_resume=float(self._forecast[resume]),
-            reference_mw=float(self.reference_mw[slot]),
-            revenue_per_task=self.terms.revenue_per_task_eur)
+            reference_mw=float(self._reference_mw[slot]),
+            revenue_per_task=self._terms.revenue_per_task_eur)
         problem = WinnerSelection(context, bids)
-        selection = select_ga(problem, self._rng, self.ga) if self.selector == "ga" \
+        selection = select_ga(problem, self._rng, self._ga) if self._selector == "ga" \
             else select_exact(problem)
-        self.selections.append(selection)
-        self.problems.append(problem)
+        self._selections.append(selection)
+        self._problems.append(problem)
         for bid, won in zip(bids, selection.winners, strict=True):
             payment = bid.fee_eur if won else 0.0
             self.send(bid.user, AWARD, {"slot": slot, "won": float(won),
                                               "n_tasks": bid.n_tasks if won else 0,
                                               "payment_eur": payment, "resume_slot": resume})
-            self.bids.append({"slot": slot, "user": bid.user, "n_sensitive": bid.n_sensitive,
+            self._bids.append({"slot": slot, "user": bid.user, "n_sensitive": bid.n_sensitive,
                               "n_insensitive": bid.n_insensitive, "fee_eur": bid.fee_eur,
                               "won": bool(won), "payment_eur": payment})
             if won:
@@ -218,25 +249,25 @@ class DRDataCenterAgent(MarketAgent):
     def execute(self, slot: int) -> None:
         """Run the slot's tasks on the hosts and send the meter reading to the grid."""
         load = self._load(slot)
-        overflow = max(0, load - self.fleet.capacity)
+        overflow = max(0, load - self._fleet.capacity)
         if overflow:
             self._defer_overflow(slot, overflow)
             load -= overflow
-        power = float(self.fleet.power_mw(load))
-        executed_here = [p for p in self.postponements if p.executed == slot]
-        penalties = sum(self.terms.penalty_eur_per_task_slot * p.delay * p.count
+        power = float(self._fleet.power_mw(load))
+        executed_here = [p for p in self._postponements if p.executed == slot]
+        penalties = sum(self._terms.penalty_eur_per_task_slot * p.delay * p.count
                         for p in executed_here if p.beyond_tolerance and not p.agreed)
-        new = {kind: int(sum(self.submitted[u][i, slot] for u in self.user_names))
+        new = {kind: int(sum(self._submitted[u][i, slot] for u in self.user_names))
                for i, kind in enumerate(TASK_TYPES)}
-        out = {kind: sum(p.count for p in self.postponements
+        out = {kind: sum(p.count for p in self._postponements
                          if p.submitted == slot and p.kind == kind) for kind in TASK_TYPES}
         self._slot.update({
             **{f"run_{kind}_new": new[kind] - out[kind] for kind in TASK_TYPES},
-            "run_resumed": int(self.incoming[slot]) - overflow,
-            "load_tasks": load, "hosts_on": self.fleet.hosts_on(load),
-            "mean_host_utilisation": float(self.fleet.utilisation(load).mean()),
+            "run_resumed": int(self._incoming[slot]) - overflow,
+            "load_tasks": load, "hosts_on": self._fleet.hosts_on(load),
+            "mean_host_utilisation": float(self._fleet.utilisation(load).mean()),
             "power_mw": power, "penalties_eur": penalties,
-            "revenue_eur": self.terms.revenue_per_task_eur * load,
+            "revenue_eur": self._terms.revenue_per_task_eur * load,
             "predicted_event": float(slot in self.predicted_event_slots),
         })
         self.send(self.grid_name, METERED_POWER, {"slot": slot, "power_mw": power})
@@ -253,29 +284,29 @@ class DRDataCenterAgent(MarketAgent):
         for msg in self.receive(DR_REWARD):
             rec["reward_eur"] += float(msg.payload["reward_eur"])
             rec["execution_rate"] = float(msg.payload["execution_rate"])
-        rec["dr_event"] = float(slot in self.events_signalled)
-        rec["reference_mw"] = float(self.reference_mw[slot])
+        rec["dr_event"] = float(slot in self._events_signalled)
+        rec["reference_mw"] = float(self._reference_mw[slot])
         rec["cost_eur"] = (rec["penalties_eur"] + rec["fees_eur"] - rec["revenue_eur"]
                            + rec["energy_cost_eur"] - rec["reward_eur"])
-        self.records.append(rec)
+        self._records.append(rec)
 
     # ----------------------------------------------------------- helpers
     def _read_submissions(self, slot: int) -> None:
         for msg in self.receive(SUBMIT_TASKS):
-            counts = self.submitted.setdefault(
+            counts = self._submitted.setdefault(
                 msg.sender, np.zeros((len(TASK_TYPES), self.n_slots), dtype=np.int64))
             counts[:, slot] = [int(msg.payload[kind]) for kind in TASK_TYPES]
         for user in self.user_names:
-            self.submitted.setdefault(user, np.zeros((len(TASK_TYPES), self.n_slots), np.int64))
+            self._submitted.setdefault(user, np.zeros((len(TASK_TYPES), self.n_slots), np.int64))
 
     def _load(self, slot: int) -> int:
-        new = sum(int(self.submitted[u][:, slot].sum()) for u in self.user_names)
-        moved_out = sum(p.count for p in self.postponements if p.submitted == slot)
-        return new - moved_out + int(self.incoming[slot])
+        new = sum(int(self._submitted[u][:, slot].sum()) for u in self.user_names)
+        moved_out = sum(p.count for p in self._postponements if p.submitted == slot)
+        return new - moved_out + int(self._incoming[slot])
 
     def _expected_resume_load(self, slot: int) -> int:
         """Tasks expected in ``slot``: the historical mean plus what is already moved there."""
-        return int(np.rint(self._expected_load[slot])) + int(self.incoming[slot])
+        return int(np.rint(self._expected_load[slot])) + int(self._incoming[slot])
 
     def _resume_slot(self, slot: int) -> int | None:
         """Where postponed tasks go: after the predicted event window, inside the day.
@@ -298,12 +329,12 @@ class DRDataCenterAgent(MarketAgent):
     def _postpone_best_effort(self, slot: int, resume: int) -> None:
         """BS: postpone enough of the slot's new tasks for ER = 1, types ignored."""
         load = self._load(slot)
-        target_mw = self.reference_mw[slot] - self.program.requested_mw(self.reference_mw[slot])
+        target_mw = self._reference_mw[slot] - self.program.requested_mw(self._reference_mw[slot])
         loads = np.arange(load + 1)
-        fits = loads[np.asarray(self.fleet.power_mw(loads)) <= target_mw + 1e-12]
+        fits = loads[np.asarray(self._fleet.power_mw(loads)) <= target_mw + 1e-12]
         keep = int(fits.max()) if fits.size else 0
-        room = self.fleet.capacity - self._expected_resume_load(resume)
-        pools = np.array([self.submitted[u][i, slot] for u in self.user_names
+        room = self._fleet.capacity - self._expected_resume_load(resume)
+        pools = np.array([self._submitted[u][i, slot] for u in self.user_names
                           for i in range(len(TASK_TYPES))], dtype=np.int64)
         wanted = int(min(load - keep, pools.sum(), max(room, 0)))
         if wanted <= 0:
@@ -320,8 +351,8 @@ class DRDataCenterAgent(MarketAgent):
               agreed: bool) -> None:
         if count <= 0:
             return
-        self.postponements.append(Postponement(user, kind, slot, resume, count, agreed))
-        self.incoming[resume] += count
+        self._postponements.append(Postponement(user, kind, slot, resume, count, agreed))
+        self._incoming[resume] += count
         self._slot["postponed_out"] = self._slot.get("postponed_out", 0) + count
 
     def _defer_overflow(self, slot: int, overflow: int) -> None:
@@ -330,24 +361,24 @@ class DRDataCenterAgent(MarketAgent):
             raise RuntimeError(f"DC {self.name!r}: {overflow} tasks above capacity in the last "
                                f"slot {slot}; nothing can take them")
         left = overflow
-        for p in [p for p in self.postponements if p.executed == slot]:
+        for p in [p for p in self._postponements if p.executed == slot]:
             take = min(left, p.count)
             if take:
                 p.count -= take
-                self.postponements.append(Postponement(p.user, p.kind, p.submitted, slot + 1,
+                self._postponements.append(Postponement(p.user, p.kind, p.submitted, slot + 1,
                                                        take, agreed=False))
                 left -= take
         if left:
             raise RuntimeError(f"DC {self.name!r}: {left} new tasks above capacity at slot "
                                f"{slot}")
-        self.incoming[slot] -= overflow
-        self.incoming[slot + 1] += overflow
+        self._incoming[slot] -= overflow
+        self._incoming[slot + 1] += overflow
 
     def _bid_from(self, msg) -> Bid:
         p = msg.payload
         bid = Bid(user=msg.sender, slot=int(p["slot"]), n_sensitive=int(p["n_sensitive"]),
                   n_insensitive=int(p["n_insensitive"]), fee_eur=float(p["fee_eur"]))
-        submitted = {kind: int(self.submitted[msg.sender][i, bid.slot])
+        submitted = {kind: int(self._submitted[msg.sender][i, bid.slot])
                      for i, kind in enumerate(TASK_TYPES)}
         validate_bid(bid, submitted)
         return bid

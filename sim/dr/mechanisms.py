@@ -64,7 +64,7 @@ def outcome_of_day(name: str, model: DRModel, converged: bool) -> Outcome:
                    model.bus.sent_messages, model.bus.sent_values, 0.0,
                    prices if prices is not None else pd.DataFrame(),
                    allocation if allocation is not None else pd.DataFrame(),
-                   {"auctions": len(model.dc.selections)})
+                   {"auctions": len(model.dc.disclose().selections)})
 
 
 class DRDay(IterativeMechanism):

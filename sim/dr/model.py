@@ -138,10 +138,10 @@ class DRModel(mesa.Model):
         self.dc.read_program()
         self.datacollector = mesa.DataCollector(model_reporters={
             "slot": lambda m: m.slot - 1,
-            "power_mw": lambda m: m.dc.records[-1]["power_mw"],
-            "cost_eur": lambda m: m.dc.records[-1]["cost_eur"],
-            "bidders": lambda m: m.dc.records[-1]["bidders"],
-            "winners": lambda m: m.dc.records[-1]["winners"],
+            "power_mw": lambda m: m.dc.last_record()["power_mw"],
+            "cost_eur": lambda m: m.dc.last_record()["cost_eur"],
+            "bidders": lambda m: m.dc.last_record()["bidders"],
+            "winners": lambda m: m.dc.last_record()["winners"],
         })
 
     def step(self) -> None:
@@ -176,12 +176,12 @@ class DRModel(mesa.Model):
 
     # ----------------------------------------------------------- results
     def slots_frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame(self.dc.records)
+        frame = pd.DataFrame(self.dc.disclose().records)
         frame.insert(0, "strategy", self.strategy)
         return frame
 
     def bids_frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame(self.dc.bids, columns=["slot", "user", "n_sensitive",
+        frame = pd.DataFrame(self.dc.disclose().bids, columns=["slot", "user", "n_sensitive",
                                                     "n_insensitive", "fee_eur", "won",
                                                     "payment_eur"])
         frame.insert(0, "strategy", self.strategy)
@@ -191,7 +191,7 @@ class DRModel(mesa.Model):
         rows = [{"user": p.user, "kind": p.kind, "submitted": p.submitted,
                  "executed": p.executed, "count": p.count, "agreed": p.agreed,
                  "delay": p.delay, "beyond_tolerance": p.beyond_tolerance}
-                for p in self.dc.postponements if p.count > 0]
+                for p in self.dc.disclose().postponements if p.count > 0]
         frame = pd.DataFrame(rows, columns=["user", "kind", "submitted", "executed", "count",
                                             "agreed", "delay", "beyond_tolerance"])
         frame.insert(0, "strategy", self.strategy)

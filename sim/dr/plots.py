@@ -117,9 +117,9 @@ def write_figures(study, out: Path) -> list[Path]:
         _save(fig, paths[-1])
 
     op = study.models.get("OP")
-    if op is not None and op.dc.selections:
+    if op is not None and op.dc.disclose().selections:
         fig, ax = plt.subplots(figsize=(5, 3))
-        for selection, slot in zip(op.dc.selections,
+        for selection, slot in zip(op.dc.disclose().selections,
                                    sorted({int(s) for s in study.bids().slot}), strict=False):
             if selection.history:
                 ax.plot(np.arange(1, len(selection.history) + 1), selection.history,

@@ -46,7 +46,7 @@ class DRStepper(Stepper):
         return self.done  # a day has no residual: it is complete when every slot ran
 
     def status(self) -> str:
-        r = self.model.dc.records[-1]
+        r = self.model.dc.last_record()
         event = " · DR EVENT" if r["dr_event"] else ""
         return (f"slot {self.model.slot - 1} ({self.strategy}): power {r['power_mw']:.3f} MW "
                 f"(reference {r['reference_mw']:.3f}) · price {r['price_eur_per_mwh']:.1f} €/MWh · "

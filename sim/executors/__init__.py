@@ -55,9 +55,14 @@ def __getattr__(name: str):  # Ray is imported only when it is asked for
 
 
 def executor_of(kind: str, *, address: str | None = None, shards: int | None = None,
-                agents_per_shard: int | None = None, local_shard: bool = False) -> Executor:
+                agents_per_shard: int | None = None, local_shard: bool = False,
+                isolate: tuple[str, ...] = ()) -> Executor:
     """An executor by name: ``inprocess`` or ``ray`` (``local_shard``: the
-    model's process hosts one of Ray's shards itself)."""
+    model's process hosts one of Ray's shards itself; ``isolate``: these
+    agents get an actor of their own, docs/privacy.md)."""
+    if kind == "inprocess" and isolate:
+        raise ExecutorError("--isolate needs processes of their own: use the ray executor "
+                            "(--executor ray, or leave --executor out)")
     if kind == "inprocess":
         if local_shard:
             raise ExecutorError("--local-shard is for the ray executor: the in-process "
@@ -70,7 +75,7 @@ def executor_of(kind: str, *, address: str | None = None, shards: int | None = N
             raise ExecutorError(f"the Ray executor needs Ray ({exc}): install dcmarket's ray "
                                 "extra, pip install -e '.[ray]' (ray==2.40.0)") from exc
         return RayExecutor(address=address, shards=shards, agents_per_shard=agents_per_shard,
-                           local_shard=local_shard)
+                           local_shard=local_shard, isolate=tuple(isolate))
     raise ExecutorError(f"executor {kind!r}: choose inprocess or ray")
 
 

@@ -68,6 +68,10 @@ class RayExecutor(Executor):
     #: the model's own process hosts the last shard (it computes while the
     #: actors do, instead of waiting for them; see sim.executors.inline_shard)
     local_shard: bool = False
+    #: agents each given an actor of their own whose only channel is the model's
+    #: bus (no message of theirs is handed from shard to shard): the isolated
+    #: privacy tier, docs/privacy.md
+    isolate: tuple[str, ...] = ()
     name: str = "ray"
 
     def __post_init__(self) -> None:
@@ -127,11 +131,24 @@ class RayHost(AgentHost):
         return proxy
 
     def _start(self) -> None:
-        """Deal the agents to shards and build them in the executor's actors (on first use)."""
-        names = [r[0] for r in self._recipes]
-        count = self._shard_count(len(names))
-        size = math.ceil(len(names) / count)
-        blocks = [self._recipes[k:k + size] for k in range(0, len(names), size)]
+        """Deal the agents to shards and build them in the executor's actors (on
+        first use); an isolated agent gets an actor of its own, never the
+        model's process."""
+        known = {r[0] for r in self._recipes}
+        unknown = sorted(set(self.executor.isolate) - known)
+        if unknown:
+            raise ExecutorError(f"--isolate {', '.join(unknown)}: no such agent among "
+                                f"{', '.join(sorted(known))}")
+        alone = [r for r in self._recipes if r[0] in self.executor.isolate]
+        rest = [r for r in self._recipes if r[0] not in self.executor.isolate]
+        if self.executor.local_shard and not rest:
+            raise ExecutorError("--local-shard with every agent isolated: the model's process "
+                                "would host an isolated agent")
+        blocks = [[r] for r in alone]
+        if rest:
+            count = self._shard_count(len(rest))
+            size = math.ceil(len(rest) / count)
+            blocks += [rest[k:k + size] for k in range(0, len(rest), size)]
         seed = getattr(self.model, "_seed", None)
         local = self.executor.local_shard
         self._actors = workers(len(blocks) - int(local), self.executor.cpus_per_shard)
@@ -158,7 +175,9 @@ class RayHost(AgentHost):
         return max(1, min(wanted, n_agents))
 
     def _elide(self) -> bool:
-        return self.bus.faults is None and not self.bus.keep_log
+        """Whether messages may skip the model's bus (no log, no faults, and no
+        isolated agent: its every message passes the bus)."""
+        return self.bus.faults is None and not self.bus.keep_log and not self.executor.isolate
 
     def shard_of(self, name: str) -> int | None:
         return self._shard_of.get(name)
@@ -360,6 +379,13 @@ class RayHost(AgentHost):
         return k, positions[k][min(len(answer.results[k]), len(positions[k]) - 1)]
 
     def _relay(self, shard: int, envelope: Any) -> None:
+        # the channel says who sent it, never the shard: a shard sends only as
+        # the agents it hosts
+        sender = envelope.message.sender if envelope.message is not None else envelope.sender
+        if self._shard_of.get(sender) != shard:
+            raise ExecutorError(f"shard {shard} (hosting "
+                                f"{', '.join(n for n, s in self._shard_of.items() if s == shard)})"
+                                f" sent a message as {sender!r}: refused")
         if envelope.bulk >= 0:
             self._forward(shard, envelope)
             return

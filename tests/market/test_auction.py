@@ -29,8 +29,8 @@ def ten_user_auctions():
     scenario = load_dr_scenario(str(scenario_path("dr_2000hosts")))
     _, actual = day_prices(scenario)
     model = DRModel(scenario, "OP", actual, actual).run_day()
-    assert len(model.dc.problems) >= 4
-    return model.dc.problems
+    assert len(model.dc.disclose().problems) >= 4
+    return model.dc.disclose().problems
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def thousand_user_auctions():
     scenario = scenario.model_copy(update={"users": scenario.users.model_copy(
         update={"count": 1000})})
     _, actual = day_prices(scenario)
-    return DRModel(scenario, "OP", actual, actual).run_day().dc.problems
+    return DRModel(scenario, "OP", actual, actual).run_day().dc.disclose().problems
 
 
 def brute_force(problem: WinnerSelection) -> float:

@@ -38,14 +38,14 @@ def days(scenario, prices):
 
 
 def submitted_by_type(model: DRModel) -> np.ndarray:
-    return sum(model.dc.submitted[u] for u in model.dc.user_names)
+    return sum(model.dc.disclose().submitted[u] for u in model.dc.user_names)
 
 
 def test_every_interactive_task_runs_in_its_slot_under_op(days):
     op = days["OP"]
     slots = op.slots_frame()
     assert np.array_equal(slots["run_interactive_new"].to_numpy(), submitted_by_type(op)[0])
-    assert all(p.kind != "interactive" for p in op.dc.postponements)
+    assert all(p.kind != "interactive" for p in op.dc.disclose().postponements)
 
 
 def test_only_winners_are_postponed_each_within_its_limit(days):
@@ -116,8 +116,8 @@ def test_grid_rewards_follow_the_program(days, scenario, prices):
         slots = model.slots_frame().set_index("slot")
         assert set(slots.index[slots["dr_event"] > 0]) == events
         for t in events:
-            reduction = model.dc.reference_mw[t] - slots.loc[t, "power_mw"]
-            requested = program.requested_share * model.dc.reference_mw[t]
+            reduction = model.dc.disclose().reference_mw[t] - slots.loc[t, "power_mw"]
+            requested = program.requested_share * model.dc.disclose().reference_mw[t]
             paid = min(reduction, 1.2 * requested) if reduction >= 0.5 * requested else 0.0
             assert slots.loc[t, "reward_eur"] == pytest.approx(
                 program.theta0_eur_per_mwh * paid, abs=1e-9)
