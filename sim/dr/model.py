@@ -118,16 +118,18 @@ class DRModel(mesa.Model):
         history = history_load(scenario)
         program = program_of(scenario)
         auction = scenario.auction
-        self.dc = DRDataCenterAgent(
-            self, DC_NAME, self.bus, GRID_NAME, users, self.fleet,
+        #: where the agents run (in process, or in Ray actors): see sim.executors;
+        #: the DC and the grid are built through it too (the hub agents)
+        self.host = (executor or default_executor()).host(self, self.bus)
+        self.dc = self.host.add(
+            DC_NAME, DRDataCenterAgent, MODEL, DC_NAME, BUS, GRID_NAME, users, self.fleet,
             DCTerms(scenario.dc.revenue_per_task_eur, scenario.dc.penalty_eur_per_task_slot),
             strategy, forecast, history, selector=auction.selector,
             ga=GASettings(**auction.ga.model_dump()),
             rng=np.random.default_rng([scenario.seed, 3]))
-        self.grid = DRGridAgent(self, GRID_NAME, self.bus, DC_NAME, prices, program)
+        self.grid = self.host.add(GRID_NAME, DRGridAgent, MODEL, GRID_NAME, BUS, DC_NAME,
+                                  prices, program)
         streams = day_streams(scenario, 0)
-        #: where the DC users run (in process, or in Ray actors): see sim.executors
-        self.host = (executor or default_executor()).host(self, self.bus)
         self.users = [self.host.add(name, DCUserAgent, MODEL, name, BUS, DC_NAME, stream, cost,
                                     will, chosen.get(name))
                       for name, stream, (cost, will) in zip(users, streams, user_terms(scenario),

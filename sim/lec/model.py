@@ -88,11 +88,12 @@ class LECModel(mesa.Model):
         self._assets = CommunityAssets(scenario.battery, scenario.heat, scenario.dc,
                                        scenario.retailer)
         rho, s = scenario.twin.rho, scenario.solver
-        self.eoa = CommunityAgent(self, EOA, self.bus, self._assets, inputs.community,
-                                  self.options, names, rho, MONITOR,
-                                  (s.mip_gap, s.time_limit_s, s.threads))
-        #: where the households run (in process, or in Ray actors): see sim.executors
+        #: where the agents run (in process, or in Ray actors): see sim.executors;
+        #: the EOA (the hub) is built through it too
         self.host = (executor or default_executor()).host(self, self.bus)
+        self.eoa = self.host.add(EOA, CommunityAgent, MODEL, EOA, BUS, self._assets,
+                                 inputs.community, self.options, names, rho, MONITOR,
+                                 (s.mip_gap, s.time_limit_s, s.threads))
         chosen = scenario.agent_strategies()
         self.households = [self.host.add(spec.name, HouseholdAgent, MODEL, spec.name, BUS, spec,
                                          profiles, EOA, rho, chosen.get(spec.name))

@@ -27,6 +27,7 @@ from dcmarket.grid.network import GridNetwork, load_pandapower_case
 from dcmarket.market.bilevel import OuterRecord
 from dcmarket.market.messages import Protocol
 from dcmarket.market.protocols import BILEVEL, DEMAND_BID, OUTER_REPORT, P2P_MARKET
+from dcmarket.sim.executors import BUS, MODEL
 from dcmarket.sim.p2p.config import GridSpec, P2PScenario
 from dcmarket.sim.p2p.model import MarketResult, P2PMarketModel
 
@@ -63,20 +64,10 @@ class CoordinationModel(P2PMarketModel):
                  bisection: bool | None = None, **kwargs) -> None:
         if scenario.grid is None:
             raise ValueError(f"scenario {scenario.name}: no grid section")
-        super().__init__(scenario, **kwargs)
-        self._adaptive_penalty = self._fixed_penalty is None
         self.trading = trading
         self.bisection = scenario.bilevel.bisection if bisection is None else bisection
-        case = build_grid_case(scenario.grid, scenario.hours)
-        voll = scenario.grid.value_of_lost_load
-        opf = DCOPF(case.network, case.units, scenario.hours,
-                    None if voll is None else voll * scenario.grid.cost_factor)
-        self.case = case
-        self.operator = GridOperatorAgent(
-            self, OPERATOR, self.bus, opf, case.fixed_load_mw, case.available_mw,
-            {dc.name: dc.bus for dc in scenario.datacenters}, MONITOR,
-            scenario.bilevel.tol_mw, scenario.bilevel.stall, self.bisection,
-        )
+        super().__init__(scenario, **kwargs)
+        self._adaptive_penalty = self._fixed_penalty is None
         # opening bids: each DC alone at the scenario's LMP guess; a DC whose bid
         # was lost is asked again (up to 20 times) before the loop starts
         waiting = [dc.name for dc in self._dcs()]
@@ -101,6 +92,20 @@ class CoordinationModel(P2PMarketModel):
             "widest_box_mw": lambda m: m.outer[-1].widest_box_mw,
             "inner_rounds": lambda m: m.outer[-1].inner_rounds,
         })
+
+    def _add_hub_agents(self) -> None:
+        """The grid operator, built through the host as the DCs are (under Ray in
+        an actor of its own shard), before the market opens."""
+        scenario = self.scenario
+        case = build_grid_case(scenario.grid, scenario.hours)
+        voll = scenario.grid.value_of_lost_load
+        opf = DCOPF(case.network, case.units, scenario.hours,
+                    None if voll is None else voll * scenario.grid.cost_factor)
+        self.case = case
+        self.operator = self.host.add(
+            OPERATOR, GridOperatorAgent, MODEL, OPERATOR, BUS, opf, case.fixed_load_mw,
+            case.available_mw, {dc.name: dc.bus for dc in scenario.datacenters}, MONITOR,
+            scenario.bilevel.tol_mw, scenario.bilevel.stall, self.bisection)
 
     def _protocols(self) -> tuple[Protocol, ...]:
         return (P2P_MARKET, BILEVEL)

@@ -211,6 +211,7 @@ class P2PMarketModel(mesa.Model):
                 price_tolerance=scenario.market.tol_dual,
                 trade_tolerance=scenario.market.tol_primal,
             )
+        self._add_hub_agents()
         configured = scenario.market.penalty
         self._fixed_penalty = penalty if penalty is not None else (
             None if configured == "auto" else float(configured))
@@ -231,6 +232,10 @@ class P2PMarketModel(mesa.Model):
             "dual_change": lambda m: m._last("dual_change"),
         })
         self._start()
+
+    def _add_hub_agents(self) -> None:
+        """Agents besides the DCs, built through the host before the market opens
+        (a subclass adds its own: the grid operator)."""
 
     def _opening_tags(self) -> dict[str, int]:
         """The bus's protocol position before the first message (subclasses add theirs)."""
