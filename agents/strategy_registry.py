@@ -36,6 +36,21 @@ ENTRY_POINTS = "dcmarket.strategies"
 MAX_SOURCE_BYTES = 1_000_000
 
 
+#: role → name → class: strategies registered at run time (register_strategy)
+_REGISTERED: dict[str, dict[str, type[Strategy]]] = {}
+
+
+def register_strategy(cls: type[Strategy]) -> type[Strategy]:
+    """Make ``cls`` known by its ``name`` for its role (usable as a decorator);
+    a shipped name cannot be taken."""
+    _check_role(cls, cls.role, f"register_strategy({cls.__name__})")
+    if not cls.name or cls.name in SHIPPED.get(cls.role, {}):
+        raise StrategyError(f"register_strategy({cls.__name__}): give it a name of its own "
+                            f"(not empty, not a shipped one), got {cls.name!r}")
+    _REGISTERED.setdefault(cls.role, {})[cls.name] = cls
+    return cls
+
+
 def truthful(role: str) -> Strategy:
     """The truthful strategy of ``role``."""
     return TRUTHFUL[role]()
@@ -74,7 +89,7 @@ def _check_role(cls: type, role: str, where: str) -> None:
 
 
 def _class_of(spec: str, role: str, where: str, base: Path | None) -> type:
-    shipped = SHIPPED.get(role, {})
+    shipped = {**SHIPPED.get(role, {}), **_REGISTERED.get(role, {})}
     if spec in shipped:
         return shipped[spec]
     if ":" in spec:

@@ -22,7 +22,20 @@ from typing import Any
 __version__ = "0.1.0"
 
 #: public name → (module, attribute), loaded on first use (PEP 562)
-_PUBLIC: dict[str, tuple[str, str]] = {}
+_PUBLIC: dict[str, tuple[str, str]] = {
+    "load": ("dcmarket.sim.api", "load"),
+    "run": ("dcmarket.sim.api", "run"),
+    "mechanisms": ("dcmarket.sim.api", "mechanisms"),
+    "Outcome": ("dcmarket.market.outcome", "Outcome"),
+    "Strategy": ("dcmarket.agents.strategies", "Strategy"),
+    "DataCentreStrategy": ("dcmarket.agents.strategies", "DataCentreStrategy"),
+    "DRUserStrategy": ("dcmarket.agents.strategies", "DRUserStrategy"),
+    "DRDataCentreStrategy": ("dcmarket.agents.strategies", "DRDataCentreStrategy"),
+    "HouseholdStrategy": ("dcmarket.agents.strategies", "HouseholdStrategy"),
+    "register_strategy": ("dcmarket.agents.strategy_registry", "register_strategy"),
+    "Study": ("dcmarket.sim.registry", "Study"),
+    "register_study": ("dcmarket.sim.registry", "register"),
+}
 
 __all__ = ["__version__", *_PUBLIC]
 

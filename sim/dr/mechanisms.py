@@ -101,8 +101,9 @@ class DRDay(IterativeMechanism):
 
 def mechanisms(scenario: DRScenario, forecast: np.ndarray | None = None
                ) -> dict[str, Callable[[], Mechanism]]:
-    """The day's mechanisms; ``forecast`` (24 slots) replaces the scenario's
-    forecaster (trained once, on first use, and shared)."""
+    """The day's mechanisms, the scenario's own auction first; ``forecast`` (24
+    slots) replaces the scenario's forecaster (trained once, on first use, and
+    shared)."""
 
     @cache
     def prices() -> tuple[np.ndarray, np.ndarray | None]:
@@ -117,7 +118,9 @@ def mechanisms(scenario: DRScenario, forecast: np.ndarray | None = None
         return actual, train_forecast(scenario, f.method, f.training_days, history,
                                       actual).forecast
 
-    return {"op_ga": lambda: DRDay(scenario, "op_ga", "OP", "ga", prices),
-            "op_exact": lambda: DRDay(scenario, "op_exact", "OP", "exact", prices),
-            "best_effort": lambda: DRDay(scenario, "best_effort", "BS", None, prices),
-            "static": lambda: DRDay(scenario, "static", "ST", None, prices)}
+    found = {"op_ga": lambda: DRDay(scenario, "op_ga", "OP", "ga", prices),
+             "op_exact": lambda: DRDay(scenario, "op_exact", "OP", "exact", prices),
+             "best_effort": lambda: DRDay(scenario, "best_effort", "BS", None, prices),
+             "static": lambda: DRDay(scenario, "static", "ST", None, prices)}
+    own = f"op_{scenario.auction.selector}"
+    return {own: found.pop(own), **found}  # the scenario's own auction first

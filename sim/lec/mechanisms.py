@@ -105,8 +105,9 @@ class ExchangeADMM(IterativeMechanism):
 def mechanisms(scenario: LECScenario, option: str | None = None, days: int = 1
                ) -> dict[str, Callable[[], Mechanism]]:
     """The community's mechanisms for one Table I case (default: the scenario's
-    last) on the first ``days`` days of the scenario."""
+    last) on the first ``days`` days of the scenario; its decentralised
+    protocol first."""
     option = option or scenario.scenarios[-1]
     inputs = block_inputs(scenario, 0, days)
-    return {"centralised_milp": lambda: CentralisedMILP(scenario, inputs, option),
-            "exchange_admm": lambda: ExchangeADMM(scenario, inputs, option)}
+    return {"exchange_admm": lambda: ExchangeADMM(scenario, inputs, option),
+            "centralised_milp": lambda: CentralisedMILP(scenario, inputs, option)}

@@ -311,15 +311,19 @@ class CompetitiveEquilibrium(OneShotMechanism):
                        notes={"social_cost_usd": eq.social_cost})
 
 
-#: name → factory(scenario) of every mechanism that applies to the scenario
 def mechanisms(scenario: P2PScenario) -> dict[str, Callable[[], Mechanism]]:
-    """The mechanisms that apply to ``scenario`` (see the module docstring)."""
+    """Name → factory of every mechanism that applies to ``scenario`` (see the
+    module docstring), the scenario's own protocol first."""
     if scenario.grid is None:
-        return {"no_trade": lambda: NoTrade(scenario),
-                "centralised": lambda: Centralised(scenario),
-                "admm_local": lambda: ADMMClearing(scenario, "local"),
-                "admm_global": lambda: ADMMClearing(scenario, "global")}
-    return {"no_trade": lambda: BilevelLoop(scenario, trading=False),
-            "competitive_equilibrium": lambda: CompetitiveEquilibrium(scenario),
-            "bilevel_bisection": lambda: BilevelLoop(scenario, bisection=True),
-            "bilevel_plain": lambda: BilevelLoop(scenario, bisection=False)}
+        own = f"admm_{scenario.market.estimates}"
+        found = {"admm_local": lambda: ADMMClearing(scenario, "local"),
+                 "admm_global": lambda: ADMMClearing(scenario, "global"),
+                 "centralised": lambda: Centralised(scenario),
+                 "no_trade": lambda: NoTrade(scenario)}
+    else:
+        own = "bilevel_bisection" if scenario.bilevel.bisection else "bilevel_plain"
+        found = {"bilevel_bisection": lambda: BilevelLoop(scenario, bisection=True),
+                 "bilevel_plain": lambda: BilevelLoop(scenario, bisection=False),
+                 "competitive_equilibrium": lambda: CompetitiveEquilibrium(scenario),
+                 "no_trade": lambda: BilevelLoop(scenario, trading=False)}
+    return {own: found.pop(own), **found}  # the scenario's own protocol first
