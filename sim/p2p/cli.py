@@ -12,28 +12,26 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from dcmarket.market.outcome import Outcome, agents_table
 from dcmarket.sim.p2p.config import P2PScenario
-from dcmarket.sim.p2p.model import (
-    MarketResult,
-    P2PMarketModel,
-    centralised_twin,
-    standalone_schedules,
-)
+from dcmarket.sim.p2p.mechanisms import CURRENCY, ROLE, Centralised, outcome_of_market
+from dcmarket.sim.p2p.model import MarketResult, P2PMarketModel, standalone_schedules
 from dcmarket.sim.p2p.results import schedules_frame
 from dcmarket.sim.run_folder import RunFolder
 
 
-def profit_table(scenario: P2PScenario, alone: dict, result: MarketResult) -> str:
+def profit_table(scenario: P2PScenario, alone: Outcome, market: Outcome) -> str:
+    """Each DC's profit and energy alone and in the market, from the two Outcomes."""
     lines = [f"{'DC':<6}{'profit alone $':>16}{'with market $':>16}{'change':>9}"
              f"{'energy alone MWh':>18}{'with MWh':>10}"]
+    a_profit, w_profit = alone.profits, market.profits
+    a_energy, w_energy = alone.agents["energy_mwh"], market.agents["energy_mwh"]
     totals = [0.0, 0.0, 0.0, 0.0]
     for name in scenario.names:
-        a, w = alone[name], result.schedules[name]
-        lines.append(f"{name:<6}{a.profit:>16,.0f}{w.profit:>16,.0f}"
-                     f"{100 * (w.profit / a.profit - 1):>8.1f}%"
-                     f"{a.energy_mwh:>18,.1f}{w.energy_mwh:>10,.1f}")
-        for i, v in enumerate((a.profit, w.profit, a.energy_mwh, w.energy_mwh)):
-            totals[i] += v
+        row = (a_profit[name], w_profit[name], float(a_energy[name]), float(w_energy[name]))
+        lines.append(f"{name:<6}{row[0]:>16,.0f}{row[1]:>16,.0f}"
+                     f"{100 * (row[1] / row[0] - 1):>8.1f}%{row[2]:>18,.1f}{row[3]:>10,.1f}")
+        totals = [x + v for x, v in zip(totals, row, strict=True)]
     lines.append(f"{'total':<6}{totals[0]:>16,.0f}{totals[1]:>16,.0f}"
                  f"{100 * (totals[1] / totals[0] - 1):>8.1f}%"
                  f"{totals[2]:>18,.1f}{totals[3]:>10,.1f}")
@@ -42,15 +40,18 @@ def profit_table(scenario: P2PScenario, alone: dict, result: MarketResult) -> st
 
 def run_market(scenario: P2PScenario, source: Path, out: Path | None, backend: str | None,
                max_rounds: int | None, command: str = "dcmarket run") -> int:
-    """``dcmarket run`` on a P2P scenario without a grid: the market at fixed LMPs."""
+    """``dcmarket run`` on a P2P scenario without a grid: the market at fixed LMPs,
+    beside no trade and the centralised optimum, every number from their Outcomes."""
     tic = time.perf_counter()
     model = P2PMarketModel(scenario, backend=backend)
     result = run_with_progress(model, max_rounds)
-    alone = standalone_schedules(model)
-    twin, total_revenue = centralised_twin(scenario)
+    market = outcome_of_market(f"admm_{scenario.market.estimates}", result,
+                               model.bus.sent_messages, model.bus.sent_values).check()
+    alone_schedules = standalone_schedules(model)
+    alone = _alone_outcome(alone_schedules)
+    optimum = Centralised(scenario).clear().check()
     wall = time.perf_counter() - tic
-    welfare_twin = total_revenue - twin.total_cost
-    gap = (welfare_twin - result.welfare) / abs(welfare_twin)
+    gap = 1.0 - market.efficiency(optimum)
     last = result.history.iloc[-1]
     residuals = (f"primal {last.primal_residual:.3g} M req/h (tol {scenario.market.tol_primal:g}), "
                  f"disagreement {last.dual_disagreement:.3g} $/M req, change "
@@ -66,16 +67,30 @@ def run_market(scenario: P2PScenario, source: Path, out: Path | None, backend: s
           f"{result.clearing_s:.2f} s, c = {model.penalty:.1f}, backend {model.backend}")
     print(f"residuals: {residuals}")
     if result.converged:
-        print(f"welfare {result.welfare:,.0f} $ vs centralised twin {welfare_twin:,.0f} $ "
+        print(f"welfare {market.welfare:,.0f} $ vs centralised twin {optimum.welfare:,.0f} $ "
               f"(gap {100 * gap:.4f} %)\n")
+    if result.inconsistent:
+        for name, why in result.inconsistent.items():
+            print(f"settlement: {name} named inconsistent: {why}")
+        print()
     title = "profit by DC" if result.converged else \
         "profit by DC — NOT CONVERGED, last iterate"
     print(title)
-    print(profit_table(scenario, alone, result))
+    print(profit_table(scenario, alone, market))
     if out:
-        write_run(out, source, scenario, alone, result, model, gap, wall, command)
+        write_run(out, source, scenario, alone_schedules, result, model, gap, wall, command,
+                  (market, alone, optimum))
         print(f"\nrun folder: {out}")
     return 0 if result.converged else 3
+
+
+def _alone_outcome(schedules: dict) -> Outcome:
+    """The DCs' stand-alone schedules (the agents' own solves) as an Outcome."""
+    return Outcome("no_trade", "p2p", CURRENCY,
+                   agents_table({n: s.profit for n, s in schedules.items()}, {}, CURRENCY,
+                                ROLE, energy_mwh={n: s.energy_mwh for n, s in schedules.items()}),
+                   {"dc_profit": float(sum(s.profit for s in schedules.values()))},
+                   True).check()
 
 
 def run_with_progress(model: P2PMarketModel, max_rounds: int | None) -> MarketResult:
@@ -95,7 +110,7 @@ def run_with_progress(model: P2PMarketModel, max_rounds: int | None) -> MarketRe
 
 def write_run(out: Path, source: Path, scenario: P2PScenario, alone: dict,
               result: MarketResult, model: P2PMarketModel, gap: float, wall: float,
-              command: str) -> None:
+              command: str, outcomes: tuple[Outcome, ...] = ()) -> None:
     """Scenario, schedules, trades, residuals, the message log, figures and a summary."""
     folder = RunFolder(out)
     folder.text("scenario.json", scenario.model_dump_json(indent=1))
@@ -116,6 +131,8 @@ def write_run(out: Path, source: Path, scenario: P2PScenario, alone: dict,
         "welfare_gap_rel": gap if result.converged else None,
         "profit_without": {n: s.profit for n, s in alone.items()},
         "profit_with": {n: s.profit for n, s in result.schedules.items()},
+        "inconsistent": dict(result.inconsistent),
+        "outcomes": [o.summary() for o in outcomes],
         "energy_mwh_without": sum(s.energy_mwh for s in alone.values()),
         "energy_mwh_with": sum(s.energy_mwh for s in result.schedules.values()),
         "tolerances": {"primal": scenario.market.tol_primal, "dual": scenario.market.tol_dual},
