@@ -37,9 +37,19 @@ def run_dr(scenario: DRScenario, out: Path | None, selector: str | None, quality
             values="reduction_vs_st_pct")
         print(shown.to_string(float_format="%.1f"))
     if out:
-        write_dr_run(study, scenario, Path(out), command=command, sensitivity=swept)
+        write_dr_run(study, scenario, Path(out), command=command, sensitivity=swept,
+                     outcomes=day_outcomes(study, scenario))
         print(f"run folder: {out}")
     return 3 if len(unsettled) else 0
+
+
+def day_outcomes(study, scenario: DRScenario) -> list[dict]:
+    """Each strategy's day as its mechanism's Outcome (summary rows)."""
+    from dcmarket.sim.dr.mechanisms import outcome_of_day
+
+    names = {"OP": f"op_{scenario.auction.selector}", "BS": "best_effort", "ST": "static"}
+    return [outcome_of_day(names.get(label, label), model, True).check().summary()
+            for label, model in study.models.items()]
 
 
 def run_study(scenario: DRScenario, path: Path, out: Path | None, command: str,

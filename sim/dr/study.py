@@ -322,7 +322,8 @@ def study_text(study: DRStudy) -> str:
 
 
 def write_dr_run(study: DRStudy, scenario: DRScenario, out: Path, figures: bool = True,
-                 command: str = "dcmarket dr", sensitivity: pd.DataFrame | None = None) -> None:
+                 command: str = "dcmarket dr", sensitivity: pd.DataFrame | None = None,
+                 outcomes: list[dict] | None = None) -> None:
     """Run folder: frames (Parquet), summary.json, the message logs and the figures."""
     folder = RunFolder(out)
     folder.frame("slots.parquet", study.slots())
@@ -352,6 +353,7 @@ def write_dr_run(study: DRStudy, scenario: DRScenario, out: Path, figures: bool 
         "forecasts": study.forecast_errors().to_dict(orient="records"),
         "paper_event_hours": PAPER_EVENT_HOURS,
         "day_all_strategies_s": study.day_s,
+        "outcomes": outcomes or [],
     }
     if study.lstm_seeds is not None:
         folder.frame("lstm_seeds.csv", study.lstm_seeds.astype({"dr_hours": str}))
