@@ -145,17 +145,6 @@ class Spoofer(DataCentreStrategy):
 '''
 
 
-@pytest.fixture(scope="module")
-def ray_session():
-    ray = pytest.importorskip("ray")
-    started = not ray.is_initialized()
-    if started:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    if started:
-        ray.shutdown()
-
-
 def _isolated(tmp_path, strategy: str):
     from dcmarket.sim.executors.ray_host import RayExecutor
 

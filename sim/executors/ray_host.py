@@ -51,7 +51,7 @@ from dcmarket.market.messages import Message, MessageBus
 from dcmarket.sim.executors.agent_proxy import AgentProxy
 from dcmarket.sim.executors.base import AgentHost, Call, Executor, ExecutorError
 from dcmarket.sim.executors.inline_shard import InlineShard, fetch
-from dcmarket.sim.executors.ray_pool import close_shards, ensure_ray, workers
+from dcmarket.sim.executors.ray_pool import close_shards, dedicated, ensure_ray, workers
 from dcmarket.sim.executors.shard import Facts, FromBulk, Kept, Late, Phase
 
 
@@ -151,7 +151,9 @@ class RayHost(AgentHost):
             blocks += [rest[k:k + size] for k in range(0, len(rest), size)]
         seed = getattr(self.model, "_seed", None)
         local = self.executor.local_shard
-        self._actors = workers(len(blocks) - int(local), self.executor.cpus_per_shard)
+        cpus = self.executor.cpus_per_shard
+        own = dedicated(len(alone), cpus)  # an isolated agent shares its process with no one
+        self._actors = own + workers(len(blocks) - len(alone) - int(local), cpus)
         if local:
             self._actors.append(InlineShard())
         self._inline = len(blocks) - 1 if local else -1  # its calls are made last
@@ -166,7 +168,8 @@ class RayHost(AgentHost):
                                             seed if isinstance(seed, int) else None, block,
                                             elsewhere))
         fetch(opened)
-        self._finalizer = weakref.finalize(self, close_shards, self._id, list(self._actors))
+        self._finalizer = weakref.finalize(self, close_shards, self._id, list(self._actors),
+                                           own)
 
     def _shard_count(self, n_agents: int) -> int:
         if self.executor.agents_per_shard is not None:

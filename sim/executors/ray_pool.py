@@ -49,8 +49,11 @@ def workers(n: int, cpus: float) -> list[Any]:
     """``n`` actors of this Ray session's pool (started once, shared by every
     model), dealt round-robin over the cluster's live nodes."""
     global _pool, _pool_job
-    job = ray.get_runtime_context().get_job_id()
-    if job != _pool_job:  # a new Ray session: the old actors are gone
+    context = ray.get_runtime_context()
+    # a new Ray session: the old actors are gone (a restarted local Ray numbers
+    # its jobs from 1 again, so the driver's node tells sessions apart)
+    job = f"{context.get_job_id()}@{context.get_node_id()}"
+    if job != _pool_job:
         _pool, _pool_job = [], job
     nodes = sorted(node["NodeID"] for node in ray.nodes() if node["Alive"])
     while len(_pool) < n:
@@ -59,10 +62,21 @@ def workers(n: int, cpus: float) -> list[Any]:
     return _pool[:n]
 
 
-def close_shards(host: int, actors: list[Any]) -> None:
+def dedicated(n: int, cpus: float) -> list[Any]:
+    """``n`` actors of their own, outside the pool: an isolated agent's process
+    hosts nothing of any other model or agent (ended by :func:`close_shards`)."""
+    nodes = sorted(node["NodeID"] for node in ray.nodes() if node["Alive"])
+    return [_Worker.options(num_cpus=cpus, scheduling_strategy=NodeAffinitySchedulingStrategy(
+        nodes[k % len(nodes)], soft=False)).remote() for k in range(n)]
+
+
+def close_shards(host: int, actors: list[Any], own: list[Any] | None = None) -> None:
     """The model is gone: its shards drop its agents (the actors stay for the next)."""
     if not ray.is_initialized():  # Ray shut down: the actors are gone with it
         return
     for actor in actors:
         with contextlib.suppress(Exception):
             actor.close.remote(host)
+    for actor in own or []:  # dedicated actors end with their model
+        with contextlib.suppress(Exception):
+            ray.kill(actor)

@@ -5,17 +5,14 @@ on a local Ray with 2 CPUs and once on a simulated two-node cluster."""
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
-import ray
 
 from dcmarket.agents.strategies import StrategyError
 from dcmarket.market.faults import Dropout, FaultModel
@@ -34,21 +31,7 @@ from dcmarket.sim.p2p.model import P2PMarketModel
 from dcmarket.sim.scenario import ScenarioError
 from dcmarket.sim.studies import load_any
 
-
-@pytest.fixture(scope="module", autouse=True)
-def ray_session():
-    """One local Ray instance with 2 CPUs and no dashboard for the module."""
-    started = not ray.is_initialized()
-    if started:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    if started:
-        ray.shutdown()
-        # Ray's pipes and log files of the session are collected here, not
-        # during a later test that records every warning
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            gc.collect()
+pytestmark = pytest.mark.usefixtures("ray_session")
 
 
 @pytest.fixture(scope="module")
