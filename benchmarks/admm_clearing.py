@@ -8,7 +8,8 @@
 
 The last line is one JSON object: n_dc, hours, rounds, converged, clearing_s,
 per_round_ms, central_s (medians of ``--repeat`` runs, each side alternately),
-clearing_over_central, welfare_gap_rel, executor, log (and, with
+clearing_over_central, welfare_gap_rel, messages and settlement_messages
+(clearing_s includes the settlement), executor, log (and, with
 --compare-backends, per-round times of each local-solver back-end measured on
 the same rounds).  ``--executor ray`` clears in Ray actors (a local Ray with
 this machine's CPUs, a shard per CPU; started before the timings), with
@@ -107,6 +108,11 @@ def main() -> None:
         "clearing_s_all": [round(t, 4) for t in clearing],
         "central_s_all": [round(t, 4) for t in central],
         "welfare_gap_rel": (welfare_twin - result.welfare) / abs(welfare_twin),
+        # every message of the clearing, and those of its settlement from messages
+        # (a confirmation per direction of each trading link, an acceptance from
+        # and a settlement to each DC; docs/p2p.md), in clearing_s too
+        "messages": model.bus.sent_messages,
+        "settlement_messages": 2 * len(model.links.links) + 2 * len(model.dcs),
         "reciprocity_gap": result.reciprocity_gap(),
     }
     if args.compare_backends:
