@@ -9,6 +9,7 @@ field's constraint is read from its type.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Self
 
@@ -26,6 +27,33 @@ NonNegative = Annotated[float, Field(ge=0.0)]
 OutdoorC = Annotated[float, Field(ge=-90.0, le=60.0)]
 #: a room temperature (a data hall, a home), °C: what people or servers can stand
 IndoorC = Annotated[float, Field(ge=0.0, le=50.0)]
+
+
+#: an agent's name: letters, digits and ``_``, starting with a letter, at most
+#: 64 characters.  Names travel into ``--set`` paths (split on ``.``), link keys
+#: (``DC1-DC3``, split on ``-``), the log, CSV files and terminals, so nothing
+#: else is safe: no control character, no newline, no leading ``= + - @``
+#: (a spreadsheet formula), no ``.`` or ``-``.
+AGENT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+
+
+def check_agent_name(value: object) -> str:
+    """``value`` if it is an agent name (:data:`AGENT_NAME`), else a ValueError."""
+    if not isinstance(value, str) or not AGENT_NAME.fullmatch(value):
+        raise ValueError(f"{value!r} is not an agent name: letters, digits and _, starting "
+                         "with a letter, at most 64 characters")
+    return value
+
+
+AgentName = Annotated[str, AfterValidator(check_agent_name)]
+
+
+def check_not_reserved(names: list[str], reserved: tuple[str, ...], where: str) -> None:
+    """No agent may take a name its protocol gives an agent of its own."""
+    taken = sorted(set(names) & set(reserved))
+    if taken:
+        raise ValueError(f"{where}: {', '.join(taken)} is reserved by the protocol "
+                         f"(reserved: {', '.join(reserved)})")
 
 
 def one_of(value: str, choices: list[str], what: str, shown: int = 6) -> str:

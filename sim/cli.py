@@ -9,6 +9,7 @@ so ``--help`` answers at once.
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -53,13 +54,34 @@ def guarded(fn: Callable[..., int]) -> Callable[..., int]:
     def wrapper(*args: Any, **kwargs: Any) -> int:
         try:
             code = fn(*args, **kwargs)
+        except OSError as exc:
+            if exc.errno not in _WRITE_FAILURES:
+                raise
+            # the folder keeps its RUNNING marker: verify and report call it incomplete
+            click.echo(f"dcmarket: cannot write {exc.filename or 'the run folder'}: "
+                       f"{exc.strerror}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
         except Exception as exc:
             if not _is_input_error(exc):
                 raise
             click.echo(f"dcmarket: {exc}", err=True)
             sys.exit(EXIT_BAD_INPUT)
+        finally:
+            _release_locks()
         sys.exit(code or EXIT_OK)
     return wrapper
+
+
+#: write errors that end a run with one line and exit 2: no space, over quota,
+#: a read-only file system, a file too large
+_WRITE_FAILURES = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
+
+
+def _release_locks() -> None:
+    """The run is over: its ``--out`` lock goes (if it took one)."""
+    module = sys.modules.get("dcmarket.sim.run_folder")
+    if module is not None:
+        module.release_locks()
 
 
 def _one_line(text: str, width: int = 90) -> str:
@@ -82,7 +104,7 @@ def command_line() -> str:
 def prepare_out(out: Path | None, force: bool = False, resume: bool = False) -> None:
     from dcmarket.sim.run_folder import prepare_out
 
-    prepare_out(out, force, resume)
+    prepare_out(out, force, resume, command_line())
 
 
 def load_scenario(scenario: str | None, settings: tuple[str, ...], default: str | None = None,

@@ -33,8 +33,9 @@ from dcmarket.market.atomic import atomic_write_text
 
 MANIFEST = "manifest.json"
 RUNNING = "RUNNING"
-#: Files made from a finished folder afterwards (not part of the run, not checked).
-DERIVED = ("report.html",)
+#: Files made from a finished folder afterwards (not part of the run, not checked),
+#: and the lock a run holds on its folder.
+DERIVED = ("report.html", ".dcmarket.lock")
 
 #: Distributions whose version can change a result (solvers, data, models).
 PACKAGES = ("dcmarket", "numpy", "scipy", "pandas", "mesa", "networkx", "pydantic", "cvxpy",
@@ -206,6 +207,9 @@ def verify_manifest(out: Path) -> list[str]:
         problems.append(f"{MANIFEST}: edited after the run (its own digest does not match)")
     for name, entry in listed.items():
         path = out / name
+        if not isinstance(name, str) or Path(name).is_absolute() or ".." in Path(name).parts:
+            problems.append(f"{name}: listed outside the run folder (not checked)")
+            continue
         if path.is_symlink():
             problems.append(f"{name}: a link, not the file the run wrote")
         elif not path.is_file():

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError
 
-from dcmarket.agents.spec_base import Frozen, StrictSpec
+from dcmarket.agents.spec_base import Frozen, StrictSpec, check_agent_name
 
 #: a convergence tolerance above this share of the quantity it bounds is refused
 TOLERANCE_SHARE = 0.05
@@ -251,8 +251,9 @@ def _field_path(raw: object, loc: tuple) -> str:
     parts = [str(p) for p in loc]
     if len(loc) >= 2 and loc[0] in ("datacenters", "household_list") \
             and isinstance(loc[1], int):
-        with contextlib.suppress(KeyError, IndexError, TypeError):
-            parts[1] = f"{raw[loc[0]][loc[1]]['name']}"  # type: ignore[index]
+        with contextlib.suppress(KeyError, IndexError, TypeError, ValueError):
+            # only a name that is safe to print (an agent name) stands for the index
+            parts[1] = check_agent_name(raw[loc[0]][loc[1]]["name"])  # type: ignore[index]
     return ".".join(parts)
 
 

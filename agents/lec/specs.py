@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from dcmarket.agents.spec_base import (
+    AgentName,
     Efficiency,
     IndoorC,
     NonNegative,
@@ -93,7 +94,7 @@ class ThermalSpec(StrictSpec):
 class HouseholdSpec(StrictSpec):
     """One household's private data (2c–2l)."""
 
-    name: str
+    name: AgentName
     annual_demand_kwh: Positive = 4500.0
     flex_share: Share = 0.2
     pv_kwp: NonNegative = 5.0

@@ -11,7 +11,15 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from dcmarket.agents.spec_base import IndoorC, NonNegative, OutdoorC, Positive, Share, StrictSpec
+from dcmarket.agents.spec_base import (
+    AgentName,
+    IndoorC,
+    NonNegative,
+    OutdoorC,
+    Positive,
+    Share,
+    StrictSpec,
+)
 
 
 class SwitchTier(StrictSpec):
@@ -28,7 +36,7 @@ class DataCenterSpec(StrictSpec):
     per scheduling slot; the scenario checks that their length is its horizon.
     """
 
-    name: str = Field(min_length=1)
+    name: AgentName
     bus: int | None = None
     servers: Positive = Field(description="N_max, number of servers")
     idle_w: Positive = Field(description="P_idle, W per server")

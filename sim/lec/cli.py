@@ -34,6 +34,7 @@ def run_lec(scenario: LECScenario, mode: str, days: int | None, blocks: int, blo
             raise ScenarioError("dcmarket lec --mode year needs --out DIR (finished blocks are "
                                 "kept there, so a stopped run resumes)")
         folder = RunFolder(out)  # its RUNNING marker stays until the year is complete
+        folder.claim("blocks")  # run_year writes every block file there
         with bar(total=blocks, desc="LEC year", unit="block") as progress:
             frame = run_year(scenario, out, blocks, block_days,
                              progress=lambda s: (progress.update(), progress.write(s)),

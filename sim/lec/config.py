@@ -25,7 +25,15 @@ from dcmarket.agents.lec.specs import (
     ThermalSpec,
     WindSpec,
 )
-from dcmarket.agents.spec_base import Interval, NonNegative, Positive, Share, StrictSpec, one_of
+from dcmarket.agents.spec_base import (
+    Interval,
+    NonNegative,
+    Positive,
+    Share,
+    StrictSpec,
+    check_not_reserved,
+    one_of,
+)
 from dcmarket.sim.scenario import (
     IsoDay,
     ScenarioError,
@@ -153,7 +161,10 @@ class LECScenario(ScenarioHeader):
         except ValueError as exc:
             raise ValueError(f"weather_file: {exc}") from None
         if self.household_list is not None:
-            check_unique([h.name for h in self.household_list], "household_list", "household")
+            names = [h.name for h in self.household_list]
+            check_unique(names, "household_list", "household")
+            # the community's operator and the model's own port (sim.lec.model)
+            check_not_reserved(names, ("EOA", "monitor"), "household_list")
         self.check_strategies()
         check_tolerance("twin.tol_kw", self.twin.tol_kw, self.dc.rated_kw, "kW",
                         "the DC's rating", "the twin would stop before balancing anything")

@@ -18,7 +18,7 @@ from pydantic import Field, field_validator, model_validator
 
 from dcmarket.agents.p2p.dc_physics import iw_capacity
 from dcmarket.agents.p2p.dc_spec import DataCenterSpec
-from dcmarket.agents.spec_base import Frozen, NonNegative, Positive, StrictSpec
+from dcmarket.agents.spec_base import Frozen, NonNegative, Positive, StrictSpec, check_not_reserved
 from dcmarket.sim.scenario import (
     ScenarioError,
     ScenarioHeader,
@@ -288,6 +288,8 @@ class P2PScenario(ScenarioHeader):
     def _check(self) -> P2PScenario:
         names = [dc.name for dc in self.datacenters]
         check_unique(names, "datacenters", "DC")
+        # the market monitor's and the grid operator's ports (sim.p2p.model, .coordination)
+        check_not_reserved(names, ("market", "GridOperator"), "datacenters")
         self.check_strategies()
         for dc in self.datacenters:
             if dc.hours != self.hours:

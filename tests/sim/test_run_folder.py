@@ -52,9 +52,12 @@ def test_a_non_empty_out_needs_force_and_force_replaces_only_run_folders(tmp_pat
     (out / "notes.txt").unlink()
     assert main(["run", "--out", str(out), "--max-rounds", "2"]) == 3
     stale = out / "stale.csv"
-    stale.write_text("from before")
+    stale.write_text("from before")  # not dcmarket's: --force leaves it and says so
+    assert main(["run", "--out", str(out), "--force", "--max-rounds", "2"]) == 2
+    assert "this was not: stale.csv" in capsys.readouterr().err
+    assert stale.read_text() == "from before"
+    stale.unlink()
     assert main(["run", "--out", str(out), "--force", "--max-rounds", "2"]) == 3
-    assert not stale.exists()  # replaced: the manifest lists only this run's files
     assert verify_manifest(out) == []
 
 
@@ -125,3 +128,110 @@ def test_a_run_killed_mid_write_leaves_a_folder_verify_refuses(tmp_path, sig, ca
     assert "RUNNING: the run did not finish" in printed
     assert f"{MANIFEST}: missing or unreadable" in printed
     assert Path(out).is_dir()
+
+
+# ------------------------------------------- --force deletes only what dcmarket wrote
+def _finished_run(out: Path) -> None:
+    folder = RunFolder(out)
+    folder.text("a.txt", "run output")
+    folder.json("summary.json", {"kind": "x", "converged": True})
+    folder.finish("dcmarket run", {"name": "x"})
+
+
+def test_force_never_deletes_a_folder_that_only_has_a_manifest_of_its_own(tmp_path, capsys):
+    app = tmp_path / "web_app"
+    (app / "src").mkdir(parents=True)
+    (app / "manifest.json").write_text('{"name": "my web app", "start_url": "/"}')
+    (app / "src" / "app.js").write_text("console.log(1)")
+    (app / "notes.txt").write_text("mine")
+    assert main(["run", "--out", str(app), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "was not" in err and "notes.txt" in err
+    assert (app / "src" / "app.js").read_text() == "console.log(1)"
+    assert (app / "notes.txt").exists() and (app / "manifest.json").exists()
+
+
+def test_force_refuses_a_run_folder_with_a_file_of_yours_in_it(tmp_path):
+    out = tmp_path / "run"
+    _finished_run(out)
+    (out / "my_notes.md").write_text("keep me")
+    with pytest.raises(OutputError, match="this was not: my_notes.md"):
+        prepare_out(out, force=True)
+    assert (out / "my_notes.md").exists() and (out / "a.txt").exists()
+
+
+def test_force_replaces_a_finished_or_killed_run_folder(tmp_path):
+    out = tmp_path / "run"
+    _finished_run(out)
+    (out / "report.html").write_text("<html>")  # derived by dcmarket report
+    prepare_out(out, force=True)
+    assert [p.name for p in out.iterdir()] == [".dcmarket.lock"]
+    from dcmarket.sim.run_folder import release_locks
+
+    release_locks()
+    killed = tmp_path / "killed"
+    folder = RunFolder(killed)
+    folder.text("half.csv", "x")
+    folder.claim("blocks").mkdir()
+    (killed / "blocks" / "block_00.json").write_text("{}")  # the year's own writer
+    assert json.loads((killed / RUNNING).read_text())["writes"] == ["half.csv"]
+    prepare_out(killed, force=True)
+    assert not (killed / "half.csv").exists() and not (killed / "blocks").exists()
+    release_locks()
+
+
+def test_an_out_that_is_a_link_is_refused_by_name(tmp_path, capsys):
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link").symlink_to(real)
+    assert main(["run", "--out", str(tmp_path / "link"), "--force"]) == 2
+    assert "a symbolic link" in capsys.readouterr().err
+
+
+def test_a_second_writer_fails_at_once_naming_the_first(tmp_path, capsys):
+    import fcntl
+
+    out = tmp_path / "busy"
+    out.mkdir()
+    with open(out / ".dcmarket.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.write("pid 4242: dcmarket step p2p_4dc_fixed_lmp --out busy")
+        held.flush()
+        tic = time.perf_counter()
+        assert main(["run", "--out", str(out)]) == 2
+        assert time.perf_counter() - tic < 5
+    err = capsys.readouterr().err
+    assert "in use by another dcmarket run (pid 4242: dcmarket step" in err
+    # the lock went with the first run: the folder is free again
+    assert main(["validate", "p2p_4dc_fixed_lmp"]) == 0
+
+
+def test_a_full_disk_ends_in_one_line_and_an_unfinished_folder(tmp_path, capsys, monkeypatch):
+    import errno
+
+    from dcmarket.sim import run_folder
+
+    out = tmp_path / "full"
+    real = run_folder.write_frame
+
+    def no_space(frame, path):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(run_folder, "write_frame", no_space)
+    assert main(["run", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "No space left on device" in err[0] and "Traceback" not in err[0]
+    assert (out / RUNNING).exists()
+    monkeypatch.setattr(run_folder, "write_frame", real)
+
+
+def test_a_manifest_listing_files_outside_the_folder_is_named_not_hashed(tmp_path):
+    out = tmp_path / "run"
+    _finished_run(out)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password")
+    manifest = json.loads((out / MANIFEST).read_text())
+    manifest["files"]["../secret.txt"] = {"bytes": 8, "sha256": "0" * 64}
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    problems = verify_manifest(out)
+    assert any("../secret.txt: listed outside the run folder" in p for p in problems)
