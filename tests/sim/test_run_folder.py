@@ -155,7 +155,7 @@ def test_force_refuses_a_run_folder_with_a_file_of_yours_in_it(tmp_path):
     out = tmp_path / "run"
     _finished_run(out)
     (out / "my_notes.md").write_text("keep me")
-    with pytest.raises(OutputError, match="this was not: my_notes.md"):
+    with pytest.raises(OutputError, match=r"this was not: my_notes\.md"):
         prepare_out(out, force=True)
     assert (out / "my_notes.md").exists() and (out / "a.txt").exists()
 
