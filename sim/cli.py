@@ -463,7 +463,7 @@ def verify(run_dir: Path) -> None:
 
 
 @cli.command()
-@click.argument("paper", type=click.Choice(["000", "001", "002"]))
+@click.argument("paper", metavar="PAPER")
 @click.option("--out", type=click.Path(path_type=Path),
               help="write comparison.csv/.md, the sensitivity figures and a manifest here")
 @click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
@@ -479,7 +479,9 @@ def verify(run_dir: Path) -> None:
               help="record this run's headline numbers as the regression baseline")
 def reproduce(paper: str, out: Path | None, force: bool, full: bool, days: int,
               year_run: Path | None, update_pins: bool) -> None:
-    """A paper's numbers beside ours: value, difference and why (and the figures)."""
+    """A paper's numbers beside ours: value, difference and why (and the figures).
+
+    PAPER is the number of a paper a study reproduces (000, 001, 002)."""
     @guarded
     def body() -> int:
         from dcmarket.sim import reproduce as rp
@@ -490,7 +492,7 @@ def reproduce(paper: str, out: Path | None, force: bool, full: bool, days: int,
         print(rp.markdown(rep.rows))
         moved = rp.check_pins(paper, rep.headline)
         if update_pins:
-            rp.update_pins(paper, rep.headline, rp.TOLERANCES[paper])
+            rp.update_pins(paper, rep.headline, rep.tolerances)
             print(f"\nrecorded {len(rep.headline)} headline numbers in {rp.pins_path()}")
         elif moved:
             print("\nheadline numbers moved from the recorded baseline:\n  "

@@ -50,6 +50,7 @@ class Study:
     - ``report_markers``: a file whose presence tells an old run folder's kind;
     - ``panels() -> [component]``: the dashboard's panels for it;
     - ``commands``: its own CLI verbs (a list of click commands);
+    - ``paper`` and ``reproduce(full, days, year_run)``: ``dcmarket reproduce PAPER``;
     - ``mechanisms(scenario) -> {name: factory}`` (:mod:`market.mechanism`);
     - ``sections``: top-level scenario fields that tell a file without
       ``study:`` is one of this study's.
@@ -67,6 +68,10 @@ class Study:
     mechanisms: str | None = None
     #: its own CLI verbs: a list of click commands (``dcmarket case-study``, …)
     commands: str | None = None
+    #: the paper it reproduces (``dcmarket reproduce PAPER``) and the function
+    #: ``reproduce(full, days, year_run) -> sim.reproduce.Reproduction``
+    paper: str | None = None
+    reproduce: str | None = None
     #: what one step of its protocol is called (round, outer iteration, slot)
     unit: str = "step"
 

@@ -14,5 +14,7 @@ STUDY = Study(
     panels="dcmarket.sim.dr.panels:panels",
     mechanisms="dcmarket.sim.dr.mechanisms:mechanisms",
     commands="dcmarket.sim.dr.commands:COMMANDS",
+    paper="002",
+    reproduce="dcmarket.sim.dr.reproduction:reproduce",
     unit="slot",
 )

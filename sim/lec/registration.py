@@ -13,5 +13,7 @@ STUDY = Study(
     report_markers={"table_I.csv": "block"},
     mechanisms="dcmarket.sim.lec.mechanisms:mechanisms",
     commands="dcmarket.sim.lec.commands:COMMANDS",
+    paper="001",
+    reproduce="dcmarket.sim.lec.reproduction:reproduce",
     unit="twin round",
 )

@@ -17,5 +17,7 @@ STUDY = Study(
     panels="dcmarket.sim.p2p.panels:panels",
     mechanisms="dcmarket.sim.p2p.mechanisms:mechanisms",
     commands="dcmarket.sim.p2p.commands:COMMANDS",
+    paper="000",
+    reproduce="dcmarket.sim.p2p.reproduction:reproduce",
     unit="ADMM round",
 )

@@ -222,8 +222,9 @@ def test_lstm_spread_reports_both_horizons_over_seeds():
 
 def test_headline_numbers_hold_their_recorded_baseline():
     pytest.importorskip("torch")
+    from dcmarket.sim.dr.reproduction import compare_002, headline_002
     from dcmarket.sim.dr.study import run_dr_study
-    from dcmarket.sim.reproduce import check_pins, compare_002, headline_002
+    from dcmarket.sim.reproduce import check_pins
     from dcmarket.sim.studies import load_any
 
     _, scenario, _ = load_any("dr_2000hosts", [], study="dr")

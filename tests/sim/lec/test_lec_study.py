@@ -299,8 +299,9 @@ def test_afrr_sweep_recovers_the_scenarios_own_price(scenario):
 
 
 def test_headline_numbers_hold_their_recorded_baseline(runs):
+    from dcmarket.sim.lec.reproduction import compare_001, headline_001
     from dcmarket.sim.lec.study import table
-    from dcmarket.sim.reproduce import check_pins, compare_001, headline_001
+    from dcmarket.sim.reproduce import check_pins
 
     frame = table(runs)
     assert check_pins("001", headline_001(frame)) == []

@@ -95,7 +95,8 @@ def test_report_shows_table_one_beside_the_papers_without_solving(case, tmp_path
 def test_headline_numbers_hold_their_recorded_baseline(case):
     """Regression pins (sim/reproduction_pins.json, written by `dcmarket reproduce
     000 --update-pins`): a change that moves a headline number fails here, named."""
-    from dcmarket.sim.reproduce import check_pins, compare_000, headline_000
+    from dcmarket.sim.p2p.reproduction import compare_000, headline_000
+    from dcmarket.sim.reproduce import check_pins
 
     _, _, summary, _ = case
     assert check_pins("000", headline_000(summary)) == []
