@@ -29,6 +29,14 @@ OutdoorC = Annotated[float, Field(ge=-90.0, le=60.0)]
 IndoorC = Annotated[float, Field(ge=0.0, le=50.0)]
 
 
+#: the largest money amount per unit a scenario may state ($ or € per unit of
+#: work or energy): far above any real tariff, far below what overflows a sum
+MONEY_MAX = 1e9
+#: the largest price magnitude per MWh (value-of-lost-load prices and negative
+#: prices stay well inside)
+PRICE_MAX_PER_MWH = 1e6
+Money = Annotated[float, Field(ge=0.0, le=MONEY_MAX)]
+
 #: an agent's name: letters, digits and ``_``, starting with a letter, at most
 #: 64 characters.  Names travel into ``--set`` paths (split on ``.``), link keys
 #: (``DC1-DC3``, split on ``-``), the log, CSV files and terminals, so nothing

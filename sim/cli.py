@@ -28,6 +28,7 @@ INPUT_ERRORS = (
     ("dcmarket.sim.transcript", "LogError"), ("dcmarket.sim.report", "ReportError"),
     ("dcmarket.sim.executors.base", "ExecutorError"),
     ("dcmarket.agents.strategies", "StrategyError"),
+    ("dcmarket.market.outcome", "OutcomeError"),
 )
 
 STRATEGY_HELP = ("an agent's strategy, AGENT=STRATEGY: a shipped name (DC2=shade, DC=BS), "

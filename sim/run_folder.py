@@ -177,6 +177,43 @@ def prepare_out(out: str | Path | None, force: bool = False, resume: bool = Fals
         _remove_ours(out)
 
 
+def finite_json(data: Any, path: str = "") -> tuple[Any, list[str]]:
+    """``data`` made JSON-safe (numpy numbers as Python ones, non-finite numbers
+    as ``None``) and the paths of the numbers that were not finite."""
+    import math
+
+    import numpy as np
+
+    if isinstance(data, dict):
+        out, where = {}, []
+        for key, value in data.items():
+            out[key], inner = finite_json(value, f"{path}.{key}" if path else str(key))
+            where += inner
+        return out, where
+    if isinstance(data, list | tuple):
+        out, where = [], []
+        for k, value in enumerate(data):
+            item, inner = finite_json(value, f"{path}[{k}]")
+            out.append(item)
+            where += inner
+        return out, where
+    if isinstance(data, np.ndarray):
+        return finite_json(data.tolist(), path)
+    if isinstance(data, bool | np.bool_):
+        return bool(data), []
+    if isinstance(data, int | np.integer):
+        return int(data), []
+    if isinstance(data, float | np.floating):
+        value = float(data)
+        return (value, []) if math.isfinite(value) else (None, [path or "value"])
+    if data is None or isinstance(data, str):
+        return data, []
+    try:
+        return finite_json(float(data), path)
+    except (TypeError, ValueError):
+        return str(data), []
+
+
 class RunFolder:
     """A folder a run writes into; :meth:`finish` seals it with the manifest."""
 
@@ -216,7 +253,12 @@ class RunFolder:
         return atomic_write_text(self.path(name), text)
 
     def json(self, name: str, data: Any) -> Path:
-        return self.text(name, json.dumps(data, indent=1, default=float))
+        """``data`` as JSON that is always valid: a number that is not finite is
+        written as null, and a top-level ``null_because_not_finite`` lists where."""
+        clean, where = finite_json(data)
+        if where and isinstance(clean, dict):
+            clean["null_because_not_finite"] = where
+        return self.text(name, json.dumps(clean, indent=1, allow_nan=False))
 
     def frame(self, name: str, frame: pd.DataFrame) -> Path:
         """A tidy frame as ``.parquet`` or ``.csv`` (by the name's suffix)."""

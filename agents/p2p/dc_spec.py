@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 from dcmarket.agents.spec_base import (
     AgentName,
     IndoorC,
+    Money,
     NonNegative,
     OutdoorC,
     Positive,
@@ -61,8 +62,8 @@ class DataCenterSpec(StrictSpec):
     batch_deadline_h: Annotated[int, Field(ge=0)] = Field(
         description="d: hours after arrival by which batch work must be done, eq. (10)"
     )
-    fee: NonNegative = Field(description="r, $ per M requests paid by the DC's own users")
-    depreciation: NonNegative = Field(description="c_d, $ per M requests processed locally")
+    fee: Money = Field(description="r, $ per M requests paid by the DC's own users")
+    depreciation: Money = Field(description="c_d, $ per M requests processed locally")
     grid_max_mw: Positive = Field(description="P_max, grid-import limit, eq. (19)")
 
     @model_validator(mode="after")

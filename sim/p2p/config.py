@@ -18,7 +18,14 @@ from pydantic import Field, field_validator, model_validator
 
 from dcmarket.agents.p2p.dc_physics import iw_capacity
 from dcmarket.agents.p2p.dc_spec import DataCenterSpec
-from dcmarket.agents.spec_base import Frozen, NonNegative, Positive, StrictSpec, check_not_reserved
+from dcmarket.agents.spec_base import (
+    PRICE_MAX_PER_MWH,
+    Frozen,
+    NonNegative,
+    Positive,
+    StrictSpec,
+    check_not_reserved,
+)
 from dcmarket.sim.scenario import (
     ScenarioError,
     ScenarioHeader,
@@ -304,6 +311,10 @@ class P2PScenario(ScenarioHeader):
                 raise ValueError(
                     f"lmp.{dc.name}: {len(series)} values, expected {self.hours}"
                 )
+            worst = max(series, key=abs)
+            if abs(worst) > PRICE_MAX_PER_MWH:
+                raise ValueError(f"lmp.{dc.name}: {worst:g} $/MWh is beyond ±"
+                                 f"{PRICE_MAX_PER_MWH:g} $/MWh (a price no market posts)")
         for key in self.lmp:
             if key not in names:
                 raise ValueError(f"lmp.{key}: unknown DC (known: {names})")

@@ -60,6 +60,11 @@ SETTINGS = [
     ("dc-duplicate-name", P2P, ["datacenters.DC2.name=DC1"], ["DC1", "unique"]),
     ("dc-empty-name", P2P, ["datacenters.DC1.name="], ["name"]),
     ("dc-unknown-field", P2P, ["datacenters.DC1.colour=red"], ["DC1.colour"]),
+    # money and prices have physical ranges (a fee of 1e308 $ ran "converged" to inf)
+    ("dc-fee-huge", P2P, ["datacenters.DC1.fee=1e308"], ["DC1.fee", "1000000000"]),
+    ("dc-depreciation-huge", P2P, ["datacenters.DC2.depreciation=1e12"],
+     ["DC2.depreciation"]),
+    ("lmp-huge", P2P, ["lmp.DC1.3=1e308"], ["lmp.DC1", "1e+308", "1e+06"]),
     # names travel into --set paths, link keys, logs, CSV files and terminals
     ("dc-name-newline", P2P, ['datacenters.DC1.name="DC1\\nDC9"'],
      ["datacenters.0.name", "not an agent name"]),

@@ -235,3 +235,17 @@ def test_a_manifest_listing_files_outside_the_folder_is_named_not_hashed(tmp_pat
     (out / MANIFEST).write_text(json.dumps(manifest))
     problems = verify_manifest(out)
     assert any("../secret.txt: listed outside the run folder" in p for p in problems)
+
+
+def test_summary_json_is_always_valid_json_with_null_for_what_is_not_finite(tmp_path):
+    import numpy as np
+
+    folder = RunFolder(tmp_path / "run")
+    folder.json("summary.json", {"welfare": float("inf"), "gap": np.float64("nan"),
+                                 "rows": [{"x": 1.0}, {"x": -np.inf}], "ok": np.int64(3)})
+    text = (tmp_path / "run" / "summary.json").read_text()
+    data = json.loads(text)  # strict JSON: no NaN or Infinity tokens
+    assert "NaN" not in text and "Infinity" not in text
+    assert data["welfare"] is None and data["gap"] is None and data["rows"][1]["x"] is None
+    assert data["ok"] == 3
+    assert data["null_because_not_finite"] == ["welfare", "gap", "rows[1].x"]
