@@ -130,3 +130,17 @@ def test_shared_modules_reach_studies_only_through_the_registry():
     studies_seen = {m for m in _graph() if study(m)}
     assert studies_seen, "the graph shows no study module (the check is blind)"
     assert set(naming) <= NAMES_STUDIES, f"shared modules importing a study: {naming}"
+
+
+def test_mesa_lives_in_agents_and_sim_only():
+    """Protocols (market/) and physics (grid/) know no Mesa: an agent is a Mesa
+    agent, a model a Mesa model, and nothing below them depends on either."""
+    users = []
+    for top in ("market", "grid"):
+        for path in (ROOT / top).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                users += [f"{path.relative_to(ROOT)}: {n}" for n in names
+                          if n == "mesa" or n.startswith("mesa.")]
+    assert not users, f"mesa imported below agents/: {users}"

@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 
 from dcmarket.agents.p2p.datacenter import DCSchedule
+from dcmarket.market.outcome import Outcome
 from dcmarket.sim.p2p.config import P2PScenario
 from dcmarket.sim.p2p.coordination import CoordinationModel
 from dcmarket.sim.p2p.equilibrium import Equilibrium, equilibrium_gain
+from dcmarket.sim.p2p.mechanisms import outcome_of_loop
 from dcmarket.sim.p2p.results import schedules_frame
 from dcmarket.sim.papers import P2P_TABLE_I
 from dcmarket.sim.run_folder import RunFolder
@@ -34,10 +36,22 @@ class RunOutcome:
     outer: pd.DataFrame
     wall_s: float
     timings: dict[str, float] = field(default_factory=dict)
+    _outcome: Outcome | None = field(default=None, repr=False)
+
+    @property
+    def outcome(self) -> Outcome:
+        """This run as its mechanism's :class:`Outcome` (the tables read from it)."""
+        if self._outcome is None:
+            trading = self.label == "with market"
+            name = ("bilevel_bisection" if self.model.bisection else "bilevel_plain") \
+                if trading else "no_trade"
+            self._outcome = outcome_of_loop(name, self.model, trading,
+                                            self.model.bilevel_converged, self.schedules)
+        return self._outcome
 
     @property
     def profit(self) -> dict[str, float]:
-        return {n: s.profit for n, s in self.schedules.items()}
+        return self.outcome.profits
 
     @property
     def energy_mwh(self) -> float:
@@ -209,6 +223,7 @@ def run_case_study(scenario: P2PScenario, out: Path | None = None,
         "scenario_name": scenario.name,
         "profit_without": without.profit,
         "profit_with": with_.profit,
+        "outcomes": [r.outcome.check().summary() for r in (without, with_)],
         "energy_mwh_without": without.energy_mwh,
         "energy_mwh_with": with_.energy_mwh,
         "outer_iterations": {"without": len(without.outer), "with": len(with_.outer)},

@@ -249,33 +249,39 @@ class BilevelLoop(IterativeMechanism):
 
     def outcome(self) -> Outcome:
         self.start()
-        m, sc = self.model, self.scenario
-        opf = m.operator.last
-        if self.trading and m.last_market is not None:
+        return outcome_of_loop(self.name, self.model, self.trading, self.converged)
+
+
+def outcome_of_loop(name: str, model, trading: bool, converged: bool,
+                    schedules: dict | None = None) -> Outcome:
+    """A bi-level loop's :class:`Outcome` (the DCs' settled profits at the last
+    posted LMPs and the grid's parts of welfare); ``schedules``: the DCs'
+    schedules if already taken (else the last market's, or each DC alone)."""
+    m, sc = model, model.scenario
+    opf = m.operator.last
+    if schedules is None:
+        if trading and m.last_market is not None:
             schedules = m.last_market.schedules
         else:
             schedules = {n: dc.solve_alone() for n, dc in m.dcs.items()}
-        grid_mw = {n: s.grid_mw for n, s in schedules.items()}
-        parts = {}
-        if opf is not None:
-            dispatch = np.column_stack([opf.dispatch[u.name] for u in m.case.units])
-            parts = grid_parts(m.case.network, m.case.units, opf.lmp, dispatch,
-                               m.case.fixed_load_mw, _dc_draw(sc, m.case.network, grid_mw),
-                               opf.shed, _voll(sc), sc.dt_h)
-        links = m.links
-        s = schedules
-        agents = agents_table({n: x.profit for n, x in s.items()},
-                              {n: x.trade_payments for n, x in s.items()}, CURRENCY, ROLE,
-                              energy_mwh={n: x.energy_mwh for n, x in s.items()})
-        rounds = len(m.outer)
-        prices = link_price_frame(links, m.last_market.link_prices
-                                  if self.trading and m.last_market is not None else None)
-        return Outcome(self.name, "p2p", CURRENCY, agents,
-                       {"dc_profit": float(sum(x.profit for x in s.values())), **parts},
-                       self.converged, rounds, m.bus.sent_messages, m.bus.sent_values,
-                       0.0, prices, _allocation(grid_mw),
-                       {"inconsistent": dict(m.last_market.inconsistent)
-                        if self.trading and m.last_market is not None else {}})
+    grid_mw = {n: s.grid_mw for n, s in schedules.items()}
+    parts = {}
+    if opf is not None:
+        dispatch = np.column_stack([opf.dispatch[u.name] for u in m.case.units])
+        parts = grid_parts(m.case.network, m.case.units, opf.lmp, dispatch,
+                           m.case.fixed_load_mw, _dc_draw(sc, m.case.network, grid_mw),
+                           opf.shed, _voll(sc), sc.dt_h)
+    s = schedules
+    agents = agents_table({n: x.profit for n, x in s.items()},
+                          {n: x.trade_payments for n, x in s.items()}, CURRENCY, ROLE,
+                          energy_mwh={n: x.energy_mwh for n, x in s.items()})
+    market = m.last_market if trading else None
+    prices = link_price_frame(m.links, market.link_prices if market is not None else None)
+    return Outcome(name, "p2p", CURRENCY, agents,
+                   {"dc_profit": float(sum(x.profit for x in s.values())), **parts},
+                   converged, len(m.outer), m.bus.sent_messages, m.bus.sent_values,
+                   0.0, prices, _allocation(grid_mw),
+                   {"inconsistent": dict(market.inconsistent) if market is not None else {}})
 
 
 class CompetitiveEquilibrium(OneShotMechanism):
