@@ -14,6 +14,8 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,47 @@ def table_html(frame: pd.DataFrame, float_format: str = "{:,.2f}") -> str:
                          float_format=lambda v: float_format.format(v))
 
 
+#: the largest figure a report embeds, bytes
+FIGURE_MAX_BYTES = 20_000_000
+
+
+def _regular(path: Path) -> bool:
+    """A regular file, not a link, a FIFO or a device (reading those can leak a
+    file from elsewhere or hang)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _listed(folder: Path) -> set[str] | None:
+    """The files the folder's manifest lists (``None``: no readable manifest)."""
+    try:
+        files = json.loads((folder / "manifest.json").read_text())["files"]
+        return set(files) if isinstance(files, dict) else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _embeddable(folder: Path, path: Path, listed: set[str] | None) -> bool:
+    name = path.relative_to(folder).as_posix()
+    return _regular(path) and (listed is None or name in listed)
+
+
+def _escaped(value: Any) -> Any:
+    """Every string of a summary HTML-escaped (numbers, flags and None kept)."""
+    if isinstance(value, str):
+        return html.escape(value)
+    if isinstance(value, dict):
+        return {html.escape(str(k)): _escaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    return value
+
+
 def _read_json(path: Path) -> dict[str, Any]:
+    if not _regular(path):
+        raise ReportError(f"{path}: not a regular file")
     try:
         return json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as exc:
@@ -63,8 +105,11 @@ def _convergence(folder: Path) -> list[str]:
     for name in ("admm_residuals.csv", "bilevel_residuals_without.csv",
                  "bilevel_residuals_with.csv", "steps.csv"):
         path = folder / name
-        if path.exists():
-            frame = pd.read_csv(path)
+        if _regular(path):
+            try:
+                frame = pd.read_csv(path)
+            except (ValueError, OSError) as exc:
+                raise ReportError(f"{path}: not a readable table ({exc})") from None
             parts.append(f"<h3>{html.escape(name)}: last rows of {len(frame)}</h3>")
             parts.append(table_html(frame.tail(5), "{:.4g}"))
     return parts
@@ -74,9 +119,16 @@ def _traffic(folder: Path) -> list[str]:
     import pyarrow.parquet as pq
 
     parts = []
+    listed = _listed(folder)
     for path in sorted(folder.glob("messages*.parquet")):
-        heads = pq.read_table(path, columns=["msg", "sender", "receiver", "kind"]) \
-            .to_pandas().drop_duplicates("msg")
+        if not _embeddable(folder, path, listed):
+            continue
+        try:
+            heads = pq.read_table(path, columns=["msg", "sender", "receiver", "kind"]) \
+                .to_pandas().drop_duplicates("msg")
+        except Exception as exc:  # pyarrow's errors for a file that is not a log
+            raise ReportError(f"{path}: not a readable message log ({type(exc).__name__}: "
+                              f"{str(exc)[:120]})") from None
         heads["from → to"] = heads.sender.str.replace(r"\d+$", "…", regex=True) + " → " + \
             heads.receiver.str.replace(r"\d+$", "…", regex=True)
         counts = heads.groupby(["kind", "from → to"]).size().reset_index(name="messages")
@@ -90,7 +142,12 @@ def _traffic(folder: Path) -> list[str]:
 
 def _figures(folder: Path) -> list[str]:
     parts = []
+    listed = _listed(folder)
     for path in sorted(folder.glob("*.png")):
+        # only the run's own figures: regular files inside the folder that its
+        # manifest lists, not too large (a link could point at any file)
+        if not _embeddable(folder, path, listed) or path.stat().st_size > FIGURE_MAX_BYTES:
+            continue
         data = base64.b64encode(path.read_bytes()).decode("ascii")
         caption = path.stem.replace("_", " ")
         parts.append(f'<figure><img alt="{html.escape(caption)}" '
@@ -136,8 +193,14 @@ def render(folder: Path) -> str:
                     f"{html.escape(str(manifest.get('source_commit', '?')))}</p>")
     section = _steps if kind == "steps" else report_section(kind)
     body.append("<h2>Summary</h2>")
-    body += section(summary, folder) if section else [
-        f"<pre>{html.escape(json.dumps(summary, indent=1)[:4000])}</pre>"]
+    if section:
+        try:  # a section formats what the summary says: every string escaped first
+            body += section(_escaped(summary), folder)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ReportError(f"{folder / 'summary.json'}: malformed for a "
+                              f"{kind} report ({type(exc).__name__}: {exc})") from None
+    else:
+        body.append(f"<pre>{html.escape(json.dumps(summary, indent=1)[:4000])}</pre>")
     convergence = _convergence(folder)
     if convergence:
         body += ["<h2>Convergence</h2>", *convergence]

@@ -4,6 +4,7 @@ messages (filters, formats), report; exit codes 0 / 2 / 3; a fast --help."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -204,3 +205,38 @@ def test_report_of_an_unconverged_run_says_so_first(tmp_path):
 def test_report_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert "not a finished run folder" in capsys.readouterr().err
+
+
+def test_report_embeds_nothing_from_outside_and_escapes_what_it_did_not_write(
+        market_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(market_run, run)
+    secret = tmp_path / "passwords.txt"
+    secret.write_text("hunter2")
+    (run / "zz.png").symlink_to(secret)  # a link to a file outside the folder
+    os.mkfifo(run / "zy.png")  # a FIFO would hang a reader
+    summary = json.loads((run / "summary.json").read_text())
+    summary["scenario_name"] = "<script>alert(1)</script>"
+    summary["rounds"] = "<script>alert(2)</script>"
+    (run / "summary.json").write_text(json.dumps(summary))
+    assert main(["report", str(run)]) == 0
+    page = (run / "report.html").read_text()
+    import base64
+
+    assert base64.b64encode(b"hunter2").decode() not in page
+    assert "<script>" not in page and "&lt;script&gt;alert(2)" in page
+
+
+def test_report_of_a_malformed_summary_is_named(market_run, tmp_path, capsys):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(market_run, run)
+    summary = json.loads((run / "summary.json").read_text())
+    del summary["profit_with"]
+    (run / "summary.json").write_text(json.dumps(summary))
+    assert main(["report", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert "malformed for a market report" in err and "Traceback" not in err
