@@ -12,6 +12,7 @@ say, the sections it has.
 from __future__ import annotations
 
 import contextlib
+import stat
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -154,6 +155,8 @@ def scenario_path(given: str | Path | None, default: str | None = None) -> Path:
     path = Path(given)
     if path.is_file():
         return path
+    if path.exists() and not path.is_dir():
+        raise ScenarioError(f"{path}: not a regular file (a FIFO, socket or device)")
     shipped = shipped_scenarios()
     stem = path.name.removesuffix(".yaml")
     if path.parent == Path(".") and stem in shipped:
@@ -191,8 +194,50 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp",
                         lambda loader, node: loader.construct_scalar(node))
 
 
+#: limits on what a scenario file (or a --set value) may hold; every legitimate
+#: study is far inside (the LEC year: 8,760 hours; a 1,000-DC fleet)
+MAX_FILE_BYTES = 64_000_000
+MAX_NODES = 20_000_000  # values once YAML's aliases are expanded
+MAX_DEPTH = 32  # nesting of mappings and lists
+
+
 def _load_yaml(text: str) -> object:
-    return yaml.load(text, Loader=_Loader)
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except RecursionError:
+        raise yaml.YAMLError(f"nested deeper than Python can read (limit: {MAX_DEPTH} "
+                             "levels)") from None
+    _check_size(data)
+    return data
+
+
+def _check_size(data: object) -> None:
+    """Refuse what aliases would expand beyond :data:`MAX_NODES` values, or
+    nesting beyond :data:`MAX_DEPTH`, without expanding it (sizes are counted
+    once per shared node)."""
+    sizes: dict[int, tuple[int, int]] = {}  # id → (expanded values, depth)
+    stack: list[tuple[object, bool]] = [(data, False)]
+    while stack:
+        node, done = stack.pop()
+        if not isinstance(node, dict | list) or (id(node) in sizes and not done):
+            continue
+        children = list(node.values()) + list(node.keys()) if isinstance(node, dict) \
+            else node
+        if not done:
+            sizes[id(node)] = (0, 0)  # in progress (a cycle counts as already seen)
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if isinstance(c, dict | list))
+            continue
+        total, depth = 1, 1
+        for c in children:
+            size, d = sizes.get(id(c), (1, 0)) if isinstance(c, dict | list) else (1, 0)
+            total += size
+            depth = max(depth, d + 1)
+        if total > MAX_NODES:
+            raise yaml.YAMLError(f"expands to more than {MAX_NODES:,} values (aliases?)")
+        if depth > MAX_DEPTH:
+            raise yaml.YAMLError(f"nested deeper than {MAX_DEPTH} levels")
+        sizes[id(node)] = (total, depth)
 
 
 def read_yaml(path: str | Path) -> object:
@@ -201,6 +246,12 @@ def read_yaml(path: str | Path) -> object:
     if path.is_dir():
         raise ScenarioError(f"{path}: a folder, not a scenario file")
     try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError(f"{path}: not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise ScenarioError(f"{path}: {info.st_size:,} bytes, above the "
+                                f"{MAX_FILE_BYTES:,}-byte limit of a scenario file")
         data = path.read_bytes()
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read scenario: {exc.strerror}") from exc

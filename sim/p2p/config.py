@@ -278,7 +278,7 @@ class P2PScenario(ScenarioHeader):
 
     study: Literal["p2p"] = Field("p2p", description="which study runs it")
     name: str = "p2p"
-    hours: Annotated[int, Field(ge=1)]
+    hours: Annotated[int, Field(ge=1, le=8784)]  # up to a leap year, hour by hour
     dt_h: Positive = 1.0
     datacenters: tuple[DataCenterSpec, ...] = Field(min_length=2)
     lmp: Annotated[dict[str, tuple[float, ...]], Frozen] = Field(

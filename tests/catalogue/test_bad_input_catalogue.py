@@ -11,6 +11,8 @@ would refuse.
 from __future__ import annotations
 
 import copy
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -61,6 +63,7 @@ SETTINGS = [
     ("dc-empty-name", P2P, ["datacenters.DC1.name="], ["name"]),
     ("dc-unknown-field", P2P, ["datacenters.DC1.colour=red"], ["DC1.colour"]),
     # money and prices have physical ranges (a fee of 1e308 $ ran "converged" to inf)
+    ("hours-million", P2P, ["hours=1000000"], ["hours", "8784"]),
     ("dc-fee-huge", P2P, ["datacenters.DC1.fee=1e308"], ["DC1.fee", "1000000000"]),
     ("dc-depreciation-huge", P2P, ["datacenters.DC2.depreciation=1e12"],
      ["DC2.depreciation"]),
@@ -227,7 +230,21 @@ FILES = [
      ["house001", "unique"]),
     ("lec-ev-departs-before-arrival", lambda p: p.write_text(yaml.safe_dump(_bad_ev())),
      ["house007", "ev"]),
+    # inputs with limits, refused at once (the alias bomb took 2 min and 3.2 GB)
+    ("yaml-alias-bomb", lambda p: p.write_text(_alias_bomb()), ["expands to more than"]),
+    ("yaml-deep-list", lambda p: p.write_text("x: " + "[" * 100_000 + "]" * 100_000),
+     ["nested deeper"]),
+    ("yaml-nested-40", lambda p: p.write_text("x: " + "[" * 40 + "]" * 40),
+     ["nested deeper than 32"]),
+    ("yaml-fifo", lambda p: os.mkfifo(p), ["not a regular file"]),
 ]
+
+
+def _alias_bomb() -> str:
+    """6 KB of YAML whose aliases expand to 10^12 values."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 12)]
+    return "\n".join(lines) + "\n"
 
 
 def _duplicate_houses() -> dict:
@@ -253,7 +270,9 @@ def _bad_ev() -> dict:
 def test_a_bad_file_is_named(name, write, words, tmp_path, capsys):
     path = tmp_path / "bad.yaml"
     write(path)
+    tic = time.perf_counter()
     assert main(["validate", str(path)]) == 2
+    assert time.perf_counter() - tic < 5, "a bad file is refused at once"
     line = _one_line(capsys)
     assert "bad.yaml" in line
     for word in words:
