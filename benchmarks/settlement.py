@@ -46,7 +46,7 @@ def main() -> None:
         rows.append({"strategy": move, "converged": result.converged, "rounds": result.rounds,
                      "gain_usd": round(gain, 3), "gain_pct": round(100 * gain / base, 4),
                      "welfare_change_pct": round(100 * (result.welfare / honest.welfare - 1), 4),
-                     "named": sorted(result.inconsistent)})
+                     "named": sorted(set(result.inconsistent) | set(result.disputed))})
         print(f"{move:<40} converged {result.converged!s:<5} gain {gain:+10.2f} $ "
               f"({100 * gain / base:+.3f} %) welfare {rows[-1]['welfare_change_pct']:+.3f} % "
               f"named {rows[-1]['named']}")

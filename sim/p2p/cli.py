@@ -69,9 +69,12 @@ def run_market(scenario: P2PScenario, source: Path, out: Path | None, backend: s
     if result.converged:
         print(f"welfare {market.welfare:,.0f} $ vs centralised twin {optimum.welfare:,.0f} $ "
               f"(gap {100 * gap:.4f} %)\n")
-    if result.inconsistent:
+    if result.inconsistent or result.disputed:
         for name, why in result.inconsistent.items():
             print(f"settlement: {name} named inconsistent: {why}")
+        for name, why in result.disputed.items():
+            print(f"settlement: {name} disputed: {why}"
+                  + ("" if result.converged else " (estimates still moving: not converged)"))
         print()
     title = "profit by DC" if result.converged else \
         "profit by DC — NOT CONVERGED, last iterate"
@@ -132,6 +135,7 @@ def write_run(out: Path, source: Path, scenario: P2PScenario, alone: dict,
         "profit_without": {n: s.profit for n, s in alone.items()},
         "profit_with": {n: s.profit for n, s in result.schedules.items()},
         "inconsistent": dict(result.inconsistent),
+        "disputed": dict(result.disputed),
         "outcomes": [o.summary() for o in outcomes],
         "energy_mwh_without": sum(s.energy_mwh for s in alone.values()),
         "energy_mwh_with": sum(s.energy_mwh for s in result.schedules.values()),

@@ -75,7 +75,8 @@ def outcome_of_market(name: str, result: MarketResult, messages: int, values: in
                    messages, values, result.clearing_s,
                    link_price_frame(result.links, result.link_prices),
                    _allocation({n: x.grid_mw for n, x in s.items()}),
-                   {"inconsistent": dict(result.inconsistent)})
+                   {"inconsistent": dict(result.inconsistent),
+                    "disputed": dict(result.disputed)})
 
 
 def _profits_of(scenario: P2PScenario, programs: dict, x: dict[str, np.ndarray],

@@ -25,7 +25,8 @@ the bus, linked to every DC.  It sees only messages:
   payments cancel exactly; an hour either side refused settles nothing.  A
   DC whose round report differs from what it confirmed is named
   inconsistent (:attr:`MarketResult.inconsistent`) and told so in its
-  ``settlement``.  Each DC discloses its schedule (:meth:`DataCenterAgent.report`);
+  ``settlement``; one whose confirmation a partner refused is listed in
+  :attr:`MarketResult.disputed`.  Each DC discloses its schedule (:meth:`DataCenterAgent.report`);
   its trade payments are the monitor's.
 
 ``model.steps`` (Mesa) counts ADMM rounds over the model's life; ``round`` is
@@ -85,9 +86,12 @@ class MarketResult:
     clearing_s: float
     #: per coupling row, what the link's first DC bought as both confirmed (M req/h)
     settled: np.ndarray | None = None
-    #: DC → why the monitor named it (its report differs from what it confirmed,
-    #: or a partner refused the price it confirmed)
+    #: DC → why the monitor named it: its round report differs from what it
+    #: confirmed to its partners (certain: both are its own words)
     inconsistent: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: DC → the hours partners refused what it confirmed (a deviation, or, in a
+    #: run that did not converge or lost messages, estimates that had moved on)
+    disputed: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def welfare(self) -> float:
@@ -408,7 +412,8 @@ class P2PMarketModel(mesa.Model):
         for dc in active:
             self._port.send(dc.name, SETTLEMENT, {
                 "payment": settlement.payments.get(dc.name, 0.0),
-                "consistent": int(dc.name not in settlement.inconsistent)})
+                "consistent": int(dc.name not in settlement.inconsistent
+                                  and dc.name not in settlement.disputed)})
         self.host.do(active, "receive_settlement")
         self._settlement = (key, settlement)
         return settlement
@@ -432,7 +437,8 @@ class P2PMarketModel(mesa.Model):
                                columns=["round", "primal_residual", "dual_disagreement",
                                         "dual_change"])
         return MarketResult(self.converged, self.round, schedules, prices, self.links, history,
-                            self._clock, settlement.settled, dict(settlement.inconsistent))
+                            self._clock, settlement.settled, dict(settlement.inconsistent),
+                            dict(settlement.disputed))
 
 
 @dataclass(frozen=True)
@@ -445,6 +451,7 @@ class Settlement:
     settled: np.ndarray
     payments: dict[str, float]
     inconsistent: dict[str, str]
+    disputed: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def settle_links(links: LinkIndex, bus: MessageBus, accepted: dict[str, np.ndarray],
@@ -464,6 +471,7 @@ def settle_links(links: LinkIndex, bus: MessageBus, accepted: dict[str, np.ndarr
     prices, settled = np.zeros(links.n_rows), np.zeros(links.n_rows)
     payments: dict[str, float] = {}
     named: dict[str, list[str]] = {}
+    disputed: dict[str, list[str]] = {}
     for e, (a, b) in enumerate(links.links):
         said_a = bus.said(a, b, TRADE_CONFIRMATION)
         said_b = bus.said(b, a, TRADE_CONFIRMATION)
@@ -474,7 +482,7 @@ def settle_links(links: LinkIndex, bus: MessageBus, accepted: dict[str, np.ndarr
         ok_b = _accepted_by(accepted, links, a, b)
         for who, partner, ok in ((a, b, ok_a), (b, a, ok_b)):
             if not ok.all():
-                named.setdefault(who, []).append(
+                disputed.setdefault(who, []).append(
                     f"{partner} refused what it confirmed in {int((~ok).sum())} hour(s)")
         pa, qa = (np.asarray(said_a.payload[k], float) for k in ("price", "q"))
         pb, qb = (np.asarray(said_b.payload[k], float) for k in ("price", "q"))
@@ -492,7 +500,8 @@ def settle_links(links: LinkIndex, bus: MessageBus, accepted: dict[str, np.ndarr
                 named.setdefault(who, []).append(
                     f"its round report to the monitor differs from what it confirmed to {partner}")
     return Settlement(prices, settled, payments,
-                      {who: "; ".join(reasons) for who, reasons in sorted(named.items())})
+                      {who: "; ".join(reasons) for who, reasons in sorted(named.items())},
+                      {who: "; ".join(reasons) for who, reasons in sorted(disputed.items())})
 
 
 def _accepted_by(accepted: dict[str, np.ndarray], links: LinkIndex, who: str,

@@ -60,7 +60,8 @@ def test_a_dc_shifting_its_own_reports_gains_nothing_and_is_named(truthful):
 def test_a_dc_confirming_another_price_than_it_sent_is_refused_and_gains_nothing(truthful):
     _, _, honest = truthful
     _, _, quoted = _run((f"strategy.{SHIFTED}={{name: quote_shift, delta: 0.3}}",))
-    assert SHIFTED in quoted.inconsistent and "refused" in quoted.inconsistent[SHIFTED]
+    assert "refused" in quoted.disputed[SHIFTED]  # its partners refused its quotes
+    assert "round report" in quoted.inconsistent[SHIFTED]  # and its report differs
     # its partners' own confirmations settle its links: it pays what it would have
     # paid had it confirmed truthfully, to the partners' side of the agreed price
     gain = quoted.schedules[SHIFTED].profit - honest.schedules[SHIFTED].profit
