@@ -37,11 +37,14 @@ P2P_MARKET = Protocol("p2p_market", (
                 "monitor → DC: the agreed ADMM penalty c (M requests² per $ per h)"),
     MessageKind(ROUND_REPORT, (Field("trades", "M req/h", LH), Field("prices", "$/M req", LH),
                               Field("estimate_change", "$/M req"),
-                              Field("disagreement", "$/M req")),
+                              Field("disagreement", "$/M req"),
+                              Field("cut_off", "", integer=True)),
                 "DC → monitor after each round: its trades on its own links (q_ij,t, "
                 "M requests/h, the volumes its partners see anyway), its price estimates "
                 "on those links, max |y_i^k − y_i^(k−1)| and max |y_i − y_j| over its "
-                "neighbours ($ per M requests): what the stopping rule needs"),
+                "neighbours ($ per M requests): what the stopping rule needs; cut_off = 1 "
+                "(only then present) when it has given up on every neighbour and runs "
+                "alone, waiting for one to speak again"),
     MessageKind(TRADE_CONFIRMATION, (Field("price", "$/M req", LH), Field("q", "M req/h", LH)),
                 "DC → trading partner at settlement: per hour of their link, the price it "
                 "settles at (the estimate it last sent the partner) and what it buys from "

@@ -116,6 +116,8 @@ class DataCenterAgent(MarketAgent):
         self._shared = self._shared_rows(self._neighbours, estimates)
         self._backend = backend
         self._node: DualConsensusNode | None = None
+        self._parked: DualConsensusNode | None = None  # its node while cut off
+        self._alone_x: np.ndarray | None = None  # its schedule while cut off
         self._penalty: float | None = None
         self._stale = True  # the ADMM QP must be (re)built before its next use
         self._previous_y: tuple[np.ndarray, np.ndarray] | None = None  # (rows, y)
@@ -234,12 +236,19 @@ class DataCenterAgent(MarketAgent):
             self._stale = True
 
     # ----- dual-consensus ADMM (docs/p2p.md) ----------------------------------------
-    def _admm(self) -> DualConsensusNode:
+    def _admm(self) -> DualConsensusNode | None:
         """The ADMM node on the current program and penalty, built once per change
         of either (new LMPs, box or ``c``); the estimates ``y``, ``p`` and the
-        neighbours' sum carry over as a warm start."""
+        neighbours' sum carry over as a warm start.  ``None`` while the DC is cut
+        off from every neighbour: it then runs alone (no trade) and waits; its
+        last node is kept for when a neighbour speaks again."""
+        if not self._shared:
+            if self._node is not None:
+                self._parked = self._node
+            self._node, self._stale = None, True
+            return None
         if self._stale or self._node is None:
-            lp, old = self._program, self._node
+            lp, old = self._program, self._node or self._parked
             T = self._links.hours
             present = np.repeat([j not in self.departed for j in self.partners], T)
             self._node = DualConsensusNode(
@@ -261,6 +270,9 @@ class DataCenterAgent(MarketAgent):
         """Steps 1–2: the local QP and the new estimate (pure computation, so
         the model may run the DCs' solves in parallel)."""
         node = self._admm()
+        if node is None:  # cut off: its best schedule alone (every link's limit is 0)
+            self._alone_x = solve_lp(self._program, f"DC {self.name} (cut off, alone)").x
+            return
         self._previous_y = (node.rows, node.y.copy())  # a node never changes its rows
         node.primal_step()
 
@@ -268,6 +280,8 @@ class DataCenterAgent(MarketAgent):
         """Step 3: send ``y_i`` (its shared rows) to every neighbour, the round's
         only message between DCs."""
         node, strategy = self._node, self._strategy
+        if node is None:
+            return
         for neighbour, rows in node.shared_rows.items():
             y = node.estimate_for(neighbour)
             if not strategy.truthful:
@@ -283,8 +297,20 @@ class DataCenterAgent(MarketAgent):
     def admm_dual_step(self) -> None:
         """Step 4 with the estimates just received, then the round report to the monitor."""
         fresh = self._take_estimates()
-        self._give_up_on_silent_neighbours()
+        if self._node is not None:
+            self._give_up_on_silent_neighbours()
         node, own = self._node, self._links.rows_of(self.name)
+        if node is None:  # cut off: it reports no trade, and that it is alone
+            x = self._alone_x if self._alone_x is not None else \
+                solve_lp(self._program, f"DC {self.name} (cut off, alone)").x
+            self._demand = x[self._program.blocks["grid"]]
+            zeros = np.zeros(own.size)
+            prices, trades = self._strategy.report(zeros, zeros)
+            self.send(MONITOR, ROUND_REPORT, {
+                "trades": trades, "prices": prices, "estimate_change": 0.0,
+                "disagreement": 0.0, "cut_off": 1},
+                labels=dict.fromkeys(("trades", "prices"), self._labels(own)))
+            return
         latest = {j: self._latest[j][1] if j in self._latest else node.y[rows]
                   for j, rows in node.shared_rows.items()}
         disagreement = node.dual_step(
@@ -350,7 +376,7 @@ class DataCenterAgent(MarketAgent):
         for m in self.receive(PRICE_ESTIMATE):
             if m.sender in self.departed:
                 self._readmit(m.sender)  # it is back
-            if m.sender not in self._node.shared_rows:
+            if self._node is None or m.sender not in self._node.shared_rows:
                 continue
             held = self._latest.get(m.sender)
             if held is not None and held[0] >= m.round:
@@ -462,6 +488,8 @@ class DataCenterAgent(MarketAgent):
     def report(self, link_prices: np.ndarray | None) -> DCSchedule | None:
         """Its last ADMM iterate as a schedule priced at ``link_prices`` (what it
         discloses at settlement); ``None`` before its first round."""
+        if self._node is None and self._alone_x is not None:  # cut off: alone
+            return self._schedule_of(self._alone_x, link_prices=link_prices)
         if self._node is None or self._node.x is None:
             return None
         return self._schedule_of(self._node.x, link_prices=link_prices)

@@ -28,11 +28,16 @@ def profit_table(scenario: P2PScenario, alone: Outcome, market: Outcome) -> str:
     a_energy, w_energy = alone.agents["energy_mwh"], market.agents["energy_mwh"]
     totals = [0.0, 0.0, 0.0, 0.0]
     for name in scenario.names:
+        if name not in w_profit:  # offline at the end (the fault model's dropout)
+            lines.append(f"{name:<6}{a_profit[name]:>16,.0f}{'offline':>16}{'':>9}"
+                         f"{float(a_energy[name]):>18,.1f}{'—':>10}")
+            continue
         row = (a_profit[name], w_profit[name], float(a_energy[name]), float(w_energy[name]))
         lines.append(f"{name:<6}{row[0]:>16,.0f}{row[1]:>16,.0f}"
                      f"{100 * (row[1] / row[0] - 1):>8.1f}%{row[2]:>18,.1f}{row[3]:>10,.1f}")
         totals = [x + v for x, v in zip(totals, row, strict=True)]
-    lines.append(f"{'total':<6}{totals[0]:>16,.0f}{totals[1]:>16,.0f}"
+    label = "total" if len(w_profit) == len(scenario.names) else "online"
+    lines.append(f"{label:<6}{totals[0]:>16,.0f}{totals[1]:>16,.0f}"
                  f"{100 * (totals[1] / totals[0] - 1):>8.1f}%"
                  f"{totals[2]:>18,.1f}{totals[3]:>10,.1f}")
     return "\n".join(lines)
@@ -57,9 +62,11 @@ def run_market(scenario: P2PScenario, source: Path, out: Path | None, backend: s
                  f"disagreement {last.dual_disagreement:.3g} $/M req, change "
                  f"{last.dual_change:.3g} (tol {scenario.market.tol_dual:g})")
     if not result.converged:
+        cut = (f"; {', '.join(result.cut_off)} cut off from every neighbour"
+               if result.cut_off else "")
         print(f"NOT CONVERGED: the ADMM stopped at its cap of {result.rounds} rounds with "
-              f"residuals {residuals}.\nThe numbers below are its last iterate, not a market "
-              "equilibrium; no welfare gap to the optimum is reported.\n")
+              f"residuals {residuals}{cut}.\nThe numbers below are its last iterate, not a "
+              "market equilibrium; no welfare gap to the optimum is reported.\n")
     print(f"scenario {scenario.name} ({source.name}): {len(scenario.names)} DCs x "
           f"{scenario.hours} h at fixed LMPs")
     status = "converged" if result.converged else "NOT CONVERGED (round cap)"
@@ -69,6 +76,9 @@ def run_market(scenario: P2PScenario, source: Path, out: Path | None, backend: s
     if result.converged:
         print(f"welfare {market.welfare:,.0f} $ vs centralised twin {optimum.welfare:,.0f} $ "
               f"(gap {100 * gap:.4f} %)\n")
+    for name, since in result.cut_off.items():
+        print(f"{name} was cut off from every neighbour from round {since} (lost or offline "
+              "messages beyond its patience): it ran alone and waited for one to speak again")
     if result.inconsistent or result.disputed:
         for name, why in result.inconsistent.items():
             print(f"settlement: {name} named inconsistent: {why}")

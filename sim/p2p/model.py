@@ -92,6 +92,8 @@ class MarketResult:
     #: DC → the hours partners refused what it confirmed (a deviation, or, in a
     #: run that did not converge or lost messages, estimates that had moved on)
     disputed: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: DC → the round from which it was cut off from every neighbour (ran alone)
+    cut_off: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def welfare(self) -> float:
@@ -226,6 +228,8 @@ class P2PMarketModel(mesa.Model):
         self.converged = False
         self._reports: dict[str, dict] = {}
         self._settlement: tuple[tuple[int, int], Settlement] | None = None
+        #: DC → the round it was found cut off from every neighbour (running alone)
+        self.cut_off: dict[str, int] = {}
         self._tol_primal = scenario.market.tol_primal
         self._tol_dual = scenario.market.tol_dual
         self._clock = 0.0
@@ -354,10 +358,13 @@ class P2PMarketModel(mesa.Model):
                              Call(self.host.shuffled(dcs), "admm_dual_step"))
         record = self._read_reports()
         self.history.append(record)
+        # a DC cut off from every neighbour (online, but hearing no one) leaves the
+        # clearing unresolved: it waits, and the run is not called converged
         self.converged = (
             record.primal_residual <= self._tol_primal
             and record.dual_disagreement <= self._tol_dual
             and record.dual_change <= self._tol_dual
+            and not self.cut_off
         )
         self.running = not self.converged
         self.datacollector.collect(self)
@@ -366,6 +373,11 @@ class P2PMarketModel(mesa.Model):
     def _read_reports(self) -> RoundRecord:
         """The round's residuals from the DCs' reports (the monitor sees nothing else)."""
         self._reports = {m.sender: m.payload for m in self._port.receive(ROUND_REPORT)}
+        for name, report in self._reports.items():
+            if int(report.get("cut_off", 0)):
+                self.cut_off.setdefault(name, self.round)
+            else:
+                self.cut_off.pop(name, None)
         total = np.zeros(self.links.n_rows)
         for name, report in self._reports.items():
             total[self.links.rows_of(name)] += report["trades"]
@@ -438,7 +450,7 @@ class P2PMarketModel(mesa.Model):
                                         "dual_change"])
         return MarketResult(self.converged, self.round, schedules, prices, self.links, history,
                             self._clock, settlement.settled, dict(settlement.inconsistent),
-                            dict(settlement.disputed))
+                            dict(settlement.disputed), dict(self.cut_off))
 
 
 @dataclass(frozen=True)

@@ -76,3 +76,20 @@ def test_faults_hit_only_the_kinds_named_and_offline_agents_are_cut_off():
     a.send("C", "ping", {"v": 2.0})
     assert c.receive() == []
     assert bus.header_frame().fault.tolist()[-1] == "offline"
+
+
+@pytest.mark.parametrize("settings", [
+    ("market.faults.loss=0.95",),
+    ("market.faults.dropouts=[{agent: DC2, at_round: 3, rejoin_round: 400}, "
+     "{agent: DC3, at_round: 3}, {agent: DC4, at_round: 3}]", "market.max_rounds=60"),
+], ids=["loss-0.95", "every-neighbour-offline"])
+def test_a_dc_cut_off_from_every_neighbour_waits_and_the_run_says_so(settings, capsys):
+    """No ValueError: the cut-off DC runs alone, waits for a neighbour, and the run
+    ends NOT CONVERGED (exit 3) naming it and the round it was cut off."""
+    from dcmarket.sim.cli import main
+
+    assert main(["run", "p2p_4dc_fixed_lmp", *[f"--set={s}" for s in settings]]) == 3
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and "has no neighbour" not in captured.err
+    assert "cut off from every neighbour from round" in captured.out
+    assert captured.out.startswith("NOT CONVERGED")
