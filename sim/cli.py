@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_NOT_CONVERGED, EXIT_TAMPERED = 0, 2, 3, 4
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NOT_CONVERGED, EXIT_TAMPERED = 0, 1, 2, 3, 4
 DEFAULT_SCENARIO = "p2p_4dc_fixed_lmp"
 
 #: Exceptions that mean "bad input": (module, class); checked only if loaded.
@@ -55,6 +55,9 @@ def guarded(fn: Callable[..., int]) -> Callable[..., int]:
     def wrapper(*args: Any, **kwargs: Any) -> int:
         try:
             code = fn(*args, **kwargs)
+        except _run_failures() as exc:  # a process of the run died: named, exit 1
+            click.echo(f"dcmarket: {exc}", err=True)
+            sys.exit(EXIT_FAILED)
         except OSError as exc:
             if exc.errno not in _WRITE_FAILURES:
                 raise
@@ -71,6 +74,12 @@ def guarded(fn: Callable[..., int]) -> Callable[..., int]:
             _release_locks()
         sys.exit(code or EXIT_OK)
     return wrapper
+
+
+def _run_failures() -> tuple[type[BaseException], ...]:
+    """Failures of the run itself, not of its input (a lost Ray worker): exit 1."""
+    module = sys.modules.get("dcmarket.sim.executors.base")
+    return (module.WorkerLostError,) if module is not None else ()
 
 
 #: write errors that end a run with one line and exit 2: no space, over quota,

@@ -37,11 +37,25 @@ from dcmarket.sim.executors.base import (
     Executor,
     ExecutorError,
     InProcess,
+    WorkerLostError,
 )
 
-__all__ = ["BUS", "MODEL", "AgentHost", "Call", "ChainError", "Executor", "ExecutorError",
-           "InProcess", "RayExecutor",
-           "default", "executor_of", "set_default", "use"]
+__all__ = [
+    "BUS",
+    "MODEL",
+    "AgentHost",
+    "Call",
+    "ChainError",
+    "Executor",
+    "ExecutorError",
+    "InProcess",
+    "RayExecutor",
+    "WorkerLostError",
+    "default",
+    "executor_of",
+    "set_default",
+    "use",
+]
 
 _default: Executor | None = None
 

@@ -25,6 +25,11 @@ class ExecutorError(RuntimeError):
     """A run an executor cannot carry, or cannot start (named, with what to change)."""
 
 
+class WorkerLostError(RuntimeError):
+    """A process hosting agents died during a run (the run ends with exit 1,
+    naming the shard, its agents and the round)."""
+
+
 class ChainError(ExecutorError):
     """A call of a chain (:meth:`AgentHost.chain`) other than the last sent a message."""
 

@@ -49,9 +49,15 @@ import ray
 
 from dcmarket.market.messages import Message, MessageBus
 from dcmarket.sim.executors.agent_proxy import AgentProxy
-from dcmarket.sim.executors.base import AgentHost, Call, Executor, ExecutorError
+from dcmarket.sim.executors.base import AgentHost, Call, Executor, ExecutorError, WorkerLostError
 from dcmarket.sim.executors.inline_shard import InlineShard, fetch
-from dcmarket.sim.executors.ray_pool import close_shards, dedicated, ensure_ray, workers
+from dcmarket.sim.executors.ray_pool import (
+    close_shards,
+    dedicated,
+    ensure_ray,
+    forget,
+    workers,
+)
 from dcmarket.sim.executors.shard import Facts, FromBulk, Kept, Late, Phase
 
 
@@ -232,8 +238,24 @@ class RayHost(AgentHost):
         self._ensure_started()
         by_shard = self._by_shard(calls)
         pending, bulks = self._submit(calls, by_shard)
-        answers = dict(zip(pending, fetch(list(pending.values())), strict=True))
+        answers = dict(zip(pending, self._fetch(list(pending.values()), list(pending)),
+                           strict=True))
         return self._collect(calls, by_shard, answers, bulks)
+
+    def _fetch(self, refs: list[Any], shards: list[int]) -> list[Any]:
+        """The shards' answers; a shard whose process died ends the run by name."""
+        try:
+            return fetch(refs)
+        except ray.exceptions.RayActorError as exc:
+            dead = [s for s in shards if getattr(exc, "actor_id", None) is not None
+                    and self._actors[s]._actor_id.hex() == exc.actor_id] or shards
+            s = dead[0]
+            forget(self._actors[s])
+            agents = ", ".join(n for n, t in self._shard_of.items() if t == s)
+            raise WorkerLostError(
+                f"the Ray worker of shard {s} (agents {agents}) was lost in round "
+                f"{getattr(self.model, 'round', '?')}: {' '.join(str(exc).split())[:160]}"
+            ) from None
 
     def chain_then(self, calls: Sequence[Call], then: Call) -> tuple[list[list[Any]], list[Any]]:
         """With no log and no faults, the chain and ``then`` are submitted together:
@@ -259,7 +281,8 @@ class RayHost(AgentHost):
                 step, s in bulks, *earlier, *sent)
             pending_after[s], bulks_after[s] = refs[0], refs[1:]
         self._drop_taken_bulks()
-        got = fetch([*pending.values(), *pending_after.values()])  # one trip to Ray
+        got = self._fetch([*pending.values(), *pending_after.values()],
+                          [*pending, *pending_after])  # one trip to Ray
         answers = dict(zip(pending, got[:len(pending)], strict=True))
         answers_after = dict(zip(pending_after, got[len(pending):], strict=True))
         first = self._collect(calls, by_shard, answers, None, step)  # raises the chain's error

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 from typing import Any
 
 import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+from dcmarket.sim.executors.base import ExecutorError
 from dcmarket.sim.executors.shard import ShardWorker
 
-__all__ = ["close_shards", "ensure_ray", "workers"]
+__all__ = ["close_shards", "dedicated", "ensure_ray", "forget", "workers"]
 
 
 #: The niceness of the worker processes of a Ray started here.  Ray's default
@@ -25,18 +27,66 @@ __all__ = ["close_shards", "ensure_ray", "workers"]
 WORKER_NICENESS = 0
 
 
+#: seconds to reach a Ray cluster's address before giving up (DCMARKET_RAY_TIMEOUT)
+CONNECT_TIMEOUT_S = 30.0
+
+
+def _host_port(address: str) -> tuple[str, int]:
+    """``host:port`` (or ``ray://host:port``) of a Ray address, or an
+    :class:`ExecutorError` naming it."""
+    text = address.removeprefix("ray://")
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536 \
+            or any(c.isspace() for c in host):
+        raise ExecutorError(f"Ray address {address!r}: expected host:port (e.g. "
+                            "10.0.0.5:6379) or ray://host:port")
+    return host, int(port)
+
+
+def _reachable(address: str, timeout_s: float) -> None:
+    """Refuse, naming it, an address nothing answers on within ``timeout_s``."""
+    host, port = _host_port(address)
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        raise ExecutorError(f"Ray address {address!r}: nothing answers there within "
+                            f"{timeout_s:g} s ({exc.strerror or exc}); is the cluster "
+                            "running? (DCMARKET_RAY_TIMEOUT sets the wait)") from None
+
+
 def ensure_ray(address: str | None = None) -> None:
     """Start Ray here (this machine's CPUs, no dashboard, workers at
     :data:`WORKER_NICENESS`) or join ``address`` / ``RAY_ADDRESS``; nothing if
-    it is already up."""
+    it is already up.  A malformed or unreachable address, or a Ray that cannot
+    start here, is an :class:`ExecutorError` naming it (within
+    ``DCMARKET_RAY_TIMEOUT`` seconds, default 30)."""
     if ray.is_initialized():
         return
     address = address or os.environ.get("RAY_ADDRESS")
-    if address:
-        ray.init(address=address, log_to_driver=False)
-    else:
-        ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False, log_to_driver=False,
-                 _system_config={"worker_niceness": WORKER_NICENESS})
+    timeout = float(os.environ.get("DCMARKET_RAY_TIMEOUT", CONNECT_TIMEOUT_S))
+    try:
+        if address and address not in ("auto", "local"):
+            _reachable(address, timeout)
+            ray.init(address=address, log_to_driver=False)
+        elif address == "auto":
+            ray.init(address="auto", log_to_driver=False)
+        else:
+            ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False,
+                     log_to_driver=False, _system_config={"worker_niceness": WORKER_NICENESS})
+    except ExecutorError:
+        raise
+    except Exception as exc:  # Ray's own errors: a stale session file, a refused join
+        raise ExecutorError(f"Ray could not {'join ' + repr(address) if address else 'start here'}"
+                            f": {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+                            + ("" if address else " (a stale session under /tmp/ray? "
+                               "`ray stop` clears it)")) from None
+
+
+def forget(actor: Any) -> None:
+    """Drop a dead actor from the pool (a later model starts a new one)."""
+    global _pool
+    _pool = [a for a in _pool if a is not actor]
 
 
 _Worker = ray.remote(ShardWorker)

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -351,3 +352,36 @@ def test_a_strategy_the_workers_cannot_load_is_an_error_not_truthful(tmp_path, m
     with pytest.raises(StrategyError, match=r"only_here\.rules:Cautious cannot be loaded in "
                        r"process \d+.*No module named 'only_here'"):
         P2PMarketModel(scenario, executor=RayExecutor(agents_per_shard=1)).run()
+
+
+@pytest.mark.parametrize("address, words", [
+    ("127.0.0.1:1", "nothing answers there within"),
+    ("not an address", "expected host:port"),
+    ("10.0.0.5:99999", "expected host:port"),
+], ids=["unreachable", "malformed", "bad-port"])
+def test_a_bad_ray_address_fails_fast_by_name(address, words, capsys):
+    """No hang, no traceback: exit 2 within seconds naming the address (run in a
+    process without Ray started, as a user's command is)."""
+    code = ("import sys; from dcmarket.sim.cli import main; "
+            f"sys.exit(main(['--executor', 'ray', '--ray-address', {address!r}, 'run']))")
+    tic = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert time.perf_counter() - tic < 60
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and repr(address) in lines[0] and words in lines[0], done.stderr
+
+
+def test_a_lost_worker_ends_the_run_naming_its_shard_agents_and_round(market):
+    import ray as ray_module
+
+    from dcmarket.sim.executors import WorkerLostError
+
+    model = P2PMarketModel(market, executor=RayExecutor(agents_per_shard=1))
+    model.step()
+    shard = model.host.shard_of("DC3")
+    ray_module.kill(model.host._actors[shard])
+    with pytest.raises(WorkerLostError, match=rf"shard {shard} \(agents DC3\) was lost in "
+                                              r"round 2"):
+        model.step()
