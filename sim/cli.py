@@ -467,7 +467,9 @@ def verify(run_dir: Path) -> None:
         for line in problems:
             click.echo(f"{run_dir}: {line}")
         if not problems:
-            click.echo(f"{run_dir}: complete and intact")
+            click.echo(f"{run_dir}: complete and intact (the manifest's digest has no key: "
+                       "it shows files changed or lost since the run, not a folder and "
+                       "manifest rewritten together on purpose)")
         return EXIT_TAMPERED if problems else EXIT_OK
     body()
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dcmarket.market.messages import read_frame
+from dcmarket.market.messages import LOG_COLUMNS, read_frame
 
 SHOWN_VALUES = 4  # values of a vector printed before "…"
 SHOWN_PER_KIND = 6  # messages of one kind printed per step before "… and N more"
@@ -83,10 +83,43 @@ def filter_log(log: pd.DataFrame, agent: str | None = None, kind: str | None = N
     return log[keep.astype(bool)]
 
 
+#: the most rows of a message log ``messages`` reads (a log of the 8-DC case57
+#: day has 16.4 M; a larger one is read with pyarrow or DuckDB, docs/messages.md)
+MAX_LOG_ROWS = 30_000_000
+
+
 def read_log(path: str | Path) -> pd.DataFrame:
+    """A run's message log, checked before it is loaded: a regular file, the
+    log's columns, at most :data:`MAX_LOG_ROWS` rows (its metadata says how
+    many, so a small file that would unpack to gigabytes is refused at once)."""
+    import os
+    import stat
+
+    path = Path(path)
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            raise LogError(f"{path}: not a regular file")
+    except OSError as exc:
+        raise LogError(f"{path}: cannot read the message log: {exc.strerror}") from exc
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            meta = pq.read_metadata(path)
+            columns = set(pq.read_schema(path).names)
+        except Exception as exc:  # pyarrow's errors for a file that is not Parquet
+            raise LogError(f"{path}: not a Parquet message log ({type(exc).__name__})") from None
+        missing = [c for c in LOG_COLUMNS if c not in columns]
+        if missing:
+            raise LogError(f"{path}: not a dcmarket message log (missing columns "
+                           f"{', '.join(missing)})")
+        if meta.num_rows > MAX_LOG_ROWS:
+            raise LogError(f"{path}: {meta.num_rows:,} rows, above the {MAX_LOG_ROWS:,} "
+                           "that `dcmarket messages` reads (query it with pyarrow or DuckDB, "
+                           "docs/messages.md)")
     try:
         return read_frame(path)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise LogError(f"{path}: cannot read the message log: {exc}") from exc
 
 

@@ -240,3 +240,20 @@ def test_report_of_a_malformed_summary_is_named(market_run, tmp_path, capsys):
     assert main(["report", str(run)]) == 2
     err = capsys.readouterr().err
     assert "malformed for a market report" in err and "Traceback" not in err
+
+
+def test_messages_checks_a_log_before_reading_it(market_run, tmp_path, capsys, monkeypatch):
+    import pandas as pd
+
+    from dcmarket.sim import transcript
+
+    garbage = tmp_path / "messages.parquet"
+    garbage.write_bytes(b"not parquet at all")
+    assert main(["messages", str(garbage)]) == 2
+    assert "not a Parquet message log" in capsys.readouterr().err
+    pd.DataFrame({"a": [1, 2]}).to_parquet(tmp_path / "other.parquet")
+    assert main(["messages", str(tmp_path / "other.parquet")]) == 2
+    assert "missing columns" in capsys.readouterr().err
+    monkeypatch.setattr(transcript, "MAX_LOG_ROWS", 10)  # the metadata says how many
+    assert main(["messages", str(market_run), "--limit", "3"]) == 2
+    assert "rows, above the 10" in capsys.readouterr().err
