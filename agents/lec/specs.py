@@ -17,6 +17,7 @@ from dcmarket.agents.spec_base import (
     AgentName,
     Efficiency,
     IndoorC,
+    Money,
     NonNegative,
     Positive,
     Share,
@@ -173,6 +174,6 @@ class PausingDCSpec(StrictSpec):
 class RetailerSpec(StrictSpec):
     """Retail tariff on top of the day-ahead price, and the feed-in rule."""
 
-    buy_adder_eur_per_kwh: NonNegative = 0.12
+    buy_adder_eur_per_kwh: Money = 0.12
     sell_share_of_spot: Share = 0.9
     connection_kw: Positive = 400.0

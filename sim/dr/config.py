@@ -14,7 +14,16 @@ from typing import Annotated, Literal
 import pandas as pd
 from pydantic import Field, model_validator
 
-from dcmarket.agents.spec_base import Frozen, Interval, NonNegative, Positive, Share, StrictSpec
+from dcmarket.agents.spec_base import (
+    PRICE_MAX_PER_MWH,
+    Frozen,
+    Interval,
+    Money,
+    NonNegative,
+    Positive,
+    Share,
+    StrictSpec,
+)
 from dcmarket.sim.scenario import IsoDay, ScenarioHeader, check_zone, read_yaml, validate_as
 
 #: the DR data centre's and the grid's agent names
@@ -36,8 +45,8 @@ class DCSettings(StrictSpec):
     p_max_w: Positive = 250.0
     static_share: Share = 0.7
     idle_hosts: Literal["off", "idle"] = "off"
-    revenue_per_task_eur: NonNegative = 0.002
-    penalty_eur_per_task_slot: NonNegative = 0.002
+    revenue_per_task_eur: Money = 0.002
+    penalty_eur_per_task_slot: Money = 0.002
 
 
 class Range(Interval):
@@ -63,7 +72,7 @@ class UserSettings(StrictSpec):
 
 
 class ProgramSettings(StrictSpec):
-    theta0_eur_per_mwh: NonNegative = 500.0
+    theta0_eur_per_mwh: Annotated[float, Field(ge=0.0, le=PRICE_MAX_PER_MWH)] = 500.0
     requested_share: Share = 0.2
     n_events: Annotated[int, Field(ge=1, le=24)] = 6
     reference_days: Annotated[int, Field(ge=1)] = 5

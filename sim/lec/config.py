@@ -26,6 +26,7 @@ from dcmarket.agents.lec.specs import (
     WindSpec,
 )
 from dcmarket.agents.spec_base import (
+    PRICE_MAX_PER_MWH,
     Interval,
     NonNegative,
     Positive,
@@ -90,8 +91,8 @@ class WorkloadSettings(StrictSpec):
 class AFRRSettings(StrictSpec):
     """Upward aFRR capacity price profile (€/MW per hour; assumption, no offline source)."""
 
-    base_eur_per_mw_h: NonNegative = 12.0
-    peak_eur_per_mw_h: NonNegative = 20.0
+    base_eur_per_mw_h: Annotated[float, Field(ge=0.0, le=PRICE_MAX_PER_MWH)] = 12.0
+    peak_eur_per_mw_h: Annotated[float, Field(ge=0.0, le=PRICE_MAX_PER_MWH)] = 20.0
     peak_hours: tuple[Annotated[int, Field(ge=0, le=23)], ...] = Field(
         default_factory=lambda: (6, 7, 8, 17, 18, 19, 20))
 

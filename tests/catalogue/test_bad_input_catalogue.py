@@ -68,6 +68,11 @@ SETTINGS = [
     ("dc-depreciation-huge", P2P, ["datacenters.DC2.depreciation=1e12"],
      ["DC2.depreciation"]),
     ("lmp-huge", P2P, ["lmp.DC1.3=1e308"], ["lmp.DC1", "1e+308", "1e+06"]),
+    ("dr-revenue-huge", DR, ["dc.revenue_per_task_eur=1e308"], ["revenue_per_task_eur"]),
+    ("dr-theta-huge", DR, ["program.theta0_eur_per_mwh=1e308"], ["theta0_eur_per_mwh"]),
+    ("lec-adder-huge", LEC, ["retailer.buy_adder_eur_per_kwh=1e308"],
+     ["buy_adder_eur_per_kwh"]),
+    ("lec-afrr-huge", LEC, ["afrr.base_eur_per_mw_h=1e308"], ["afrr.base_eur_per_mw_h"]),
     # names travel into --set paths, link keys, logs, CSV files and terminals
     ("dc-name-newline", P2P, ['datacenters.DC1.name="DC1\\nDC9"'],
      ["datacenters.0.name", "not an agent name"]),
