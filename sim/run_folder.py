@@ -56,19 +56,21 @@ def written_by_us(out: Path) -> tuple[set[str], tuple[str, ...]]:
     claimed: those its manifest lists (a dcmarket manifest: with its files and
     its own digest), those its ``RUNNING`` marker recorded as they were
     written, and its own marker, manifest, report and lock."""
-    names = {MANIFEST, RUNNING, LOCK, *DERIVED}
+    names = {LOCK}
     prefixes: list[str] = []
     try:
         manifest = json.loads((out / MANIFEST).read_text())
         if isinstance(manifest, dict) and "manifest_sha256" in manifest \
                 and isinstance(manifest.get("files"), dict):
-            names |= {n for n in manifest["files"] if _inside(n)}
+            names |= {MANIFEST, *DERIVED} | {n for n in manifest["files"] if _inside(n)}
     except (OSError, ValueError):
         pass
     try:
         marker = json.loads((out / RUNNING).read_text())
-        names |= {n for n in marker.get("writes", []) if _inside(n)}
-        prefixes += [n.rstrip("/") + "/" for n in marker.get("claims", []) if _inside(n)]
+        if isinstance(marker, dict) and "pid" in marker:
+            names |= {RUNNING, *DERIVED}
+            names |= {n for n in marker.get("writes", []) if _inside(n)}
+            prefixes += [n.rstrip("/") + "/" for n in marker.get("claims", []) if _inside(n)]
     except (OSError, ValueError, AttributeError):
         pass
     return names, tuple(prefixes)

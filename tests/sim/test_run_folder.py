@@ -249,3 +249,12 @@ def test_summary_json_is_always_valid_json_with_null_for_what_is_not_finite(tmp_
     assert data["welfare"] is None and data["gap"] is None and data["rows"][1]["x"] is None
     assert data["ok"] == 3
     assert data["null_because_not_finite"] == ["welfare", "gap", "rows[1].x"]
+
+
+def test_force_keeps_a_lone_manifest_of_another_tool(tmp_path):
+    out = tmp_path / "app"
+    out.mkdir()
+    (out / "manifest.json").write_text('{"name": "my web app"}')
+    with pytest.raises(OutputError, match=r"this was not: manifest\.json"):
+        prepare_out(out, force=True)
+    assert (out / "manifest.json").exists()
