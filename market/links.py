@@ -44,6 +44,12 @@ class LinkIndex:
         names = self._names
         return tuple(names[int(r) // self.hours] for r in rows)
 
+    def partner_slice(self, dc: str, partner: str) -> slice:
+        """Where DC's link with ``partner`` sits in its ``trades`` block (and in
+        :meth:`rows_of`, which lists its links partner by partner), one entry per hour."""
+        n = self.partners(dc).index(partner)
+        return slice(n * self.hours, (n + 1) * self.hours)
+
     def rows_of(self, dc: str) -> np.ndarray:
         """Global coupling row of each entry of DC's ``trades`` block (read-only)."""
         rows = self._rows.get(dc)

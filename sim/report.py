@@ -47,15 +47,6 @@ def _regular(path: Path) -> bool:
         return False
 
 
-def _listed(folder: Path) -> set[str] | None:
-    """The files the folder's manifest lists (``None``: no readable manifest)."""
-    try:
-        files = json.loads((folder / "manifest.json").read_text())["files"]
-        return set(files) if isinstance(files, dict) else None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
 def _embeddable(folder: Path, path: Path, listed: set[str] | None) -> bool:
     name = path.relative_to(folder).as_posix()
     return _regular(path) and (listed is None or name in listed)
@@ -115,11 +106,10 @@ def _convergence(folder: Path) -> list[str]:
     return parts
 
 
-def _traffic(folder: Path) -> list[str]:
+def _traffic(folder: Path, listed: set[str] | None) -> list[str]:
     import pyarrow.parquet as pq
 
     parts = []
-    listed = _listed(folder)
     for path in sorted(folder.glob("messages*.parquet")):
         if not _embeddable(folder, path, listed):
             continue
@@ -140,9 +130,8 @@ def _traffic(folder: Path) -> list[str]:
     return parts
 
 
-def _figures(folder: Path) -> list[str]:
+def _figures(folder: Path, listed: set[str] | None) -> list[str]:
     parts = []
-    listed = _listed(folder)
     for path in sorted(folder.glob("*.png")):
         # only the run's own figures: regular files inside the folder that its
         # manifest lists, not too large (a link could point at any file)
@@ -204,10 +193,13 @@ def render(folder: Path) -> str:
     convergence = _convergence(folder)
     if convergence:
         body += ["<h2>Convergence</h2>", *convergence]
-    traffic = _traffic(folder)
+    # what the run wrote, by its manifest (None: a folder without one)
+    files = manifest.get("files")
+    listed = set(files) if isinstance(files, dict) else None
+    traffic = _traffic(folder, listed)
     if traffic:
         body += ["<h2>Messages</h2>", *traffic]
-    figures = _figures(folder)
+    figures = _figures(folder, listed)
     if figures:
         body += ["<h2>Figures</h2>", *figures]
     return ("<!doctype html><html><head><meta charset='utf-8'>"

@@ -117,7 +117,9 @@ class DataCenterAgent(MarketAgent):
         self._backend = backend
         self._node: DualConsensusNode | None = None
         self._parked: DualConsensusNode | None = None  # its node while cut off
-        self._alone_x: np.ndarray | None = None  # its schedule while cut off
+        #: while cut off: (the program it was solved on, its solution), solved once
+        #: per program (the program changes with LMPs, limits and readmissions)
+        self._alone: tuple[LinearProgram, np.ndarray] | None = None
         self._penalty: float | None = None
         self._stale = True  # the ADMM QP must be (re)built before its next use
         self._previous_y: tuple[np.ndarray, np.ndarray] | None = None  # (rows, y)
@@ -271,10 +273,18 @@ class DataCenterAgent(MarketAgent):
         the model may run the DCs' solves in parallel)."""
         node = self._admm()
         if node is None:  # cut off: its best schedule alone (every link's limit is 0)
-            self._alone_x = solve_lp(self._program, f"DC {self.name} (cut off, alone)").x
+            self._alone_solution()
             return
         self._previous_y = (node.rows, node.y.copy())  # a node never changes its rows
         node.primal_step()
+
+    def _alone_solution(self) -> np.ndarray:
+        """Its best schedule alone on the current program (every departed link's
+        limit is 0), solved once per program while it is cut off."""
+        if self._alone is None or self._alone[0] is not self._program:
+            x = solve_lp(self._program, f"DC {self.name} (cut off, alone)").x
+            self._alone = (self._program, x)
+        return self._alone[1]
 
     def admm_send_estimate(self) -> None:
         """Step 3: send ``y_i`` (its shared rows) to every neighbour, the round's
@@ -301,9 +311,7 @@ class DataCenterAgent(MarketAgent):
             self._give_up_on_silent_neighbours()
         node, own = self._node, self._links.rows_of(self.name)
         if node is None:  # cut off: it reports no trade, and that it is alone
-            x = self._alone_x if self._alone_x is not None else \
-                solve_lp(self._program, f"DC {self.name} (cut off, alone)").x
-            self._demand = x[self._program.blocks["grid"]]
+            self._demand = self._alone_solution()[self._program.blocks["grid"]]
             zeros = np.zeros(own.size)
             prices, trades = self._strategy.report(zeros, zeros)
             self.send(MONITOR, ROUND_REPORT, {
@@ -431,9 +439,7 @@ class DataCenterAgent(MarketAgent):
     # ----- settlement: what it confirms to each partner, and what it accepts ------------
     def _link_rows(self, partner: str) -> np.ndarray:
         """The global rows of its link with ``partner`` (one per hour)."""
-        T = self._links.hours
-        n = self.partners.index(partner)
-        return self._links.rows_of(self.name)[n * T:(n + 1) * T]
+        return self._links.rows_of(self.name)[self._links.partner_slice(self.name, partner)]
 
     def send_confirmations(self) -> None:
         """At settlement, tell each partner still in the market, per hour of their
@@ -474,8 +480,7 @@ class DataCenterAgent(MarketAgent):
                 self._trade_tolerance * late + 1e-9 * (1.0 + np.abs(mine)))
             ok = (price_ok & trade_ok).astype(float)
             ok = np.asarray(self._strategy.acceptance(m.sender, ok), float)
-            n, T = self.partners.index(m.sender), self._links.hours
-            accepted[n * T:(n + 1) * T] = ok  # rows_of lists its links partner by partner
+            accepted[self._links.partner_slice(self.name, m.sender)] = ok
         self.send(MONITOR, TRADE_ACCEPTANCE, {"accepted": accepted},
                   labels={"accepted": self._labels(own)})
 
@@ -488,8 +493,8 @@ class DataCenterAgent(MarketAgent):
     def report(self, link_prices: np.ndarray | None) -> DCSchedule | None:
         """Its last ADMM iterate as a schedule priced at ``link_prices`` (what it
         discloses at settlement); ``None`` before its first round."""
-        if self._node is None and self._alone_x is not None:  # cut off: alone
-            return self._schedule_of(self._alone_x, link_prices=link_prices)
+        if self._node is None and self._alone is not None:  # cut off: alone
+            return self._schedule_of(self._alone[1], link_prices=link_prices)
         if self._node is None or self._node.x is None:
             return None
         return self._schedule_of(self._node.x, link_prices=link_prices)

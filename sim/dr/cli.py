@@ -45,11 +45,10 @@ def run_dr(scenario: DRScenario, out: Path | None, selector: str | None, quality
 
 def day_outcomes(study, scenario: DRScenario) -> list[dict]:
     """Each strategy's day as its mechanism's Outcome (summary rows)."""
-    from dcmarket.sim.dr.mechanisms import outcome_of_day
+    from dcmarket.sim.dr.mechanisms import mechanism_name, outcome_of_day
 
-    names = {"OP": f"op_{scenario.auction.selector}", "BS": "best_effort", "ST": "static"}
-    return [outcome_of_day(names.get(label, label), model, True).check().summary()
-            for label, model in study.models.items()]
+    return [outcome_of_day(mechanism_name(label, scenario.auction.selector), model, True)
+            .check().summary() for label, model in study.models.items()]
 
 
 def run_study(scenario: DRScenario, path: Path, out: Path | None, command: str,

@@ -67,6 +67,11 @@ def outcome_of_day(name: str, model: DRModel, converged: bool) -> Outcome:
                    {"auctions": len(model.dc.disclose().selections)})
 
 
+def mechanism_name(strategy: str, selector: str) -> str:
+    """The mechanism a DC strategy label (OP, BS, ST) runs as, for tables."""
+    return {"OP": f"op_{selector}", "BS": "best_effort", "ST": "static"}.get(strategy, strategy)
+
+
 class DRDay(IterativeMechanism):
     """One day under one DC strategy and winner selection; one step = one slot."""
 
@@ -122,5 +127,5 @@ def mechanisms(scenario: DRScenario, forecast: np.ndarray | None = None
              "op_exact": lambda: DRDay(scenario, "op_exact", "OP", "exact", prices),
              "best_effort": lambda: DRDay(scenario, "best_effort", "BS", None, prices),
              "static": lambda: DRDay(scenario, "static", "ST", None, prices)}
-    own = f"op_{scenario.auction.selector}"
+    own = mechanism_name("OP", scenario.auction.selector)
     return {own: found.pop(own), **found}  # the scenario's own auction first

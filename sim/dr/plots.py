@@ -117,9 +117,10 @@ def write_figures(study, out: Path) -> list[Path]:
         _save(fig, paths[-1])
 
     op = study.models.get("OP")
-    if op is not None and op.dc.disclose().selections:
+    selections = op.dc.disclose().selections if op is not None else ()
+    if selections:
         fig, ax = plt.subplots(figsize=(5, 3))
-        for selection, slot in zip(op.dc.disclose().selections,
+        for selection, slot in zip(selections,
                                    sorted({int(s) for s in study.bids().slot}), strict=False):
             if selection.history:
                 ax.plot(np.arange(1, len(selection.history) + 1), selection.history,

@@ -124,8 +124,8 @@ def _check_auctions(model: DRModel) -> tuple[int, float]:
     than 200 bidders counts as settled when the GA's best value stopped moving
     over its last fifth of generations, its gap then unknown)."""
     settled, worst = 0, 0.0
-    for selection, problem in zip(model.dc.disclose().selections, model.dc.disclose().problems,
-                                  strict=True):
+    disclosed = model.dc.disclose()  # one copy (under Ray: one trip to the DC's actor)
+    for selection, problem in zip(disclosed.selections, disclosed.problems, strict=True):
         if selection.method != "ga":
             settled += 1
         elif problem.n_users <= EXACT_CHECK_MAX_USERS:

@@ -39,7 +39,7 @@ def _cost(lp: LinearProgram, values: dict[str, np.ndarray]) -> float:
 def outcome_of_schedule(name: str, model: LECModel, values: dict[str, dict[str, np.ndarray]],
                         objective: float, converged: bool, rounds: int, wall_s: float
                         ) -> Outcome:
-    households, _, _ = model._programs()
+    households, _, _ = model.programs()
     costs = {h: _cost(lp, values[h]) for h, lp in households.items()}
     costs[EOA] = objective - sum(costs.values())  # the EOA's assets and the grid exchange
     roles = {**dict.fromkeys(households, "household"), EOA: "community_operator"}

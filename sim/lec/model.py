@@ -115,7 +115,7 @@ class LECModel(mesa.Model):
         return self.inputs.hours
 
     # ----------------------------------------------------------- centralised
-    def _programs(self) -> tuple[dict[str, LinearProgram], LinearProgram, np.ndarray]:
+    def programs(self) -> tuple[dict[str, LinearProgram], LinearProgram, np.ndarray]:
         """The oracle's view: every program, built from the scenario's data."""
         if self._oracle is None:
             households = {spec.name: household_program(spec, profiles)
@@ -128,17 +128,17 @@ class LECModel(mesa.Model):
     @property
     def pairs(self) -> np.ndarray:
         """The DC's pause pairs ``(t, t')`` of this block (the program's structure)."""
-        return self._programs()[2]
+        return self.programs()[2]
 
     def size(self) -> ProgramSize:
         from dcmarket.market.community_milp import community_milp
 
-        households, eoa, _ = self._programs()
+        households, eoa, _ = self.programs()
         return ProgramSize.of(community_milp(households, eoa)[0])
 
     def solve_centralised(self) -> CommunitySolution:
         s = self.scenario.solver
-        households, eoa, _ = self._programs()
+        households, eoa, _ = self.programs()
         who = (f"community MILP {self.option}, {self.inputs.start.date()} "
                f"+{self.inputs.n_days} d")
         try:
@@ -175,7 +175,7 @@ class LECModel(mesa.Model):
 
     def _solve_quietly(self) -> CommunitySolution:
         s = self.scenario.solver
-        households, eoa, _ = self._programs()
+        households, eoa, _ = self.programs()
         return solve_community(households, eoa, "diagnosis", mip_gap=s.mip_gap,
                                time_limit_s=s.time_limit_s)
 

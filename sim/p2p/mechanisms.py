@@ -36,8 +36,9 @@ from dcmarket.market.links import LinkIndex
 from dcmarket.market.mechanism import IterativeMechanism, Mechanism, OneShotMechanism
 from dcmarket.market.outcome import Outcome, agents_table
 from dcmarket.market.solvers import solve_lp
+from dcmarket.market.welfare import solve_centralised
 from dcmarket.sim.p2p.config import P2PScenario
-from dcmarket.sim.p2p.model import MarketResult, P2PMarketModel, centralised_twin, lmp_series
+from dcmarket.sim.p2p.model import MarketResult, P2PMarketModel, lmp_series, market_programs
 
 CURRENCY = "USD"
 ROLE = "p2p_datacentre"
@@ -127,13 +128,8 @@ class Centralised(OneShotMechanism):
     def clear(self) -> Outcome:
         tic = time.perf_counter()
         sc = self.scenario
-        solution, _ = centralised_twin(sc)
-        links = LinkIndex.of(sc.trading_graph(), sc.hours)
-        limits = sc.trade_limits()
-        programs = {spec.name: build_local_program(
-            spec, lmp_series(sc, None, spec.name),
-            {j: limits[tuple(sorted((spec.name, j)))] for j in links.partners(spec.name)},
-            sc.dt_h) for spec in sc.datacenters}
+        links, programs = market_programs(sc)  # the twin (36) stacks these, solved once
+        solution = solve_centralised(programs, links)
         profit, payment, grid = _profits_of(sc, programs, solution.x, links,
                                             solution.link_prices)
         return Outcome(self.name, "p2p", CURRENCY,

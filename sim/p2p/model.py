@@ -55,6 +55,7 @@ from dcmarket.market.admm import RoundRecord, default_penalty
 from dcmarket.market.faults import FaultModel
 from dcmarket.market.links import LinkIndex
 from dcmarket.market.messages import Message, MessageBus, Protocol
+from dcmarket.market.program import LinearProgram
 from dcmarket.market.protocols import (
     MARKET_OFFER,
     P2P_MARKET,
@@ -519,12 +520,10 @@ def settle_links(links: LinkIndex, bus: MessageBus, accepted: dict[str, np.ndarr
 def _accepted_by(accepted: dict[str, np.ndarray], links: LinkIndex, who: str,
                  partner: str) -> np.ndarray:
     """The hours of the link with ``partner`` in which ``who`` accepted its price."""
-    T = links.hours
     flags = accepted.get(who)
     if flags is None:
-        return np.zeros(T, bool)
-    n = links.partners(who).index(partner)
-    return flags[n * T:(n + 1) * T]
+        return np.zeros(links.hours, bool)
+    return flags[links.partner_slice(who, partner)]
 
 
 def _report_matches(report: dict | None, links: LinkIndex, who: str, partner: str,
@@ -533,9 +532,7 @@ def _report_matches(report: dict | None, links: LinkIndex, who: str, partner: st
     prices and trades it confirmed to that partner."""
     if report is None:
         return False
-    T = links.hours
-    n = links.partners(who).index(partner)
-    part = slice(n * T, (n + 1) * T)
+    part = links.partner_slice(who, partner)
     return all(np.allclose(np.asarray(report[field])[part], said.payload[key],
                            rtol=1e-9, atol=1e-9)
                for field, key in (("prices", "price"), ("trades", "q")))
@@ -554,16 +551,21 @@ def _standalone(model: P2PMarketModel) -> dict[str, DCSchedule]:
     return dict(zip(model.dcs, model.host.do(dcs, "solve_alone"), strict=True))
 
 
+def market_programs(scenario: P2PScenario, lmp: dict[str, np.ndarray] | None = None
+                    ) -> tuple[LinkIndex, dict[str, LinearProgram]]:
+    """The links and every DC's local program (1)–(23), (31), (33) at its LMPs
+    and link limits: what the centralised twin (36) stacks."""
+    links = LinkIndex.of(scenario.trading_graph(), scenario.hours)
+    limits = scenario.trade_limits()
+    return links, {spec.name: build_local_program(
+        spec, lmp_series(scenario, lmp, spec.name), partner_limits(limits, links, spec.name),
+        scenario.dt_h) for spec in scenario.datacenters}
+
+
 def centralised_twin(
     scenario: P2PScenario, lmp: dict[str, np.ndarray] | None = None
 ) -> tuple[WelfareSolution, float]:
     """Solve the social-welfare problem (36) in one shot; returns it and Σ revenue."""
-    links = LinkIndex.of(scenario.trading_graph(), scenario.hours)
-    limits = scenario.trade_limits()
-    programs = {}
-    for spec in scenario.datacenters:
-        own = partner_limits(limits, links, spec.name)
-        series = lmp_series(scenario, lmp, spec.name)
-        programs[spec.name] = build_local_program(spec, series, own, scenario.dt_h)
+    links, programs = market_programs(scenario, lmp)
     total_revenue = sum(revenue(spec, scenario.dt_h) for spec in scenario.datacenters)
     return solve_centralised(programs, links), total_revenue
