@@ -20,8 +20,9 @@ the same thing whichever mechanism produced it:
   agent, hour, quantity, value, unit);
 - ``rounds``, ``messages``, ``values_sent``, ``converged``, ``wall_s``.
 
-``budget_balance`` is what the mechanism's operator keeps (−Σ payments): 0
-when agents pay each other.
+``budget_balance`` is what the mechanism's operator keeps (Σ payments: what
+the agents paid in all): 0 when agents pay each other, negative when the
+operator pays in (VCG's deficit).
 """
 
 from __future__ import annotations
@@ -99,8 +100,8 @@ class Outcome:
 
     @property
     def budget_balance(self) -> float:
-        """What the mechanism's operator keeps (−Σ payments; negative: pays in)."""
-        return float(-sum(self.payments.values()))
+        """What the mechanism's operator keeps (Σ payments; negative: pays in)."""
+        return float(sum(self.payments.values()))
 
     def efficiency(self, optimum: Outcome) -> float:
         """W / W* against ``optimum`` (the centralised optimum on the same fleet);

@@ -61,6 +61,7 @@ from dcmarket.market.protocols import (
     METERED_POWER,
     SUBMIT_TASKS,
 )
+from dcmarket.market.vcg import auction_vcg_payments
 
 STRATEGIES = ("OP", "BS", "ST")  # the shipped strategies' names (agents.strategies)
 
@@ -114,7 +115,7 @@ class DRDataCenterAgent(MarketAgent):
                  strategy: str | DRDataCentreStrategy,
                  forecast: np.ndarray | None, history_load: np.ndarray,
                  selector: str = "ga", ga: GASettings | None = None,
-                 rng: np.random.Generator | None = None) -> None:
+                 rng: np.random.Generator | None = None, payment: str = "pay_as_bid") -> None:
         super().__init__(model, name, bus)
         if isinstance(strategy, str):
             if strategy not in STRATEGIES:
@@ -122,6 +123,10 @@ class DRDataCenterAgent(MarketAgent):
             strategy = SHIPPED["dr_datacentre"][strategy]()
         if selector not in ("ga", "exact"):
             raise ValueError(f"selector must be 'ga' or 'exact', got {selector!r}")
+        if payment not in ("pay_as_bid", "vcg") or (payment == "vcg" and selector != "exact"):
+            raise ValueError(f"payment must be 'pay_as_bid', or 'vcg' with the exact selector; "
+                             f"got {payment!r} with {selector!r}")
+        self._payment_rule = payment
         self.grid_name = grid_name
         self.user_names = list(user_names)
         self._fleet = fleet
@@ -230,8 +235,9 @@ class DRDataCenterAgent(MarketAgent):
             else select_exact(problem)
         self._selections.append(selection)
         self._problems.append(problem)
-        for bid, won in zip(bids, selection.winners, strict=True):
-            payment = bid.fee_eur if won else 0.0
+        paid = auction_vcg_payments(problem, selection, select_exact) \
+            if self._payment_rule == "vcg" else np.where(selection.winners, problem.fee, 0.0)
+        for bid, won, payment in zip(bids, selection.winners, paid.tolist(), strict=True):
             self.send(bid.user, AWARD, {"slot": slot, "won": float(won),
                                               "n_tasks": bid.n_tasks if won else 0,
                                               "payment_eur": payment, "resume_slot": resume})

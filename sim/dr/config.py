@@ -123,6 +123,16 @@ class GASettingsSpec(StrictSpec):
 class AuctionSettings(StrictSpec):
     selector: Literal["ga", "exact"] = "ga"
     ga: GASettingsSpec = GASettingsSpec()
+    payment: Literal["pay_as_bid", "vcg"] = Field(
+        "pay_as_bid", description="what a winner is paid: its bid (the paper's rule) or VCG "
+                                  "with the Clarke pivot (needs selector: exact)")
+
+    @model_validator(mode="after")
+    def _vcg_needs_the_exact_winners(self) -> AuctionSettings:
+        if self.payment == "vcg" and self.selector != "exact":
+            raise ValueError("auction.payment: vcg pays from the exact winner set; set "
+                             "auction.selector: exact (the GA's set is not exact)")
+        return self
 
 
 class DRScenario(ScenarioHeader):

@@ -3,6 +3,8 @@
 
 - ``op_ga`` / ``op_exact``: the reverse auction at every predicted event
   slot, winners selected by the genetic algorithm or exactly;
+- ``op_vcg``: the auction with the exact winner set paying VCG (Clarke
+  pivot, ``market/vcg.py``): truthful bids, and the DC pays more;
 - ``best_effort``: BS, the DC postpones on its own and pays the SLA penalties;
 - ``static``: ST, the DC ignores the DR program.
 
@@ -76,13 +78,16 @@ class DRDay(IterativeMechanism):
     """One day under one DC strategy and winner selection; one step = one slot."""
 
     def __init__(self, scenario: DRScenario, name: str, strategy: str, selector: str | None,
-                 prices: Callable[[], tuple[np.ndarray, np.ndarray | None]]) -> None:
-        if selector is not None and scenario.auction.selector != selector:
+                 prices: Callable[[], tuple[np.ndarray, np.ndarray | None]],
+                 payment: str = "pay_as_bid") -> None:
+        if selector is not None and (scenario.auction.selector, scenario.auction.payment) \
+                != (selector, payment):
             scenario = scenario.model_copy(update={"auction": scenario.auction.model_copy(
-                update={"selector": selector})})
+                update={"selector": selector, "payment": payment})})
         self.scenario, self.name, self.strategy = scenario, name, strategy
-        self.description = {"OP": f"reverse auction ({selector})", "BS": "best effort (BS)",
-                            "ST": "static (ST)"}[strategy]
+        rule = "" if payment == "pay_as_bid" else ", VCG payments"
+        self.description = {"OP": f"reverse auction ({selector}{rule})",
+                            "BS": "best effort (BS)", "ST": "static (ST)"}[strategy]
         self._prices = prices
         self.model: DRModel | None = None
 
@@ -125,7 +130,9 @@ def mechanisms(scenario: DRScenario, forecast: np.ndarray | None = None
 
     found = {"op_ga": lambda: DRDay(scenario, "op_ga", "OP", "ga", prices),
              "op_exact": lambda: DRDay(scenario, "op_exact", "OP", "exact", prices),
+             "op_vcg": lambda: DRDay(scenario, "op_vcg", "OP", "exact", prices, "vcg"),
              "best_effort": lambda: DRDay(scenario, "best_effort", "BS", None, prices),
              "static": lambda: DRDay(scenario, "static", "ST", None, prices)}
-    own = mechanism_name("OP", scenario.auction.selector)
+    own = "op_vcg" if scenario.auction.payment == "vcg" \
+        else mechanism_name("OP", scenario.auction.selector)
     return {own: found.pop(own), **found}  # the scenario's own auction first

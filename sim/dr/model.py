@@ -126,7 +126,7 @@ class DRModel(mesa.Model):
             DCTerms(scenario.dc.revenue_per_task_eur, scenario.dc.penalty_eur_per_task_slot),
             strategy, forecast, history, selector=auction.selector,
             ga=GASettings(**auction.ga.model_dump()),
-            rng=np.random.default_rng([scenario.seed, 3]))
+            rng=np.random.default_rng([scenario.seed, 3]), payment=auction.payment)
         self.grid = self.host.add(GRID_NAME, DRGridAgent, MODEL, GRID_NAME, BUS, DC_NAME,
                                   prices, program)
         streams = day_streams(scenario, 0)

@@ -6,7 +6,8 @@ At fixed LMPs (a scenario without ``grid``):
 - ``no_trade``: every DC alone (q = 0), eq. (13);
 - ``centralised``: the social-welfare optimum (36), links priced by its duals;
 - ``admm_local`` / ``admm_global``: dual-consensus ADMM with local or global
-  estimates, settled from the confirmations (docs/p2p.md).
+  estimates, settled from the confirmations (docs/p2p.md);
+- ``vcg``: the twin on what the DCs report, VCG payments (``sim/p2p/vcg.py``).
 
 With the grid in the loop (a scenario with ``grid``):
 
@@ -56,7 +57,7 @@ def link_price_frame(links: LinkIndex, prices: np.ndarray | None) -> pd.DataFram
         "price": np.asarray(prices, float)[:len(links.links) * T], "unit": "$/M req"})
 
 
-def _allocation(grid_mw: dict[str, np.ndarray]) -> pd.DataFrame:
+def allocation_frame(grid_mw: dict[str, np.ndarray]) -> pd.DataFrame:
     rows = [{"agent": n, "hour": t, "quantity": "grid_mw", "value": float(v), "unit": "MW"}
             for n, series in grid_mw.items() for t, v in enumerate(np.asarray(series))]
     return pd.DataFrame(rows, columns=["agent", "hour", "quantity", "value", "unit"])
@@ -75,7 +76,7 @@ def outcome_of_market(name: str, result: MarketResult, messages: int, values: in
     return Outcome(name, "p2p", CURRENCY, agents, parts, result.converged, result.rounds,
                    messages, values, result.clearing_s,
                    link_price_frame(result.links, result.link_prices),
-                   _allocation({n: x.grid_mw for n, x in s.items()}),
+                   allocation_frame({n: x.grid_mw for n, x in s.items()}),
                    {"inconsistent": dict(result.inconsistent),
                     "disputed": dict(result.disputed)})
 
@@ -116,7 +117,7 @@ class NoTrade(OneShotMechanism):
         return Outcome(self.name, "p2p", CURRENCY,
                        agents_table(profit, payment, CURRENCY, ROLE),
                        {"dc_profit": sum(profit.values())}, True,
-                       wall_s=time.perf_counter() - tic, allocation=_allocation(grid))
+                       wall_s=time.perf_counter() - tic, allocation=allocation_frame(grid))
 
 
 class Centralised(OneShotMechanism):
@@ -137,7 +138,7 @@ class Centralised(OneShotMechanism):
                        {"dc_profit": sum(profit.values())}, True,
                        wall_s=time.perf_counter() - tic,
                        prices=link_price_frame(links, solution.link_prices),
-                       allocation=_allocation(grid))
+                       allocation=allocation_frame(grid))
 
 
 class ADMMClearing(IterativeMechanism):
@@ -277,7 +278,7 @@ def outcome_of_loop(name: str, model, trading: bool, converged: bool,
     return Outcome(name, "p2p", CURRENCY, agents,
                    {"dc_profit": float(sum(x.profit for x in s.values())), **parts},
                    converged, len(m.outer), m.bus.sent_messages, m.bus.sent_values,
-                   0.0, prices, _allocation(grid_mw),
+                   0.0, prices, allocation_frame(grid_mw),
                    {"inconsistent": dict(market.inconsistent) if market is not None else {}})
 
 
@@ -310,8 +311,14 @@ class CompetitiveEquilibrium(OneShotMechanism):
         return Outcome(self.name, "p2p", CURRENCY, agents,
                        {"dc_profit": eq.total_profit, **parts}, True, wall_s=eq.solve_s,
                        prices=link_price_frame(links, eq.link_prices),
-                       allocation=_allocation(eq.grid_mw),
+                       allocation=allocation_frame(eq.grid_mw),
                        notes={"social_cost_usd": eq.social_cost})
+
+
+def _vcg(scenario: P2PScenario) -> Mechanism:
+    from dcmarket.sim.p2p.vcg import VCG
+
+    return VCG(scenario)
 
 
 def mechanisms(scenario: P2PScenario) -> dict[str, Callable[[], Mechanism]]:
@@ -322,7 +329,8 @@ def mechanisms(scenario: P2PScenario) -> dict[str, Callable[[], Mechanism]]:
         found = {"admm_local": lambda: ADMMClearing(scenario, "local"),
                  "admm_global": lambda: ADMMClearing(scenario, "global"),
                  "centralised": lambda: Centralised(scenario),
-                 "no_trade": lambda: NoTrade(scenario)}
+                 "no_trade": lambda: NoTrade(scenario),
+                 "vcg": lambda: _vcg(scenario)}
     else:
         own = "bilevel_bisection" if scenario.bilevel.bisection else "bilevel_plain"
         found = {"bilevel_bisection": lambda: BilevelLoop(scenario, bisection=True),
