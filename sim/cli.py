@@ -516,6 +516,16 @@ def reproduce(paper: str, out: Path | None, force: bool, full: bool, days: int,
     body()
 
 
+def _add_strategic_verbs() -> None:
+    from dcmarket.sim.strategic.commands import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)
+
+
+_add_strategic_verbs()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (for tests) instead of exiting."""
     _ARGV[:] = list(sys.argv[1:] if argv is None else argv)

@@ -53,7 +53,9 @@ class Study:
     - ``paper`` and ``reproduce(full, days, year_run)``: ``dcmarket reproduce PAPER``;
     - ``mechanisms(scenario) -> {name: factory}`` (:mod:`market.mechanism`);
     - ``sections``: top-level scenario fields that tell a file without
-      ``study:`` is one of this study's.
+      ``study:`` is one of this study's;
+    - ``grading(scenario) -> sim.strategic.terms.GradingTerms``: how a strategy
+      is graded in it (``dcmarket grade``, ``play``, ``tournament``).
     """
 
     name: str
@@ -74,6 +76,8 @@ class Study:
     reproduce: str | None = None
     #: what one step of its protocol is called (round, outer iteration, slot)
     unit: str = "step"
+    #: how strategies are graded in it (``sim/strategic``)
+    grading: str | None = None
 
     def load(self, part: str) -> Callable[..., Any]:
         """The callable behind ``part`` (one of the fields above)."""

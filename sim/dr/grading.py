@@ -1,0 +1,52 @@
+"""How a DR strategy is graded (paper 002; sim/strategic).
+
+The protocol is the scenario's own auction (GA or exact winners, pay-as-bid
+or VCG); W* is the day with the exact winner set on true costs (truthful
+bids) — the welfare-best auction at each event slot given the DC's forecast,
+not an optimum over the whole day, so the GA's day can come out a little
+above it.  A DC user deviates by a markup on its true cost; the DC by
+another of its plans (BS, ST).  A sealed-bid auction sees only bids: it has
+no check that flags a markup, and the grade says so.  The price forecast is
+made once, on the scenario's own seed, and shared by every run.
+"""
+
+from __future__ import annotations
+
+from dcmarket.market.outcome import Outcome
+from dcmarket.sim.dr.config import DRScenario
+from dcmarket.sim.strategic.terms import GradingTerms
+
+#: the deviation families: a user's markup grid; the DC's other plans
+FAMILIES = {
+    "dr_user": tuple({"name": "markup", "factor": f}
+                     for f in (0.8, 0.9, 1.1, 1.2, 1.5, 2.0, 3.0)),
+    "dr_datacentre": ({"name": "BS"}, {"name": "ST"}),
+}
+
+
+def detect(outcome: Outcome, agent: str) -> str | None:
+    """A sealed-bid auction has no consistency check: nothing is ever flagged."""
+    return None
+
+
+def _seeded(scenario: DRScenario, seed: int) -> DRScenario:
+    return scenario if seed == 0 else scenario.model_copy(update={"seed": scenario.seed + seed})
+
+
+def terms(scenario: DRScenario) -> GradingTerms:
+    from dcmarket.sim.dr.study import day_prices, train_forecast
+
+    history, actual = day_prices(scenario)
+    f = scenario.forecast
+    options = {}
+    if f.method != "none":
+        options["forecast"] = train_forecast(scenario, f.method, f.training_days, history,
+                                             actual).forecast
+    own = "op_vcg" if scenario.auction.payment == "vcg" else f"op_{scenario.auction.selector}"
+    return GradingTerms(
+        protocol=own, optimum="op_exact", families=FAMILIES, seeded=_seeded,
+        seeds_vary="the users' task streams, costs and willingness and the GA's draws "
+                   "(seed + k)",
+        detect=detect, options=options,
+        optimum_note="the day with exact winners on truthful bids (the best auction at each "
+                     "event slot, not over the day)")

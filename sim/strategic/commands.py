@@ -1,0 +1,74 @@
+"""The strategic verbs: ``dcmarket grade``, ``play`` and ``tournament``
+(docs/strategies.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+SEEDS_HELP = "seeded runs (what a seed varies is the scenario's: the grade says it)"
+
+
+@click.command()
+@click.argument("scenario")
+@click.option("--strategy", "strategies", multiple=True, required=True,
+              metavar="AGENT=STRATEGY",
+              help="the strategy to grade, AGENT=STRATEGY (a shipped name, file.py:Class, "
+                   "module:Class); the first one given is graded, any others play along")
+@click.option("--seeds", type=click.IntRange(min=1, max=100), default=1, show_default=True,
+              help=SEEDS_HELP)
+@click.option("--no-family", is_flag=True, help="skip the deviation family (no ε)")
+@click.option("--out", type=click.Path(path_type=Path), help="write a run folder here")
+@click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="override a scenario field before validation (repeatable)")
+def grade(scenario: str, strategies: tuple[str, ...], seeds: int, no_family: bool,
+          out: Path | None, force: bool, settings: tuple[str, ...]) -> None:
+    """Grade one agent's strategy against truthful play and the optimum.
+
+    \b
+    Prints the agent's profit against playing truthfully, every other
+    agent's change, welfare W against the optimum W*, ε (the best gain a
+    single deviation of the stated family reaches) and whether the
+    protocol flagged the strategy; the last line is JSON.
+    """
+    from dcmarket.sim.cli import command_line, guarded, load_scenario, prepare_out
+
+    @guarded
+    def body() -> int:
+        from dcmarket.sim.strategic.grading import grade as grade_of
+        from dcmarket.sim.strategic.pages import grade_html, grade_lines
+
+        _, parsed, _ = load_scenario(scenario, settings, strategies=strategies)
+        agent = strategies[0].partition("=")[0].strip()
+        prepare_out(out, force)
+        result = grade_of(parsed, agent, seeds, family=not no_family,
+                          progress=lambda s: click.echo(f"  {s}", err=True)).to_dict()
+        for line in grade_lines(result):
+            click.echo(line)
+        if out is not None:
+            import pandas as pd
+
+            from dcmarket.sim.run_folder import RunFolder
+
+            folder = RunFolder(out)
+            folder.json("grade.json", result)
+            folder.frame("deviations.csv", pd.DataFrame(result["deviations"]))
+            folder.text("grade.html", grade_html(result))
+            folder.finish(command_line(), parsed, {"grade_s": result["wall_s"]},
+                          result["converged"])
+            click.echo(f"run folder: {out} (grade.html)")
+        click.echo(json.dumps(_json_safe(result), allow_nan=False))
+        return 0
+    body()
+
+
+def _json_safe(data):
+    from dcmarket.sim.run_folder import finite_json
+
+    return finite_json(data)[0]
+
+
+COMMANDS = [grade]

@@ -1,0 +1,84 @@
+"""The grade's and the tournament's pages: plain text for the terminal, one
+self-contained HTML page for the run folder (every value escaped)."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import pandas as pd
+
+from dcmarket.sim.report import table_html
+
+STYLE = ("body{font-family:sans-serif;max-width:60em;margin:2em auto;font-size:16px}"
+         "table.t{border-collapse:collapse}table.t td,table.t th{padding:.2em .6em;"
+         "border-bottom:1px solid #ddd;text-align:right}h1{font-size:1.5em}")
+
+
+def _money(value: float | None, unit: str) -> str:
+    return "—" if value is None else f"{value:,.2f} {unit}"
+
+
+def _pct(value: float | None, sign: str = "+") -> str:
+    return "% n/a: truthful profit 0" if value is None else f"{value:{sign}.2f} %"
+
+
+def grade_lines(g: dict[str, Any]) -> list[str]:
+    """The grade for a terminal (the JSON line follows it)."""
+    u, cur = g["currency"].lower(), g["currency"]
+    lines = [
+        f"{g['agent']} ({g['role']}) plays {g['strategy']} in {g['protocol']} "
+        f"on {g['scenario']}; {g['seeds']} seed(s): {g['seeds_vary']}",
+        f"  profit           {_money(g[f'profit_strategic_{u}'], cur)} against "
+        f"{_money(g[f'profit_truthful_{u}'], cur)} truthful: "
+        f"{g[f'gain_{u}']:+,.2f} {cur} ({_pct(g['gain_pct'])})",
+        "  others           " + ", ".join(f"{n} {v:+,.2f}"
+                                           for n, v in g[f"others_change_{u}"].items()),
+        f"  welfare W        {_money(g[f'welfare_{u}'], cur)}; "
+        f"W* {_money(g[f'welfare_optimum_{u}'], cur)} ({g['optimum']}); "
+        f"efficiency W/W* {g['efficiency']:.4f} (truthful "
+        f"{g['efficiency_truthful']:.4f})",
+        f"  converged        {'yes' if g['converged'] else 'NO'}; flagged by the protocol: "
+        + (g["detection"] or "no"),
+        f"  ε                {g[f'epsilon_{u}']:,.2f} {cur} ({_pct(g['epsilon_pct'], '')})"
+        + (f" by {g['epsilon_deviation']}" if g["epsilon_deviation"] else
+           ": no deviation of the family gains"),
+        "  deviation family (gain over truthful; a deviation that breaks convergence "
+        "has no outcome and counts as detected):"]
+    for d in g["deviations"]:
+        gain = "not converged" if not d["converged"] else \
+            f"{d['gain']:+,.2f} {cur} ({_pct(d['gain_pct'])})"
+        lines.append(f"    {d['deviation']:<30} {gain:<28} "
+                     + (f"flagged: {d['detection']}" if d["detected"] else "not flagged"))
+    return lines
+
+
+def grade_html(g: dict[str, Any]) -> str:
+    """The grade as one HTML page."""
+    e = html.escape
+    u, cur = g["currency"].lower(), g["currency"]
+    head = pd.DataFrame([
+        ("strategy", g["strategy"]), ("protocol", g["protocol"]),
+        (f"profit, truthful ({cur})", f"{g[f'profit_truthful_{u}']:,.2f}"),
+        (f"profit, strategy ({cur})", f"{g[f'profit_strategic_{u}']:,.2f}"),
+        ("gain", f"{g[f'gain_{u}']:+,.2f} {cur} ({_pct(g['gain_pct'])})"),
+        (f"welfare W ({cur})", f"{g[f'welfare_{u}']:,.2f}"),
+        (f"optimum W* ({cur})", f"{g[f'welfare_optimum_{u}']:,.2f} ({g['optimum']}: "
+                                f"{g['optimum_note']})"),
+        ("efficiency W/W*", f"{g['efficiency']:.4f}"),
+        ("converged", "yes" if g["converged"] else "no"),
+        ("flagged by the protocol", g["detection"] or "no"),
+        (f"ε ({cur})", f"{g[f'epsilon_{u}']:,.2f} ({_pct(g['epsilon_pct'], '')}) "
+                       f"{g['epsilon_deviation'] or ''}"),
+        ("seeds", f"{g['seeds']}: {g['seeds_vary']}"),
+    ], columns=["", "value"])
+    others = pd.DataFrame([{"agent": n, f"change ({cur})": v}
+                           for n, v in g[f"others_change_{u}"].items()])
+    family = pd.DataFrame(g["deviations"])
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>grade: "
+            f"{e(g['agent'])}</title><style>{STYLE}</style></head><body>"
+            f"<h1>{e(g['agent'])} plays {e(g['strategy'])} on {e(g['scenario'])}</h1>"
+            + table_html(head) + "<h2>Every other agent</h2>" + table_html(others)
+            + "<h2>The deviation family</h2><p>Gain over truthful play; a deviation after "
+              "which the protocol does not converge has no outcome and counts as "
+              "detected.</p>" + table_html(family) + "</body></html>")
