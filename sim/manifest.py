@@ -155,11 +155,13 @@ def strategy_provenance(scenario: BaseModel | dict[str, Any]) -> dict[str, Any]:
 
 def write_manifest(out: Path, command: str, scenario: BaseModel | dict[str, Any],
                    timings_s: dict[str, float] | None = None,
-                   converged: bool | None = None) -> Path:
+                   converged: bool | None = None,
+                   extra: dict[str, Any] | None = None) -> Path:
     """Write ``out/manifest.json`` describing the finished run folder; call it last.
 
     ``converged``: whether every protocol of the run met its stopping rule
-    (``None`` when the run has none, or read from ``summary.json`` if there)."""
+    (``None`` when the run has none, or read from ``summary.json`` if there);
+    ``extra``: more top-level entries (a tournament's entrants and their digests)."""
     out = Path(out)
     strategies = strategy_provenance(scenario)
     if isinstance(scenario, BaseModel):
@@ -181,6 +183,7 @@ def write_manifest(out: Path, command: str, scenario: BaseModel | dict[str, Any]
         "executor": executor_description(),
         "packages": package_versions(),
         "source_commit": source_commit(),
+        **(extra or {}),
         "files": folder_files(out),
     }
     manifest = json.loads(json.dumps(manifest, default=float))

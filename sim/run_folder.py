@@ -272,9 +272,9 @@ class RunFolder:
 
     def finish(self, command: str, scenario: BaseModel | dict[str, Any],
                timings_s: dict[str, float] | None = None,
-               converged: bool | None = None) -> Path:
+               converged: bool | None = None, extra: dict[str, Any] | None = None) -> Path:
         """Write ``manifest.json`` last (command, scenario, convergence, versions,
         every file), then remove the ``RUNNING`` marker: the folder is complete."""
-        path = write_manifest(self.out, command, scenario, timings_s, converged)
+        path = write_manifest(self.out, command, scenario, timings_s, converged, extra)
         (self.out / RUNNING).unlink(missing_ok=True)
         return path

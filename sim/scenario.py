@@ -19,9 +19,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, InstanceOf, PlainSerializer, ValidationError
 
 from dcmarket.agents.spec_base import Frozen, StrictSpec, check_agent_name
+from dcmarket.agents.strategies import Strategy
+
+#: a strategy object given through the Python API (a tournament's sandboxed
+#: entrant, a student's instance): kept as it is, written out by its label
+StrategyObject = Annotated[InstanceOf[Strategy],
+                           PlainSerializer(lambda s: {"name": s.label()}, when_used="json")]
 
 #: a convergence tolerance above this share of the quantity it bounds is refused
 TOLERANCE_SHARE = 0.05
@@ -99,11 +105,12 @@ class ScenarioHeader(StrictSpec):
     description: str = ""
     sources: Annotated[dict[str, str], Frozen] = Field(default_factory=dict,
                                                        description="where each input came from")
-    strategy: Annotated[dict[str, str | dict[str, Any]], Frozen] = Field(
+    strategy: Annotated[dict[str, str | dict[str, Any] | StrategyObject], Frozen] = Field(
         default_factory=dict,
         description="agent name → its strategy: a shipped name, 'file.py:Class', "
                     "'module:Class' or an entry point, or {name: ..., parameter: value} "
-                    "(every agent not named plays its truthful strategy)")
+                    "(every agent not named plays its truthful strategy; through the "
+                    "Python API also a strategy object)")
 
     def strategy_roles(self) -> dict[str, str]:
         """Agent name → strategy role of every agent that takes a strategy (each

@@ -71,4 +71,71 @@ def _json_safe(data):
     return finite_json(data)[0]
 
 
-COMMANDS = [grade]
+@click.command()
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--scenario", "scenario", required=True, help="the scenario every entrant plays")
+@click.option("--seeds", type=click.IntRange(min=1, max=100), default=1, show_default=True,
+              help=SEEDS_HELP)
+@click.option("--seats", metavar="AGENT[,AGENT]|all",
+              help="the seat(s) the entrants play (default: the first agent an entrant can "
+                   "play; all: every such agent)")
+@click.option("--wall-s", type=click.FloatRange(min=0.01, max=600), default=2.0,
+              show_default=True, help="wall-clock limit per decision, s")
+@click.option("--cpu-s", type=click.FloatRange(min=0.01, max=600), default=2.0,
+              show_default=True, help="CPU limit per decision, s")
+@click.option("--memory-mb", type=click.IntRange(min=256, max=65536), default=1024,
+              show_default=True, help="memory limit of each entrant's process, MB")
+@click.option("--out", type=click.Path(path_type=Path), help="write a run folder here")
+@click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="override a scenario field before validation (repeatable)")
+def tournament(directory: Path, scenario: str, seeds: int, seats: str | None, wall_s: float,
+               cpu_s: float, memory_mb: int, out: Path | None, force: bool,
+               settings: tuple[str, ...]) -> None:
+    """Every strategy file in DIRECTORY plays the same seat; a leaderboard.
+
+    \b
+    Each entrant (one *.py file with one strategy class of the seat's role)
+    runs in a process of its own with time, CPU and memory limits per
+    decision; a crash, a time-out or an invalid answer is recorded against
+    it and its agent plays truthfully for the rest of that run.  Ranked by
+    the sum of z-scores of profit per run; the last line is JSON.
+    """
+    from dcmarket.sim.cli import command_line, guarded, load_scenario, prepare_out
+
+    @guarded
+    def body() -> int:
+        from dcmarket.sim.strategic.pages import leaderboard_html, leaderboard_lines
+        from dcmarket.sim.strategic.sandbox import Limits
+        from dcmarket.sim.strategic.tournament import tournament as play_out
+
+        _, parsed, _ = load_scenario(scenario, settings)
+        prepare_out(out, force)
+        result = play_out(directory, parsed, seeds, seats, Limits(wall_s, cpu_s, memory_mb),
+                          progress=lambda s: click.echo(f"  {s}", err=True))
+        for line in leaderboard_lines(result):
+            click.echo(line)
+        summary = {"seats": result.seats, "seeds": result.seeds,
+                   "currency": result.currency,
+                   "leaderboard": result.leaderboard.to_dict("records"),
+                   "epsilon": result.epsilon, "faults": result.faults.to_dict("records"),
+                   "wall_s": result.wall_s}
+        if out is not None:
+            from dcmarket.sim.run_folder import RunFolder
+
+            folder = RunFolder(out)
+            folder.frame("leaderboard.csv", result.leaderboard)
+            folder.frame("runs.csv", result.runs)
+            folder.frame("faults.csv", result.faults)
+            folder.json("tournament.json", summary)
+            folder.text("leaderboard.html", leaderboard_html(result))
+            folder.finish(command_line(), parsed, {"tournament_s": result.wall_s},
+                          bool(result.runs.converged.all()),
+                          extra={"entrants": result.entrants})
+            click.echo(f"run folder: {out} (leaderboard.html)")
+        click.echo(json.dumps(_json_safe(summary), allow_nan=False))
+        return 0
+    body()
+
+
+COMMANDS = [grade, tournament]

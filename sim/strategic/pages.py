@@ -82,3 +82,42 @@ def grade_html(g: dict[str, Any]) -> str:
             + "<h2>The deviation family</h2><p>Gain over truthful play; a deviation after "
               "which the protocol does not converge has no outcome and counts as "
               "detected.</p>" + table_html(family) + "</body></html>")
+
+
+def leaderboard_lines(result: Any) -> list[str]:
+    """The tournament's leaderboard for a terminal."""
+    cur = result.currency
+    lines = [f"{len(result.leaderboard)} entrants · seats {', '.join(result.seats)} · "
+             f"{result.seeds} seed(s): {result.seeds_vary}",
+             f"{'rank':>4}  {'entrant':<22}{'score':>8}  {'profit (' + cur + ') ± 95 %':>26}"
+             f"{'gain':>12}{'W/W*':>8}{'faults':>8}"]
+    for row in result.leaderboard.itertuples():
+        ci = "" if row.profit_ci95 != row.profit_ci95 else f" ± {row.profit_ci95:,.2f}"
+        lines.append(f"{row.rank:>4}  {row.entrant:<22}{row.score:>8.2f}  "
+                     f"{row.profit_mean:>14,.2f}{ci:<12}{row.gain_mean:>+12,.2f}"
+                     f"{row.efficiency_mean:>8.4f}{row.faults:>8}")
+    for seat, eps in result.epsilon.items():
+        lines.append(f"ε at {seat}: {eps['epsilon']:,.2f} {cur}"
+                     + (f" ({eps['deviation']})" if eps["deviation"] else
+                        " (no deviation of the family gains)"))
+    for fault in result.faults.itertuples():
+        lines.append(f"fault: {fault.entrant} at {fault.run}, {fault.hook}: {fault.reason} "
+                     "(truthful for the rest of that run)")
+    return lines
+
+
+def leaderboard_html(result: Any) -> str:
+    e = html.escape
+    eps = pd.DataFrame([{"seat": s, f"ε ({result.currency})": v["epsilon"],
+                         "by": v["deviation"] or "—"} for s, v in result.epsilon.items()])
+    entrants = pd.DataFrame([{"entrant": n, **v} for n, v in result.entrants.items()])
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>tournament</title>"
+            f"<style>{STYLE}</style></head><body><h1>Tournament: "
+            f"{e(', '.join(result.seats))}</h1><p>Ranked by the sum over runs of each "
+            f"entrant's z-score of profit in that run (as Power TAC ranks brokers); "
+            f"{result.seeds} seed(s): {e(result.seeds_vary)}. Profits in "
+            f"{e(result.currency)}; ± is the 95 % confidence half-width over runs.</p>"
+            + table_html(result.leaderboard) + "<h2>ε of each seat</h2>" + table_html(eps)
+            + "<h2>Faults</h2><p>After a fault the entrant's agent plays truthfully for the "
+              "rest of that run.</p>" + table_html(result.faults)
+            + "<h2>Entrants</h2>" + table_html(entrants) + "</body></html>")
