@@ -106,7 +106,7 @@ def tournament(directory: Path, scenario: str, seeds: int, seats: str | None, wa
     @guarded
     def body() -> int:
         from dcmarket.sim.strategic.pages import leaderboard_html, leaderboard_lines
-        from dcmarket.sim.strategic.sandbox import Limits
+        from dcmarket.sim.strategic.sandbox import DROP_TO_NOBODY, Limits
         from dcmarket.sim.strategic.tournament import tournament as play_out
 
         _, parsed, _ = load_scenario(scenario, settings)
@@ -131,7 +131,9 @@ def tournament(directory: Path, scenario: str, seeds: int, seats: str | None, wa
             folder.text("leaderboard.html", leaderboard_html(result))
             folder.finish(command_line(), parsed, {"tournament_s": result.wall_s},
                           bool(result.runs.converged.all()),
-                          extra={"entrants": result.entrants})
+                          extra={"entrants": result.entrants, "sandbox": {
+                              "user": "nobody" if DROP_TO_NOBODY else "the tournament's own",
+                              "wall_s": wall_s, "cpu_s": cpu_s, "memory_mb": memory_mb}})
             click.echo(f"run folder: {out} (leaderboard.html)")
         click.echo(json.dumps(_json_safe(summary), allow_nan=False))
         return 0

@@ -2,8 +2,9 @@
 
 A tournament never runs an entrant's code in its own process: each entrant
 gets a child process (``sandbox_child.py``) started with a memory limit
-(``RLIMIT_AS``), no right to write files (``RLIMIT_FSIZE`` 0), one BLAS
-thread and Python's isolated mode; before each decision the child sets a CPU
+(``RLIMIT_AS``), no right to write into files (``RLIMIT_FSIZE`` 0), as
+user ``nobody`` when the tournament runs as root, in a session of its own,
+with one BLAS thread and Python's isolated mode; before each decision the child sets a CPU
 limit, and the parent waits for the answer at most a wall-clock limit.  Only
 JSON crosses between them, and the parent checks every answer as the
 protocol would a message (shape, finite, within what the hook allows).
@@ -22,6 +23,7 @@ import os
 import resource
 import select
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -41,6 +43,33 @@ from dcmarket.agents.strategies import (
 
 #: the roles an entrant can play (the DR DC's plans act on the DC object: not sandboxable)
 SANDBOXED_ROLES = ("p2p_datacentre", "dr_user", "household")
+#: the user and group an entrant runs as when the tournament runs as root
+NOBODY = 65534
+
+
+def _world_runnable(path: Path) -> bool:
+    """Whether any user may reach ``path`` (every folder above it searchable by
+    others, the file itself readable by others)."""
+    path = path.resolve()
+    try:
+        if not path.stat().st_mode & stat.S_IROTH:
+            return False
+        return all(p.stat().st_mode & stat.S_IXOTH for p in path.parents)
+    except OSError:
+        return False
+
+
+def _python_for_nobody() -> bool:
+    import dcmarket
+
+    return all(_world_runnable(Path(p)) for p in (
+        sys.executable, Path(dcmarket.__file__).parent, Path(np.__file__).parent))
+
+
+#: entrants run as ``nobody`` when the tournament runs as root and ``nobody``
+#: can run this Python (an interpreter under /root cannot be: then they run as root,
+#: and the tournament's manifest says so)
+DROP_TO_NOBODY = os.geteuid() == 0 and _python_for_nobody()
 #: the largest answer read from an entrant, bytes
 MAX_REPLY_BYTES = 4_000_000
 
@@ -96,6 +125,10 @@ class Entrant:
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
         resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
         os.setsid()
+        if DROP_TO_NOBODY:  # never run an entrant as root where nobody can run Python
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
 
     def start(self) -> None:
         """Start the entrant's process (again, if the last one died); raises
@@ -104,14 +137,22 @@ class Entrant:
             return
         env = {"PATH": os.environ.get("PATH", ""), "OPENBLAS_NUM_THREADS": "1",
                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
-        self._proc = subprocess.Popen(
-            [sys.executable, "-I", "-B", "-m", "dcmarket.sim.strategic.sandbox_child",
-             self.role, self.path.name, self.cls or "-", str(self.limits.cpu_s)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env=env, cwd="/", preexec_fn=self._limit_child)
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", "-B", "-m", "dcmarket.sim.strategic.sandbox_child",
+                 self.role, self.path.name, self.cls or "-", str(self.limits.cpu_s)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                env=env, cwd="/", preexec_fn=self._limit_child)
+        except (OSError, subprocess.SubprocessError) as exc:
+            self._proc = None
+            raise EntrantError(f"its process does not start: {exc}") from None
         self._buffer = b""
-        self._send(json.dumps(self.source))
-        loaded = self._receive(self.limits.start_s, "start")
+        try:
+            self._send(json.dumps(self.source))
+            loaded = self._receive(self.limits.start_s, "start")
+        except EntrantError:
+            self.stop()
+            raise
         self.label = str(loaded.get("label", self.name)) if isinstance(loaded, dict) \
             else self.name
 
