@@ -140,4 +140,45 @@ def tournament(directory: Path, scenario: str, seeds: int, seats: str | None, wa
     body()
 
 
-COMMANDS = [grade, tournament]
+@click.command()
+@click.argument("scenario")
+@click.option("--as", "agent", required=True, metavar="NAME",
+              help="the agent you play (a P2P DC, a DR user, a household)")
+@click.option("--strategy", "strategies", multiple=True, metavar="AGENT=STRATEGY",
+              help="another agent's strategy (repeatable); every other agent is truthful")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="override a scenario field before validation (repeatable)")
+def play(scenario: str, agent: str, strategies: tuple[str, ...],
+         settings: tuple[str, ...]) -> None:
+    """Take a seat at one agent and play it, step by step.
+
+    \b
+    You see only what your agent knows: its private data, its inbox of the
+    step, its own trades and the residuals the protocol makes public.  Each
+    step you choose its move (Enter: the truthful one); every other agent
+    follows its strategy.  The end screen compares your profit with playing
+    truthfully, welfare with the optimum, and lists what you revealed; the
+    last line is JSON.  At the end of input the run goes on with your move.
+    """
+    from dcmarket.sim.cli import guarded, load_scenario
+
+    @guarded
+    def body() -> int:
+        from dcmarket.sim.strategic.play import play as play_seat
+
+        _, parsed, _ = load_scenario(scenario, settings, strategies=strategies)
+
+        def prompt(text: str) -> str | None:
+            try:
+                return click.prompt(text, default="", show_default=False,
+                                    prompt_suffix="\n> ")
+            except click.exceptions.Abort:
+                return None
+
+        result = play_seat(parsed, agent, prompt, click.echo)
+        click.echo(json.dumps(_json_safe(result), allow_nan=False))
+        return 0
+    body()
+
+
+COMMANDS = [play, grade, tournament]
