@@ -247,6 +247,10 @@ class DRUserStrategy(Strategy):
         """The fee c_u it bids, € (its true cost of the delay is ``true_cost_eur``)."""
         return true_cost_eur
 
+    def award(self, won: bool, payment_eur: float, true_cost_eur: float) -> None:
+        """What the DC answered to its last bid (an adaptive strategy learns here):
+        whether it won, what it is paid, and its true cost of that delay."""
+
 
 class TruthfulBid(DRUserStrategy):
     """Bids its true cost of delay (the paper's user)."""

@@ -33,6 +33,7 @@ _PUBLIC: dict[str, tuple[str, str]] = {
     "DRDataCentreStrategy": ("dcmarket.agents.strategies", "DRDataCentreStrategy"),
     "HouseholdStrategy": ("dcmarket.agents.strategies", "HouseholdStrategy"),
     "register_strategy": ("dcmarket.agents.strategy_registry", "register_strategy"),
+    "grade": ("dcmarket.sim.strategic.grading", "grade"),
     "Study": ("dcmarket.sim.registry", "Study"),
     "register_study": ("dcmarket.sim.registry", "register"),
 }

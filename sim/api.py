@@ -22,16 +22,25 @@ def load(scenario: str | Path, *settings: str,
          strategies: Mapping[str, Any] | None = None) -> BaseModel:
     """A validated scenario: a shipped name or a YAML path, with ``settings``
     (``"market.penalty=200"``) and ``strategies`` (agent → a strategy name,
-    ``"file.py:Class"``, or ``{"name": ..., parameter: value}``) applied
-    before validation.  Bad input is a ``ScenarioError`` naming the field."""
+    ``"file.py:Class"``, ``{"name": ..., parameter: value}``, or a strategy
+    object) applied before validation.  Bad input is a ``ScenarioError``
+    naming the field."""
     import yaml
 
+    from dcmarket.agents.strategies import Strategy
+    from dcmarket.sim.scenario import validate_as
     from dcmarket.sim.studies import load_any
 
+    given = dict(strategies or {})
+    objects = {a: s for a, s in given.items() if isinstance(s, Strategy)}
     extra = [f"strategy.{agent}={yaml.safe_dump(spec, default_flow_style=True).strip()}"
              if isinstance(spec, Mapping) else f"strategy.{agent}={spec}"
-             for agent, spec in (strategies or {}).items()]
-    return load_any(scenario, (*settings, *extra))[1]
+             for agent, spec in given.items() if agent not in objects]
+    loaded = load_any(scenario, (*settings, *extra))[1]
+    if not objects:
+        return loaded
+    raw = {**dict(loaded), "strategy": {**loaded.strategy, **objects}}
+    return validate_as(type(loaded), raw, f"{loaded.name} (with strategy objects)")
 
 
 def mechanisms(scenario: BaseModel, **options: Any) -> dict[str, Any]:

@@ -15,7 +15,8 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 def test_one_notebook_per_protocol():
     assert {p.stem for p in NOTEBOOKS} == {"p2p_market_step_by_step", "grid_and_market_bilevel",
-                                           "energy_community_twin", "dr_auction_step_by_step"}
+                                           "energy_community_twin", "dr_auction_step_by_step",
+                                           "strategic_behaviour"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -46,6 +46,7 @@ class DCUserAgent(MarketAgent):
         self._strategy = strategy if strategy is not None else TruthfulBid()
         self.fees_received_eur = 0.0
         self.awards: list[dict[str, float]] = []
+        self._true_cost: dict[int, float] = {}  # slot → its true cost of the delay it bid
 
     def submit(self, slot: int) -> None:
         """Send this slot's tasks to the DC."""
@@ -63,13 +64,17 @@ class DCUserAgent(MarketAgent):
             n_tasks = offer["sensitive"] + offer["insensitive"]
             if n_tasks == 0:
                 continue
+            true_cost = self._delay_cost * delay * n_tasks
+            self._true_cost[slot] = true_cost
             self.send(self.dc_name, BID, {
                 "slot": slot, "n_sensitive": offer["sensitive"],
                 "n_insensitive": offer["insensitive"],
-                "fee_eur": float(self._strategy.fee(self._delay_cost * delay * n_tasks,
-                                                    n_tasks, delay))})
+                "fee_eur": float(self._strategy.fee(true_cost, n_tasks, delay))})
 
     def collect_awards(self) -> None:
         for award in self.receive(AWARD):
             self.awards.append(dict(award.payload))
-            self.fees_received_eur += float(award.payload["payment_eur"])
+            paid = float(award.payload["payment_eur"])
+            self.fees_received_eur += paid
+            self._strategy.award(bool(award.payload["won"]), paid,
+                                 self._true_cost.get(int(award.payload["slot"]), 0.0))

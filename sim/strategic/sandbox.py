@@ -338,6 +338,10 @@ class SandboxedUser(_Sandboxed, DRUserStrategy):
         return self._decide("fee", [float(true_cost_eur), int(n_tasks), int(delay_slots)],
                             lambda a: _number(a, "fee", 0.0))
 
+    def award(self, won: bool, payment_eur: float, true_cost_eur: float) -> None:
+        self._decide("award", [bool(won), float(payment_eur), float(true_cost_eur)],
+                     lambda a: None)
+
 
 class SandboxedHousehold(_Sandboxed, HouseholdStrategy):
     def offer(self, electricity_kw: np.ndarray, heat_kw: np.ndarray
