@@ -69,3 +69,30 @@ def auction_vcg_payments(problem: WinnerSelection, selection: Selection, select
         pivot = select(without(problem, int(u))).value_eur
         payments[u] = problem.fee[u] + selection.value_eur - pivot
     return payments
+
+
+def markup_gains(problem: WinnerSelection, markups: tuple[float, ...], rule: str,
+                 select=select_brute) -> list[tuple[int, float, float, float]]:
+    """What each bidder gains by bidding ``markup`` × its bid instead (its bid
+    taken as its true cost), others fixed: ``(user, markup, gain, true cost)``
+    under ``rule`` (``"vcg"`` or ``"pay_as_bid"``), winners by ``select``."""
+    import dataclasses
+
+    def utility(bids: WinnerSelection, u: int, true_cost: float) -> float:
+        chosen = select(bids)
+        if not chosen.winners[u]:
+            return 0.0
+        paid = auction_vcg_payments(bids, chosen, select)[u] if rule == "vcg" \
+            else bids.fee[u]
+        return float(paid) - true_cost
+
+    found = []
+    for u in range(problem.n_users):
+        true_cost = float(problem.fee[u])
+        truthful = utility(problem, u, true_cost)
+        for m in markups:
+            bids = list(problem.bids)
+            bids[u] = dataclasses.replace(bids[u], fee_eur=m * true_cost)
+            found.append((u, m, utility(WinnerSelection(problem.context, bids), u, true_cost)
+                          - truthful, true_cost))
+    return found

@@ -56,6 +56,6 @@ def terms(scenario: P2PScenario) -> GradingTerms:
         seeds_vary=("the message faults' draws (market.faults.seed + k)"
                     if scenario.market.faults is not None
                     else "nothing: this market has no random part (seeds repeat one run)"),
-        detect=detect,
+        detect=detect, fallback="no_trade",
         optimum_note=("the competitive equilibrium of DCs and grid on true costs" if grid
                       else "the centralised optimum (36) on true costs at the fixed LMPs"))

@@ -37,6 +37,9 @@ class GradingTerms:
     options: Mapping[str, Any] = field(default_factory=dict)
     #: one line: what W* is here, and what it is not
     optimum_note: str = ""
+    #: the mechanism whose outcome stands when the protocol fails to converge
+    #: (a tournament counts an entrant that broke the market at it), if any
+    fallback: str | None = None
 
 
 def not_converged(outcome: Outcome, unit: str = "rounds") -> str | None:

@@ -10,6 +10,11 @@ Beside the score: the mean profit with its 95 % confidence interval over
 runs, the gain over truthful play, the efficiency W/W*, how often the
 protocol converged and flagged the seat, the entrant's faults, and the
 seat's ε (the best gain of the grade's deviation family, ``grading.py``).
+
+A run the protocol did not finish (no convergence within its cap) has no
+outcome: its iterates' profits would reward breaking the market.  Where the
+study names the outcome that stands instead (``GradingTerms.fallback``: no
+trade in the P2P market), the entrant's profit in that run is counted at it.
 """
 
 from __future__ import annotations
@@ -125,6 +130,8 @@ def tournament(directory: Path, scenario: BaseModel, seeds: int = 1, seats: str 
                 truth = run_protocol(base, terms.protocol, terms.options)
                 currency = truth.currency
                 best = run_protocol(base, terms.optimum, terms.options)
+                failed = run_protocol(base, terms.fallback, terms.options) \
+                    if terms.fallback else None
                 for entrant in by_role[role]:
                     run = f"{seat}/seed{k}"
                     say(f"{run}: {entrant.name}")
@@ -138,11 +145,18 @@ def tournament(directory: Path, scenario: BaseModel, seeds: int = 1, seats: str 
                     outcome = run_protocol(with_strategy(base, seat, strategy), terms.protocol,
                                            terms.options)
                     flagged = terms.detect(outcome, seat)
+                    stands = outcome
+                    if not outcome.converged and failed is not None:
+                        stands = failed  # a market that failed: its fallback stands
                     rows.append({
                         "seat": seat, "seed": k, "entrant": entrant.name,
-                        "profit": outcome.profits[seat], "profit_truthful": truth.profits[seat],
-                        "welfare": outcome.welfare, "welfare_optimum": best.welfare,
-                        "efficiency": outcome.efficiency(best), "converged": outcome.converged,
+                        "profit": stands.profits[seat],
+                        "profit_reported": outcome.profits[seat],
+                        "counted_as": "" if stands is outcome
+                        else f"{terms.fallback} (the protocol did not converge)",
+                        "profit_truthful": truth.profits[seat],
+                        "welfare": stands.welfare, "welfare_optimum": best.welfare,
+                        "efficiency": stands.efficiency(best), "converged": outcome.converged,
                         "flagged": flagged or "", "faults": len(entrant.faults) - before,
                         "fell_back": bool(strategy.down)})
     finally:

@@ -1,5 +1,6 @@
-"""``dcmarket tournament``: three entrants on the 4-DC market — one that
-withholds, one that crashes, one that times out.  The market always
+"""``dcmarket tournament``: entrants on the 4-DC market — one that
+withholds, one that crashes, one that times out, one that breaks the
+market's convergence.  The market always
 finishes, faults are recorded against their entrants, the ranking is the
 sum of per-run z-scores, and every entrant's source digest is in the
 manifest."""
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import dcmarket
 from dcmarket.sim.cli import main
 
 ENTRANTS = {
@@ -31,6 +33,15 @@ class Crasher(DataCentreStrategy):
     name = "crasher"
     def report(self, prices, trades):
         raise SystemExit(9)
+""",
+    "shader.py": """
+import numpy as np
+from dcmarket import DataCentreStrategy
+
+class Shader(DataCentreStrategy):
+    name = "shader"
+    def estimate(self, partner, y, trades):
+        return y - 0.2 * np.sign(trades)
 """,
     "sleeper.py": """
 import time
@@ -60,7 +71,7 @@ def test_the_market_finishes_and_faults_are_recorded_against_their_entrants(play
     _, out, code = played
     assert code == 0
     runs = pd.read_csv(out / "runs.csv")
-    assert len(runs) == 3 and runs.converged.all()
+    assert len(runs) == 4 and runs.set_index("entrant").converged.drop("shader").all()
     faults = pd.read_csv(out / "faults.csv").set_index("entrant")
     assert "SystemExit: 9" in faults.loc["crasher", "reason"]
     assert "no answer within 0.5 s" in faults.loc["sleeper", "reason"]
@@ -70,6 +81,15 @@ def test_the_market_finishes_and_faults_are_recorded_against_their_entrants(play
     # (after round 1), the sleeper at its first estimate: it ends as truthful play
     sleeper = runs.set_index("entrant").loc["sleeper"]
     assert sleeper.profit == pytest.approx(sleeper.profit_truthful, rel=1e-9)
+
+
+def test_an_entrant_that_breaks_convergence_is_counted_at_no_trade(played):
+    _, out, _ = played
+    shader = pd.read_csv(out / "runs.csv").set_index("entrant").loc["shader"]
+    alone = dcmarket.run(dcmarket.load("p2p_4dc_fixed_lmp"), "no_trade")
+    assert not shader.converged and shader.flagged.startswith("the protocol did not converge")
+    assert shader.profit == pytest.approx(alone.profits["DC2"], rel=1e-9)
+    assert "no_trade" in shader.counted_as
 
 
 def test_the_ranking_is_the_sum_of_z_scores_of_profit_per_run(played):
