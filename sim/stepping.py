@@ -67,6 +67,11 @@ class Stepper:
         ax.set_xlabel(self.unit)
         return "residuals"
 
+    def outcome(self) -> Any:
+        """The run's :class:`~market.outcome.Outcome` as it stands, where the
+        study can say it step by step (None: use ``dcmarket play``)."""
+        return None
+
     def summary(self) -> dict[str, Any]:
         return {"study": self.study, "unit": self.unit, "steps": self.steps,
                 "converged": self.converged, "finished": self.done}

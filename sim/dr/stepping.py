@@ -37,6 +37,13 @@ class DRStepper(Stepper):
         self.model.step()
         self.steps += 1
 
+    def outcome(self):
+        """The day's Outcome so far (``converged`` once the day is over)."""
+        from dcmarket.sim.dr.mechanisms import mechanism_name, outcome_of_day
+
+        return outcome_of_day(mechanism_name(self.strategy, self.scenario.auction.selector),
+                              self.model, self.done)
+
     @property
     def done(self) -> bool:
         return not self.model.running

@@ -47,6 +47,13 @@ class MarketStepper(Stepper):
     def history(self) -> pd.DataFrame:
         return pd.DataFrame([r.__dict__ for r in self.model.history])
 
+    def outcome(self):
+        """The clearing's Outcome: settled now (the settlement's messages are sent)."""
+        from dcmarket.sim.p2p.mechanisms import outcome_of_market
+
+        return outcome_of_market(f"admm_{self.scenario.market.estimates}", self.model.result(),
+                                 self.model.bus.sent_messages, self.model.bus.sent_values)
+
 
 class BilevelStepper(Stepper):
     """The grid + market loop: one step = one outer iteration (paper 000, (49)–(54))."""

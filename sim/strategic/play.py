@@ -32,6 +32,8 @@ from dcmarket.sim.strategic.seat import (
     DataCentreSeat,
     HouseholdSeat,
     MoveError,
+    Moves,
+    SeatState,
     UserSeat,
     parse_bid,
     parse_moves,
@@ -40,6 +42,19 @@ from dcmarket.sim.transcript import transcript
 
 #: the roles a human can play, and the seat class of each
 SEATS = {"p2p_datacentre": DataCentreSeat, "dr_user": UserSeat, "household": HouseholdSeat}
+
+
+def take_seat(scenario: BaseModel, agent: str, withhold: float = 0.0, cost: float = 1.0
+              ) -> tuple[BaseModel, SeatState]:
+    """``scenario`` with ``agent`` played by a seat whose moves a page sets
+    (the dashboard): opening moves ``withhold`` and ``cost`` for a P2P DC."""
+    role = role_of(scenario, agent)
+    if role not in SEATS:
+        raise ScenarioError(f"{agent} plays a {role}: no seat for a human there (seats: "
+                            f"{', '.join(SEATS)})")
+    moves = Moves(withhold=float(withhold), cost=float(cost))
+    seat = SEATS[role](moves=moves)
+    return with_strategy(scenario, agent, seat), SeatState(agent, role, seat, moves)
 
 
 def private_lines(scenario: BaseModel, agent: str) -> list[str]:

@@ -35,6 +35,8 @@ class Moves:
     withhold_links: tuple[str, ...] | None = None
     cost: float = 1.0
     offer: float = 1.0
+    #: a DR user's markup on its true cost where no one is asked (the dashboard)
+    markup: float = 1.0
 
     def truthful(self) -> None:
         """Per-step moves back to truthful (the opening ones stay: they are built in)."""
@@ -161,13 +163,16 @@ class UserSeat(DRUserStrategy):
 
     name = "seat"
 
-    def configure(self, ask: Callable[[Call], float] | None = None) -> None:
+    def configure(self, ask: Callable[[Call], float] | None = None,
+                  moves: Moves | None = None) -> None:
         self.ask = ask
+        self.moves = moves or Moves()
         self.bids: list[dict[str, Any]] = []
 
     def fee(self, true_cost_eur: float, n_tasks: int, delay_slots: int) -> float:
         call = Call(int(n_tasks), int(delay_slots), float(true_cost_eur))
-        fee = float(true_cost_eur) if self.ask is None else float(self.ask(call))
+        fee = self.moves.markup * float(true_cost_eur) if self.ask is None \
+            else float(self.ask(call))
         self.bids.append({"n_tasks": call.n_tasks, "delay": call.delay_slots,
                           "true_cost_eur": call.true_cost_eur, "fee_eur": fee})
         return fee

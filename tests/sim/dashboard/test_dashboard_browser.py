@@ -221,3 +221,36 @@ def test_scenario_picker_loads_the_dr_day_and_its_auction(server, browser):
         auctions += "the reverse auction" in _text(browser)
     assert auctions, "no slot of the morning held a reverse auction"
     browser.save_screenshot(str(ARTIFACTS / "dashboard_dr_day.png"))
+
+
+def test_a_seat_beside_step_plays_an_agent(server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(server)
+    _wait_for(browser, r"Step counter: 0 ADMM round", timeout=FIRST_RENDER_S)
+    _wait_for(browser, r"Play an agent yourself")
+
+    def seat_box():
+        return browser.find_element(
+            By.XPATH, "//label[contains(., 'Your seat')]/following-sibling::input")
+
+    # the text commits on Enter; Reset builds the model with it
+    def type_seat() -> None:
+        box = seat_box()
+        box.click()
+        box.send_keys(Keys.CONTROL, "a")
+        box.send_keys("DC2")
+        box.send_keys(Keys.ENTER)
+
+    _fresh(type_seat)
+    time.sleep(1.0)
+    _click(browser, "Reset")
+    _wait_for(browser, r"You play DC2")
+    for k in (1, 2):
+        _click(browser, "Step")
+        _wait_for(browser, rf"Step counter: {k} ADMM round")
+    _wait_for(browser, r"→ DC2\s+price_estimate")
+    assert "scale the estimates you send" in _text(browser)
+    assert re.search(r"Your trades, M req \(\+ bought\): DC1", _text(browser))
+    browser.save_screenshot(str(ARTIFACTS / "dashboard_seat.png"))
