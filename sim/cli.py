@@ -138,14 +138,22 @@ def _strategy_settings(strategies: tuple[str, ...]) -> list[str]:
     return settings
 
 
+#: verbs every study shares that live in their own package ("module:attribute")
+SHARED_VERBS = ("dcmarket.sim.strategic.commands:COMMANDS",)
+
+
 class Order(click.Group):
-    """The verbs in the order a newcomer would use them; each study's own verbs
-    (from the study registry, sim.registry) before ``reproduce``."""
+    """The verbs in the order a newcomer would use them; the strategic verbs
+    (play, grade, tournament) and each study's own verbs (from the study
+    registry, sim.registry) before ``reproduce``."""
 
     def _study_commands(self) -> dict[str, click.Command]:
-        from dcmarket.sim.registry import studies
+        from dcmarket.sim.registry import resolve, studies
 
         found: dict[str, click.Command] = {}
+        for reference in SHARED_VERBS:
+            for command in resolve(reference):
+                found.setdefault(command.name, command)
         for study in studies().values():
             for command in study.cli_commands():
                 found.setdefault(command.name, command)
@@ -514,16 +522,6 @@ def reproduce(paper: str, out: Path | None, force: bool, full: bool, days: int,
             print(f"run folder: {out}")
         return 0
     body()
-
-
-def _add_strategic_verbs() -> None:
-    from dcmarket.sim.strategic.commands import COMMANDS
-
-    for command in COMMANDS:
-        cli.add_command(command)
-
-
-_add_strategic_verbs()
 
 
 def main(argv: list[str] | None = None) -> int:

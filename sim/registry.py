@@ -28,6 +28,11 @@ class RegistryError(ValueError):
     """An unknown study, or a study whose part cannot be loaded."""
 
 
+def resolve(reference: str) -> Any:
+    """What ``"module:attribute"`` names, imported now."""
+    return _resolve(reference)
+
+
 def _resolve(reference: str) -> Any:
     module, _, attribute = reference.partition(":")
     try:

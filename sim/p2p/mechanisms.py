@@ -28,7 +28,6 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
 
 from dcmarket.agents.p2p.dc_physics import build_local_program, revenue
 from dcmarket.grid.dcopf import Unit
@@ -40,29 +39,13 @@ from dcmarket.market.solvers import solve_lp
 from dcmarket.market.welfare import solve_centralised
 from dcmarket.sim.p2p.config import P2PScenario
 from dcmarket.sim.p2p.model import MarketResult, P2PMarketModel, lmp_series, market_programs
+from dcmarket.sim.p2p.outcome_frames import allocation_frame, link_price_frame
 
 CURRENCY = "USD"
 ROLE = "p2p_datacentre"
 
 
 # ------------------------------------------------------------------ reading results
-def link_price_frame(links: LinkIndex, prices: np.ndarray | None) -> pd.DataFrame:
-    """Long: one row per link and hour, $ per M requests."""
-    if prices is None or not links.links:
-        return pd.DataFrame(columns=["item", "hour", "price", "unit"])
-    T = links.hours
-    return pd.DataFrame({
-        "item": np.repeat([f"{a}–{b}" for a, b in links.links], T),
-        "hour": np.tile(np.arange(T), len(links.links)),
-        "price": np.asarray(prices, float)[:len(links.links) * T], "unit": "$/M req"})
-
-
-def allocation_frame(grid_mw: dict[str, np.ndarray]) -> pd.DataFrame:
-    rows = [{"agent": n, "hour": t, "quantity": "grid_mw", "value": float(v), "unit": "MW"}
-            for n, series in grid_mw.items() for t, v in enumerate(np.asarray(series))]
-    return pd.DataFrame(rows, columns=["agent", "hour", "quantity", "value", "unit"])
-
-
 def outcome_of_market(name: str, result: MarketResult, messages: int, values: int,
                       extra_parts: dict[str, float] | None = None) -> Outcome:
     """An ADMM clearing's :class:`Outcome`: profits as settled by the monitor."""

@@ -31,6 +31,7 @@ from dcmarket.market.program import LinearProgram
 from dcmarket.market.welfare import solve_centralised
 from dcmarket.sim.p2p.config import P2PScenario
 from dcmarket.sim.p2p.model import lmp_series
+from dcmarket.sim.p2p.outcome_frames import allocation_frame
 
 
 def reported_programs(scenario: P2PScenario, graph: nx.Graph
@@ -99,8 +100,6 @@ class VCG(OneShotMechanism):
             grid[i] = true[i].block(x[i], "grid")
         agents = agents_table(profits, payments, "USD", "p2p_datacentre",
                               reported_value_usd=values)
-        from dcmarket.sim.p2p.mechanisms import allocation_frame
-
         # the operator pays what the DCs do not: welfare counts its deficit
         return Outcome(self.name, "p2p", "USD", agents,
                        {"dc_profit": float(sum(profits.values())),
