@@ -30,11 +30,11 @@ run: $(STAMP)
 	  $(BIN)/dcmarket report runs/$$r || exit $$?; done
 
 test: $(STAMP)
-	$(BIN)/ruff check dcmarket agents market grid sim tests benchmarks scripts
+	$(BIN)/ruff check dcmarket agents market grid sim tests benchmarks scripts examples
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
 lint: $(STAMP)
-	$(BIN)/ruff check dcmarket agents market grid sim tests benchmarks scripts
+	$(BIN)/ruff check dcmarket agents market grid sim tests benchmarks scripts examples
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/admm_clearing.py

@@ -139,7 +139,8 @@ def _strategy_settings(strategies: tuple[str, ...]) -> list[str]:
 
 
 #: verbs every study shares that live in their own package ("module:attribute")
-SHARED_VERBS = ("dcmarket.sim.strategic.commands:COMMANDS",)
+SHARED_VERBS = ("dcmarket.sim.strategic.commands:COMMANDS",
+                "dcmarket.sim.comparison.commands:COMMANDS")
 
 
 class Order(click.Group):

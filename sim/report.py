@@ -34,6 +34,15 @@ def table_html(frame: pd.DataFrame, float_format: str = "{:,.2f}") -> str:
                          float_format=lambda v: float_format.format(v))
 
 
+def _comparison(summary: dict[str, Any], folder: Path) -> list[str]:
+    from dcmarket.sim.comparison.report import section
+
+    return section(summary, folder)
+
+
+#: report sections every study shares (a study's own come from the registry)
+SHARED_SECTIONS = {"comparison": _comparison}
+
 #: the largest figure a report embeds, bytes
 FIGURE_MAX_BYTES = 20_000_000
 
@@ -180,7 +189,7 @@ def render(folder: Path) -> str:
         body.append(f"<p><code>{html.escape(manifest.get('command', ''))}</code> · finished "
                     f"{html.escape(manifest.get('finished_utc', '?'))} · source "
                     f"{html.escape(str(manifest.get('source_commit', '?')))}</p>")
-    section = _steps if kind == "steps" else report_section(kind)
+    section = _steps if kind == "steps" else SHARED_SECTIONS.get(kind) or report_section(kind)
     body.append("<h2>Summary</h2>")
     if section:
         try:  # a section formats what the summary says: every string escaped first

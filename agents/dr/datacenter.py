@@ -48,6 +48,7 @@ from dcmarket.market.auction import (
     select_ga,
     validate_bid,
 )
+from dcmarket.market.auction_payments import RULES, auction_payments
 from dcmarket.market.messages import MessageBus
 from dcmarket.market.protocols import (
     AWARD,
@@ -61,7 +62,6 @@ from dcmarket.market.protocols import (
     METERED_POWER,
     SUBMIT_TASKS,
 )
-from dcmarket.market.vcg import auction_vcg_payments
 
 STRATEGIES = ("OP", "BS", "ST")  # the shipped strategies' names (agents.strategies)
 
@@ -123,9 +123,9 @@ class DRDataCenterAgent(MarketAgent):
             strategy = SHIPPED["dr_datacentre"][strategy]()
         if selector not in ("ga", "exact"):
             raise ValueError(f"selector must be 'ga' or 'exact', got {selector!r}")
-        if payment not in ("pay_as_bid", "vcg") or (payment == "vcg" and selector != "exact"):
-            raise ValueError(f"payment must be 'pay_as_bid', or 'vcg' with the exact selector; "
-                             f"got {payment!r} with {selector!r}")
+        if payment not in RULES or (payment == "vcg" and selector != "exact"):
+            raise ValueError(f"payment must be one of {RULES} ('vcg' with the exact "
+                             f"selector); got {payment!r} with {selector!r}")
         self._payment_rule = payment
         self.grid_name = grid_name
         self.user_names = list(user_names)
@@ -235,8 +235,7 @@ class DRDataCenterAgent(MarketAgent):
             else select_exact(problem)
         self._selections.append(selection)
         self._problems.append(problem)
-        paid = auction_vcg_payments(problem, selection, select_exact) \
-            if self._payment_rule == "vcg" else np.where(selection.winners, problem.fee, 0.0)
+        paid = auction_payments(self._payment_rule, problem, selection, select_exact)
         for bid, won, payment in zip(bids, selection.winners, paid.tolist(), strict=True):
             self.send(bid.user, AWARD, {"slot": slot, "won": float(won),
                                               "n_tasks": bid.n_tasks if won else 0,

@@ -123,9 +123,10 @@ class GASettingsSpec(StrictSpec):
 class AuctionSettings(StrictSpec):
     selector: Literal["ga", "exact"] = "ga"
     ga: GASettingsSpec = GASettingsSpec()
-    payment: Literal["pay_as_bid", "vcg"] = Field(
-        "pay_as_bid", description="what a winner is paid: its bid (the paper's rule) or VCG "
-                                  "with the Clarke pivot (needs selector: exact)")
+    payment: Literal["pay_as_bid", "vcg", "uniform"] = Field(
+        "pay_as_bid", description="what a winner is paid: its bid (the paper's rule), VCG "
+                                  "with the Clarke pivot (needs selector: exact), or the "
+                                  "first rejected bid's price per MWh (uniform)")
 
     @model_validator(mode="after")
     def _vcg_needs_the_exact_winners(self) -> AuctionSettings:

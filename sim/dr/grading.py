@@ -33,6 +33,24 @@ def _seeded(scenario: DRScenario, seed: int) -> DRScenario:
     return scenario if seed == 0 else scenario.model_copy(update={"seed": scenario.seed + seed})
 
 
+def forecast_variants(scenario: DRScenario, history, actual, day_ahead: dict
+                      ) -> dict[str, tuple[DRScenario, dict]]:
+    """The day under the day-ahead forecast the scenario makes and under a
+    one-step forecast (the LSTM read hour by hour where the scenario's method is
+    the LSTM, else persistence): the paper's error bound fits a one-step
+    forecast, and the ordering OP < BS < ST depends on the forecast."""
+    from dcmarket.sim.dr.study import train_forecast
+
+    f = scenario.forecast
+    if f.method == "none":
+        return {"no forecast": (scenario, {})}
+    method = f.method if f.method in ("lstm", "persistence") else "persistence"
+    one_step = train_forecast(scenario, method, f.training_days, history, actual,
+                              horizon="one_step").forecast
+    return {f"day-ahead ({f.method})": (scenario, day_ahead),
+            f"one-step ({method})": (scenario, {"forecast": one_step})}
+
+
 def terms(scenario: DRScenario) -> GradingTerms:
     from dcmarket.sim.dr.study import day_prices, train_forecast
 
@@ -42,11 +60,13 @@ def terms(scenario: DRScenario) -> GradingTerms:
     if f.method != "none":
         options["forecast"] = train_forecast(scenario, f.method, f.training_days, history,
                                              actual).forecast
-    own = "op_vcg" if scenario.auction.payment == "vcg" else f"op_{scenario.auction.selector}"
+    own = {"vcg": "op_vcg", "uniform": "op_uniform"}.get(scenario.auction.payment,
+                                                          f"op_{scenario.auction.selector}")
     return GradingTerms(
         protocol=own, optimum="op_exact", families=FAMILIES, seeded=_seeded,
         seeds_vary="the users' task streams, costs and willingness and the GA's draws "
                    "(seed + k)",
-        detect=detect, options=options,
+        detect=detect, options=options, fallback="static",
+        variants=lambda: forecast_variants(scenario, history, actual, options),
         optimum_note="the day with exact winners on truthful bids (the best auction at each "
                      "event slot, not over the day)")

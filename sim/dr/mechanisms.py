@@ -5,6 +5,8 @@
   slot, winners selected by the genetic algorithm or exactly;
 - ``op_vcg``: the auction with the exact winner set paying VCG (Clarke
   pivot, ``market/vcg.py``): truthful bids, and the DC pays more;
+- ``uniform``: the auction with the exact winner set, every winner paid the
+  first rejected bid's price per MWh (``market/auction_payments.py``);
 - ``best_effort``: BS, the DC postpones on its own and pays the SLA penalties;
 - ``static``: ST, the DC ignores the DR program.
 
@@ -85,7 +87,7 @@ class DRDay(IterativeMechanism):
             scenario = scenario.model_copy(update={"auction": scenario.auction.model_copy(
                 update={"selector": selector, "payment": payment})})
         self.scenario, self.name, self.strategy = scenario, name, strategy
-        rule = "" if payment == "pay_as_bid" else ", VCG payments"
+        rule = {"pay_as_bid": "", "vcg": ", VCG payments", "uniform": ", uniform price"}[payment]
         self.description = {"OP": f"reverse auction ({selector}{rule})",
                             "BS": "best effort (BS)", "ST": "static (ST)"}[strategy]
         self._prices = prices
@@ -131,8 +133,10 @@ def mechanisms(scenario: DRScenario, forecast: np.ndarray | None = None
     found = {"op_ga": lambda: DRDay(scenario, "op_ga", "OP", "ga", prices),
              "op_exact": lambda: DRDay(scenario, "op_exact", "OP", "exact", prices),
              "op_vcg": lambda: DRDay(scenario, "op_vcg", "OP", "exact", prices, "vcg"),
+             "op_uniform": lambda: DRDay(scenario, "op_uniform", "OP", "exact", prices,
+                                         "uniform"),
              "best_effort": lambda: DRDay(scenario, "best_effort", "BS", None, prices),
              "static": lambda: DRDay(scenario, "static", "ST", None, prices)}
-    own = "op_vcg" if scenario.auction.payment == "vcg" \
-        else mechanism_name("OP", scenario.auction.selector)
+    own = {"vcg": "op_vcg", "uniform": "op_uniform"}.get(
+        scenario.auction.payment, mechanism_name("OP", scenario.auction.selector))
     return {own: found.pop(own), **found}  # the scenario's own auction first

@@ -27,4 +27,6 @@ def terms(scenario: LECScenario) -> GradingTerms:
         seeds_vary=("the households' draw (seed + k)" if scenario.household_list is None
                     else "nothing: the households are listed (seeds repeat one run)"),
         detect=lambda outcome, agent: not_converged(outcome, "iterations"),
+        variants=lambda: {option: (scenario, {"option": option})
+                          for option in scenario.scenarios},
         optimum_note="the community MILP of the same Table I case")

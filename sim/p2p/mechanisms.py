@@ -7,7 +7,10 @@ At fixed LMPs (a scenario without ``grid``):
 - ``centralised``: the social-welfare optimum (36), links priced by its duals;
 - ``admm_local`` / ``admm_global``: dual-consensus ADMM with local or global
   estimates, settled from the confirmations (docs/p2p.md);
-- ``vcg``: the twin on what the DCs report, VCG payments (``sim/p2p/vcg.py``).
+- ``vcg``: the twin on what the DCs report, VCG payments (``sim/p2p/vcg.py``);
+- ``sealed_uniform`` / ``sealed_pay_as_bid``: the twin cleared once on the
+  DCs' sealed bids, one price per link and hour or each at its own bid
+  (``sim/p2p/sealed_bid.py``).
 
 With the grid in the loop (a scenario with ``grid``):
 
@@ -28,6 +31,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 
 from dcmarket.agents.p2p.dc_physics import build_local_program, revenue
 from dcmarket.grid.dcopf import Unit
@@ -39,7 +43,7 @@ from dcmarket.market.solvers import solve_lp
 from dcmarket.market.welfare import solve_centralised
 from dcmarket.sim.p2p.config import P2PScenario
 from dcmarket.sim.p2p.model import MarketResult, P2PMarketModel, lmp_series, market_programs
-from dcmarket.sim.p2p.outcome_frames import allocation_frame, link_price_frame
+from dcmarket.sim.p2p.outcome_frames import allocation_frame, link_price_frame, lmp_frame
 
 CURRENCY = "USD"
 ROLE = "p2p_datacentre"
@@ -293,7 +297,8 @@ class CompetitiveEquilibrium(OneShotMechanism):
                               energy_mwh={n: float(g.sum()) for n, g in eq.grid_mw.items()})
         return Outcome(self.name, "p2p", CURRENCY, agents,
                        {"dc_profit": eq.total_profit, **parts}, True, wall_s=eq.solve_s,
-                       prices=link_price_frame(links, eq.link_prices),
+                       prices=pd.concat([link_price_frame(links, eq.link_prices),
+                                         lmp_frame(case.network, eq.lmp)], ignore_index=True),
                        allocation=allocation_frame(eq.grid_mw),
                        notes={"social_cost_usd": eq.social_cost})
 
@@ -302,6 +307,12 @@ def _vcg(scenario: P2PScenario) -> Mechanism:
     from dcmarket.sim.p2p.vcg import VCG
 
     return VCG(scenario)
+
+
+def _sealed(scenario: P2PScenario, pricing: str) -> Mechanism:
+    from dcmarket.sim.p2p.sealed_bid import SealedBid
+
+    return SealedBid(scenario, pricing)
 
 
 def mechanisms(scenario: P2PScenario) -> dict[str, Callable[[], Mechanism]]:
@@ -313,7 +324,9 @@ def mechanisms(scenario: P2PScenario) -> dict[str, Callable[[], Mechanism]]:
                  "admm_global": lambda: ADMMClearing(scenario, "global"),
                  "centralised": lambda: Centralised(scenario),
                  "no_trade": lambda: NoTrade(scenario),
-                 "vcg": lambda: _vcg(scenario)}
+                 "vcg": lambda: _vcg(scenario),
+                 "sealed_uniform": lambda: _sealed(scenario, "uniform"),
+                 "sealed_pay_as_bid": lambda: _sealed(scenario, "pay_as_bid")}
     else:
         own = "bilevel_bisection" if scenario.bilevel.bisection else "bilevel_plain"
         found = {"bilevel_bisection": lambda: BilevelLoop(scenario, bisection=True),

@@ -24,3 +24,12 @@ def allocation_frame(grid_mw: dict[str, np.ndarray]) -> pd.DataFrame:
     rows = [{"agent": n, "hour": t, "quantity": "grid_mw", "value": float(v), "unit": "MW"}
             for n, series in grid_mw.items() for t, v in enumerate(np.asarray(series))]
     return pd.DataFrame(rows, columns=["agent", "hour", "quantity", "value", "unit"])
+
+
+def lmp_frame(network, lmp: np.ndarray) -> pd.DataFrame:
+    """Long: one row per bus and hour, the LMP in $/MWh (item ``LMP bus N``)."""
+    lmp = np.asarray(lmp, float)
+    T, B = lmp.shape
+    return pd.DataFrame({"item": np.tile([f"LMP bus {b}" for b in network.bus_labels], T),
+                         "hour": np.repeat(np.arange(T), B), "price": lmp.reshape(-1),
+                         "unit": "$/MWh"})

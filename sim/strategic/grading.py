@@ -189,15 +189,23 @@ def _efficiency(welfare: float, optimum: float) -> float:
 
 
 def grade(scenario: BaseModel, agent: str, seeds: int = 1, family: bool = True,
-          progress: Callable[[str], None] | None = None) -> Grade:
+          progress: Callable[[str], None] | None = None, protocol: str | None = None,
+          options: Mapping[str, Any] | None = None) -> Grade:
     """Grade ``agent``'s strategy in ``scenario`` (the one the scenario names
-    for it, or truthful) over ``seeds`` seeds (see the module docstring)."""
+    for it, or truthful) over ``seeds`` seeds (see the module docstring);
+    ``protocol``: another of the study's mechanisms than its own, ``options``:
+    the mechanisms' options instead of the terms' (a comparison's variant)."""
+    from dataclasses import replace
+
     if seeds < 1:
         raise ScenarioError(f"--seeds {seeds}: at least 1")
     tic = time.perf_counter()
     say = progress or (lambda _: None)
     role = role_of(scenario, agent)
     terms = grading_terms(scenario)
+    if protocol is not None or options is not None:
+        terms = replace(terms, protocol=protocol or terms.protocol,
+                        options=terms.options if options is None else options)
     spec = scenario.strategy.get(agent)
     truthful = with_strategy(scenario, agent, None)
     deviations = terms.families.get(role, ()) if family else ()

@@ -38,8 +38,12 @@ class GradingTerms:
     #: one line: what W* is here, and what it is not
     optimum_note: str = ""
     #: the mechanism whose outcome stands when the protocol fails to converge
-    #: (a tournament counts an entrant that broke the market at it), if any
+    #: (a tournament counts an entrant that broke the market at it), and each
+    #: agent's outside option in a comparison (individual rationality), if any
     fallback: str | None = None
+    #: the versions of the scenario a comparison runs every mechanism on, by
+    #: label: (scenario, options); default: the scenario as given
+    variants: Callable[[], dict[str, tuple[BaseModel, dict[str, Any]]]] | None = None
 
 
 def not_converged(outcome: Outcome, unit: str = "rounds") -> str | None:

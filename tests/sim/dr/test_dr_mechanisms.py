@@ -21,7 +21,7 @@ def outcomes():
 
 def test_every_dr_mechanism_balances_its_budget(outcomes):
     scenario, found = outcomes
-    assert set(found) == {"op_ga", "op_exact", "op_vcg", "best_effort", "static"}
+    assert set(found) == {"op_ga", "op_exact", "op_vcg", "op_uniform", "best_effort", "static"}
     for name, outcome in found.items():
         assert outcome.currency == "EUR" and outcome.rounds == 24 and outcome.converged
         assert abs(outcome.budget_balance) <= 1e-9 * (1 + sum(

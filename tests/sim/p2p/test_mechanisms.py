@@ -24,7 +24,8 @@ def fixed():
 
 def test_at_fixed_lmps_every_mechanism_applies_and_returns_an_outcome(fixed):
     _, outcomes = fixed
-    assert set(outcomes) == {"no_trade", "centralised", "admm_local", "admm_global", "vcg"}
+    assert set(outcomes) == {"no_trade", "centralised", "admm_local", "admm_global", "vcg",
+                             "sealed_uniform", "sealed_pay_as_bid"}
     for name, outcome in outcomes.items():
         assert isinstance(outcome, Outcome) and outcome.mechanism == name
         assert outcome.currency == "USD" and "profit_usd" in outcome.agents.columns

@@ -1,0 +1,1 @@
+"""Mechanisms side by side on one fleet: ``dcmarket compare`` (docs/compare.md)."""
