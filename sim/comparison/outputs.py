@@ -26,6 +26,8 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         if np.isnan(value):
             return "—"
+        if abs(value) < 5e-5:  # a rounding residue prints as 0, not −0.0000
+            return "0"
         return f"{value:.4f}" if abs(value) < 10 else f"{value:,.2f}"
     return str(value)
 
@@ -62,25 +64,35 @@ def figure(comparison: Comparison, path: Path) -> Path:
 
     table, profits = comparison.table(), comparison.profits()
     u = comparison.currency.lower()
-    fig = Figure(figsize=(12, 4.2), layout="constrained")
+    fig = Figure(figsize=(12, 4.4), layout="constrained")
     left, right = fig.subplots(1, 2)
-    for (variant, mechanism), row in table.set_index(["variant", "mechanism"]).iterrows():
-        x = max(int(row.messages), 1)
-        left.scatter(x, row.efficiency, s=40)
-        left.annotate(f"{mechanism}" + (f" ({variant})" if variant else ""), (x, row.efficiency),
-                      fontsize=8, xytext=(4, 3), textcoords="offset points")
+    table = table.assign(x=table.messages.clip(lower=1))
+    for k, ((x, y), same) in enumerate(table.groupby(["x", table.efficiency.round(5)])):
+        left.scatter(x, y, s=40)
+        names = [m + (f" ({v})" if v else "") for m, v in zip(same.mechanism, same.variant,
+                                                               strict=True)]
+        below = k % 2 == 0  # neighbours' labels alternate below and above their points
+        left.annotate("\n".join(names), (x, y), fontsize=8, xytext=(5, -4 if below else 4),
+                      textcoords="offset points", va="top" if below else "bottom")
     left.set_xscale("log")
-    left.set_xlabel("messages sent (1 for a one-shot clearing)")
+    left.set_xlabel("messages sent (1: a one-shot clearing of sealed bids)")
     left.set_ylabel(f"efficiency W / W* ({comparison.optimum})")
     left.grid(alpha=0.3)
     first = table.variant.iloc[0]
     shown = profits[profits.variant == first]
     wide = shown.pivot(index="agent", columns="mechanism", values=f"profit_{u}")
+    label = f"profit, {comparison.currency}"
+    if comparison.fallback in wide.columns:  # against each agent's outside option
+        wide = wide.sub(wide[comparison.fallback], axis=0).drop(columns=comparison.fallback)
+        label = f"profit over {comparison.fallback}, {comparison.currency}"
+    if comparison.participants:
+        wide = wide.loc[[a for a in wide.index if a in comparison.participants]]
     if len(wide) > 12:  # many agents: the twelve with the largest spread
         wide = wide.loc[(wide.max(axis=1) - wide.min(axis=1)).nlargest(12).index]
     wide.plot.bar(ax=right, width=0.8)
-    right.set_ylabel(f"profit, {comparison.currency}")
-    right.set_title("profit per agent" + (f" ({first})" if first else ""))
+    right.axhline(0, color="k", lw=0.6)
+    right.set_ylabel(label)
+    right.set_title("each agent, each mechanism" + (f" ({first})" if first else ""))
     right.legend(fontsize=7, ncol=2)
     fig.savefig(path, dpi=110)
     return path
