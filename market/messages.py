@@ -193,6 +193,8 @@ class MessageBus:
         self.keep_log = keep_log
         self.sent_messages = 0
         self.sent_values = 0  # numbers carried, over all messages
+        #: numbers each agent sent, by sender (what it revealed to the others)
+        self.values_by_sender: dict[str, int] = {}
         self.faults = faults
         self._pending: list[tuple[int, Message]] = []
         self._kinds: dict[str, MessageKind] = {}
@@ -256,6 +258,7 @@ class MessageBus:
         check_labels(self._kinds[kind], message)
         self.sent_messages += 1
         self.sent_values += values
+        self.values_by_sender[sender] = self.values_by_sender.get(sender, 0) + values
         self._deliver(message, copies, due)
         if self.keep_log:
             # a copy of its own: what a receiver does to the message it holds (even
@@ -306,13 +309,15 @@ class MessageBus:
                                 "another process")
         self._send(sender, receiver, kind, payload, labels)
 
-    def tally(self, values: int) -> int:
+    def tally(self, values: int, sender: str | None = None) -> int:
         """Count a message that does not come through here (with no log and no
         faults, a message between agents hosted elsewhere, checked where it was
         sent); returns the step it is stamped with."""
         self._advance()
         self.sent_messages += 1
         self.sent_values += values
+        if sender is not None:
+            self.values_by_sender[sender] = self.values_by_sender.get(sender, 0) + values
         return self._step
 
     def accept(self, message: Message, values: int) -> None:
@@ -323,7 +328,7 @@ class MessageBus:
         if self.keep_log or self.faults is not None:
             raise RuntimeError("accept() is for a bus with no log and no fault model; "
                                "relay() checks and logs what comes from elsewhere")
-        self._deliver(message.stamped(self.tally(values)), 1, self.round)
+        self._deliver(message.stamped(self.tally(values, message.sender)), 1, self.round)
 
     def next_step(self) -> int:
         """The step the next message will be stamped with (at the round and tags

@@ -47,6 +47,9 @@ class Comparison:
     participants: tuple[str, ...] = ()
     epsilon: dict[tuple[str, str], float | None] = field(default_factory=dict)
     descriptions: dict[str, str] = field(default_factory=dict)
+    #: (variant, mechanism) → agent → the values it sent (None: a one-shot clearing,
+    #: to which every agent hands its whole program)
+    revealed: dict[tuple[str, str], dict[str, int] | None] = field(default_factory=dict)
     wall_s: float = 0.0
 
     def table(self) -> pd.DataFrame:
@@ -85,11 +88,18 @@ class Comparison:
         return pd.DataFrame(rows)
 
     def profits(self) -> pd.DataFrame:
-        """Long: variant, mechanism, agent, profit (the currency in the column)."""
+        """Long: variant, mechanism, agent, profit (the currency in the column) and
+        the values the agent revealed (``whole program`` to a one-shot clearing)."""
         u = self.currency.lower()
-        return pd.DataFrame([{"variant": v, "mechanism": m, "agent": a, f"profit_{u}": p}
-                             for v, found in self.outcomes.items()
-                             for m, o in found.items() for a, p in o.profits.items()])
+        rows = []
+        for v, found in self.outcomes.items():
+            for m, o in found.items():
+                sent = self.revealed.get((v, m))
+                for a, p in o.profits.items():
+                    rows.append({"variant": v, "mechanism": m, "agent": a, f"profit_{u}": p,
+                                 "values_revealed": "whole program" if sent is None
+                                 else str(sent.get(a, 0))})
+        return pd.DataFrame(rows)
 
 
 def _energy(outcome: Outcome) -> tuple[float, float]:
@@ -128,6 +138,7 @@ def compare(scenario: BaseModel, mechanisms: list[str] | None = None,
     outcomes: dict[str, dict[str, Outcome]] = {}
     epsilon: dict[tuple[str, str], float | None] = {}
     descriptions: dict[str, str] = {}
+    revealed: dict[tuple[str, str], dict[str, int] | None] = {}
     currency = ""
     for label, (variant, options) in variants.items():
         found = make(variant, **options)
@@ -145,6 +156,9 @@ def compare(scenario: BaseModel, mechanisms: list[str] | None = None,
             mechanism = found[name]()
             descriptions[name] = getattr(mechanism, "description", "")
             outcomes[label][name] = run_mechanism(mechanism)
+            bus = getattr(getattr(mechanism, "model", None), "bus", None)
+            revealed[(label, name)] = dict(bus.values_by_sender) if bus is not None else (
+                {} if name == terms.fallback else None)  # alone: nothing; a clearing: all
             currency = outcomes[label][name].currency
             if agent is not None and name not in (terms.optimum, terms.fallback):
                 say(f"{label or scenario.name}: {name}: {agent}'s deviation family")
@@ -152,4 +166,4 @@ def compare(scenario: BaseModel, mechanisms: list[str] | None = None,
                 epsilon[(label, name)] = g[f"epsilon_{g['currency'].lower()}"]
     return Comparison(scenario.name, scenario.study, currency, terms.optimum, terms.fallback,
                       agent, outcomes, tuple(scenario.strategy_roles()), epsilon, descriptions,
-                      time.perf_counter() - tic)
+                      revealed, time.perf_counter() - tic)

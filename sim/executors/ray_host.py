@@ -348,7 +348,7 @@ class RayHost(AgentHost):
             self.forwarded += 1
         else:
             self.kept_local += 1
-        if self.bus.tally(envelope.values) != step:
+        if self.bus.tally(envelope.values, envelope.sender) != step:
             raise ExecutorError(f"the bus stamped {envelope.sender!r} → {envelope.receiver!r} "
                                 f"with another step than the shards delivered it with ({step})")
 
@@ -421,7 +421,7 @@ class RayHost(AgentHost):
             return
         if envelope.payload is None:  # stayed in the shard: counted only
             self.kept_local += 1
-            self.bus.tally(envelope.values)
+            self.bus.tally(envelope.values, envelope.sender)
             self._queues[shard].append(Kept(envelope.key, 0))
             return
         self.relayed += 1
@@ -438,7 +438,7 @@ class RayHost(AgentHost):
         the receiver's shard, which Ray hands to that shard's next call; the bus
         only counts and stamps it."""
         self.forwarded += 1
-        step = self.bus.tally(envelope.values)
+        step = self.bus.tally(envelope.values, envelope.sender)
         self._queues[self._shard_of[envelope.receiver]].append(
             FromBulk(self._bulk_of[shard], envelope.bulk, step))
 
