@@ -120,3 +120,17 @@ def test_a_folder_without_entrants_or_a_seat_no_entrant_can_play_is_refused(tmp_
     (tmp_path / "a.py").write_text("x = 1\n")
     assert main(["tournament", str(tmp_path), "--scenario", "dr_2000hosts",
                  "--seats", "DC"]) == 2
+
+
+def test_seats_one_named_all_or_the_first_an_entrant_can_play():
+    from dcmarket.sim.scenario import ScenarioError
+    from dcmarket.sim.strategic.tournament import seats_of
+
+    p2p = dcmarket.load("p2p_4dc_fixed_lmp")
+    assert seats_of(p2p, None) == ["DC1"]
+    assert seats_of(p2p, "all") == ["DC1", "DC2", "DC3", "DC4"]
+    assert seats_of(p2p, "DC3,DC4") == ["DC3", "DC4"]
+    dr = dcmarket.load("dr_2000hosts")
+    assert "DC" not in seats_of(dr, "all") and len(seats_of(dr, "all")) == 10
+    with pytest.raises(ScenarioError, match="an entrant cannot"):
+        seats_of(dr, "DC")
