@@ -8,6 +8,9 @@ ordering, not a number read off a figure.
 from __future__ import annotations
 
 #: Paper 000, Table I: each DC's profit ($) without and with the P2P market.
+#: the shipped scenarios that are paper 000's own case (its numbers are shown beside
+#: these only: a scenario of one's own with DCs called DC1… is not the paper's)
+P2P_PAPER_SCENARIOS = ("p2p_ieee30", "p2p_ieee30_paper_day")
 P2P_TABLE_I = {"DC1": (77_750, 90_623), "DC2": (24_503, 32_435), "DC3": (16_508, 28_165),
                "DC4": (55_564, 62_904)}
 #: Paper 000, §VI-B: outer iterations of the bisection-assisted loop; §VI-C3: DC energy

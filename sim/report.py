@@ -22,16 +22,12 @@ from typing import Any
 import pandas as pd
 
 from dcmarket.market.atomic import atomic_write_text
+from dcmarket.sim.html_table import table_html
 from dcmarket.sim.registry import report_section
 
 
 class ReportError(ValueError):
     """A folder that is not a finished run folder."""
-
-
-def table_html(frame: pd.DataFrame, float_format: str = "{:,.2f}") -> str:
-    return frame.to_html(index=False, border=0, classes="t", na_rep="—",
-                         float_format=lambda v: float_format.format(v))
 
 
 def _comparison(summary: dict[str, Any], folder: Path) -> list[str]:

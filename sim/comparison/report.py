@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from dcmarket.sim.report import table_html
+from dcmarket.sim.html_table import table_html
 
 
 def section(summary: dict[str, Any], folder: Path) -> list[str]:

@@ -22,7 +22,7 @@ from dcmarket.sim.p2p.coordination import CoordinationModel
 from dcmarket.sim.p2p.equilibrium import Equilibrium, equilibrium_gain
 from dcmarket.sim.p2p.mechanisms import outcome_of_loop
 from dcmarket.sim.p2p.results import schedules_frame
-from dcmarket.sim.papers import P2P_TABLE_I
+from dcmarket.sim.papers import P2P_PAPER_SCENARIOS, P2P_TABLE_I
 from dcmarket.sim.run_folder import RunFolder
 
 PEAK_HOURS = slice(11, 19)  # hours 11–18, where the paper's grid congests
@@ -99,15 +99,16 @@ def table_one(without: RunOutcome, with_: RunOutcome,
     beside the paper's."""
     rows = []
     eq_without, eq_with = (e.profits for e in equilibria)
+    papers = P2P_TABLE_I if without.model.scenario.name in P2P_PAPER_SCENARIOS else {}
     for name in without.profit:
         a, b = without.profit[name], with_.profit[name]
-        paper = P2P_TABLE_I.get(name, (np.nan, np.nan))
+        paper = papers.get(name, (np.nan, np.nan))
         rows.append({"dc": name, "profit_without": a, "profit_with": b,
                      "change_pct": 100 * (b / a - 1),
                      "equilibrium_without": eq_without[name], "equilibrium_with": eq_with[name],
                      "equilibrium_change_pct": 100 * (eq_with[name] / eq_without[name] - 1),
-                     "paper_without": paper[0],
-                     "paper_with": paper[1], "paper_change_pct": 100 * (paper[1] / paper[0] - 1)})
+                     "paper_without": paper[0], "paper_with": paper[1],
+                     "paper_change_pct": 100 * (paper[1] / paper[0] - 1)})
     keys = ("profit_without", "profit_with", "equilibrium_without", "equilibrium_with",
             "paper_without", "paper_with")
     total = {k: sum(r[k] for r in rows) for k in keys}
@@ -121,19 +122,21 @@ def table_one(without: RunOutcome, with_: RunOutcome,
 
 def format_table(table: pd.DataFrame, without: RunOutcome, with_: RunOutcome,
                  equilibria: tuple[Equilibrium, Equilibrium]) -> str:
-    lines = ["          bisection loop (boxes held)       competitive equilibrium        paper",
+    paper = bool(table.paper_change_pct.notna().any())  # the paper's own scenario only
+    lines = ["          bisection loop (boxes held)       competitive equilibrium"
+             + ("        paper" if paper else ""),
              f"{'DC':<6}{'without $':>12}{'with $':>12}{'change':>9}"
-             f"{'without $':>12}{'with $':>12}{'change':>9}{'change':>13}"]
+             f"{'without $':>12}{'with $':>12}{'change':>9}" + (f"{'change':>13}" if paper else "")]
     for r in table.itertuples():
         lines.append(f"{r.dc:<6}{r.profit_without:>12,.0f}{r.profit_with:>12,.0f}"
                      f"{r.change_pct:>8.1f}%{r.equilibrium_without:>12,.0f}"
                      f"{r.equilibrium_with:>12,.0f}{r.equilibrium_change_pct:>8.1f}%"
-                     f"{r.paper_change_pct:>12.1f}%")
+                     + (f"{r.paper_change_pct:>12.1f}%" if paper else ""))
     e0, e1 = without.energy_mwh, with_.energy_mwh
     q0, q1 = (e.energy_mwh for e in equilibria)
     lines.append(f"DC energy: {e0:,.1f} → {e1:,.1f} MWh ({100 * (e1 / e0 - 1):+.1f} %; "
-                 f"equilibrium {q0:,.1f} → {q1:,.1f}, {100 * (q1 / q0 - 1):+.1f} %; "
-                 "paper −3.2 %)")
+                 f"equilibrium {q0:,.1f} → {q1:,.1f}, {100 * (q1 / q0 - 1):+.1f} %"
+                 + ("; paper −3.2 %)" if paper else ")"))
     lines.append(f"LMP spread across DC buses, hours 11–18: {without.peak_spread():.2f} → "
                  f"{with_.peak_spread():.2f} $/MWh")
     return "\n".join(lines)
@@ -155,14 +158,21 @@ def format_gains(table: pd.DataFrame, summary: dict) -> str:
             f"(boxes narrower than {max(summary['widest_box_mw'].values()):.3f} MW hold it; "
             f"{worst} gives up {given[worst]:,.0f} $ inside its box), "
             f"{total.equilibrium_change_pct:+.2f} % from the competitive equilibrium "
-            f"(no boxes); paper {total.paper_change_pct:+.1f} %")
+            "(no boxes)" + (f"; paper {total.paper_change_pct:+.1f} %"
+                            if np.isfinite(total.paper_change_pct) else ""))
 
 
-def congestion_sensitivity(run: RunOutcome, line: str = "10-17") -> dict[str, float]:
-    """Each DC's PTDF on the rated line: how its load moves the line's flow."""
+def congestion_sensitivity(run: RunOutcome) -> dict[str, dict[str, float]]:
+    """Each DC's PTDF on each line the scenario rates: how its load moves the
+    line's flow (none named: none)."""
     net = run.model.case.network
-    row = net.ptdf()[net.branch_index(line)]
-    return {n: float(row[net.position(run.model.scenario.spec(n).bus)]) for n in run.model.dcs}
+    ptdf = net.ptdf()
+    out = {}
+    for line in run.model.scenario.grid.line_ratings_mw:
+        row = ptdf[net.branch_index(line)]
+        out[line] = {n: float(row[net.position(run.model.scenario.spec(n).bus)])
+                     for n in run.model.dcs}
+    return out
 
 
 def write_run_folder(out: Path, scenario: P2PScenario, runs: dict[str, RunOutcome],
@@ -239,7 +249,7 @@ def run_case_study(scenario: P2PScenario, out: Path | None = None,
         "lmp_spread_peak_with": with_.peak_spread(),
         "load_shed_mwh": {"without": float(without.model.operator.last.shed.sum()),
                           "with": float(with_.model.operator.last.shed.sum())},
-        "ptdf_on_line_10_17": congestion_sensitivity(with_),
+        "ptdf_on_rated_lines": congestion_sensitivity(with_),
         "profit_given_up_in_box": {
             "without": {n: dc.profit_given_up_in_box(without.schedules[n], None)
                         for n, dc in without.model.dcs.items()},

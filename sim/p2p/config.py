@@ -8,7 +8,6 @@ absorb fails here, with the DC, hour or field named.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -198,13 +197,12 @@ class MarketSettings(StrictSpec):
 
 
 
-@functools.cache
 def network_data(network: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
     """The ``"a-b"`` names of a network's lines and transformers and its bus
-    numbers (``pandapower:<case>``)."""
-    from dcmarket.grid.network import load_pandapower_case
+    numbers (``pandapower:<case>`` or a network file)."""
+    from dcmarket.grid.network import load_network
 
-    grid = load_pandapower_case(network.removeprefix("pandapower:"))[0]
+    grid = load_network(network)[0]
     return tuple(grid.branch_names()), grid.bus_labels
 
 
@@ -231,22 +229,24 @@ class GridSpec(StrictSpec):
     """The grid operator's private data (docs/p2p.md)."""
 
     network: str = Field("pandapower:case_ieee30",
-                         description="pandapower:<case>, e.g. pandapower:case14 … case300")
+                         description="pandapower:<case> (e.g. pandapower:case14 … case300), or "
+                                     "the path of a pandapower JSON or MATPOWER (.m, .mat) "
+                                     "case file")
 
     @field_validator("network")
     @classmethod
     def _known_case(cls, network: str) -> str:
-        from dcmarket.grid.network import CASES
+        from dcmarket.grid.network import check_source
 
-        case = network.removeprefix("pandapower:")
-        if not network.startswith("pandapower:") or case not in CASES:
-            raise ValueError(f"{network!r} is not a network dcmarket reads; name a pandapower "
-                             f"case as pandapower:<case> ({', '.join(CASES)})")
-        return network
-    thermal_units: tuple[ThermalUnitSpec, ...] = Field(min_length=1)
+        return check_source(network)
+    thermal_units: tuple[ThermalUnitSpec, ...] = Field(
+        default_factory=tuple,
+        description="the dispatchable units with their costs; empty: the case's own "
+                    "generators and external grids with its polynomial costs")
     renewables: tuple[RenewableSpec, ...] = Field(default_factory=tuple)
     load_scaling: tuple[NonNegative, ...] = Field(
-        description="hourly factor on the case's fixed bus loads"
+        default_factory=tuple,
+        description="hourly factor on the case's fixed bus loads; empty: 1 every hour"
     )
     line_ratings_mw: Annotated[dict[str, Positive], Frozen] = Field(
         default_factory=dict, description="'a-b' -> MW; lines not named are unrated"
@@ -348,7 +348,7 @@ class P2PScenario(ScenarioHeader):
 
     def _check_grid(self) -> None:
         grid = self.grid
-        if len(grid.load_scaling) != self.hours:
+        if grid.load_scaling and len(grid.load_scaling) != self.hours:
             raise ValueError(
                 f"grid.load_scaling: {len(grid.load_scaling)} values, expected {self.hours}"
             )

@@ -23,7 +23,7 @@ import pandas as pd
 from dcmarket.agents.p2p.datacenter import MONITOR
 from dcmarket.agents.p2p.grid_operator import GridOperatorAgent
 from dcmarket.grid.dcopf import DCOPF, Unit
-from dcmarket.grid.network import GridNetwork, load_pandapower_case
+from dcmarket.grid.network import GridNetwork, case_units, load_network
 from dcmarket.market.bilevel import OuterRecord
 from dcmarket.market.messages import Protocol
 from dcmarket.market.protocols import BILEVEL, DEMAND_BID, OUTER_REPORT, P2P_MARKET
@@ -43,17 +43,20 @@ class GridCase:
 
 
 def build_grid_case(spec: GridSpec, hours: int) -> GridCase:
-    """The operator's data from the scenario and the field library's network."""
-    base, _ = load_pandapower_case(spec.network.removeprefix("pandapower:"))
+    """The operator's data from the scenario and the field library's network:
+    the scenario's thermal units, or the case's own generators and costs."""
+    base, net = load_network(spec.network)
     network = base.with_ratings(spec.line_ratings_mw)
+    thermal = spec.thermal_units or case_units(net, base, spec.network)
     units = [Unit(u.name, u.bus, u.p_max_mw, u.p_min_mw, u.a * spec.cost_factor,
-                  u.b * spec.cost_factor) for u in spec.thermal_units]
+                  u.b * spec.cost_factor) for u in thermal]
     units += [Unit(r.name, r.bus, max(r.available_mw), renewable=True) for r in spec.renewables]
     available = np.column_stack(
-        [np.full(hours, u.p_max_mw) for u in spec.thermal_units]
+        [np.full(hours, u.p_max_mw) for u in thermal]
         + [np.asarray(r.available_mw) for r in spec.renewables]
     )
-    load = np.asarray(spec.load_scaling)[:, None] * network.base_load_mw[None, :]
+    scaling = np.asarray(spec.load_scaling) if spec.load_scaling else np.ones(hours)
+    load = scaling[:, None] * network.base_load_mw[None, :]
     return GridCase(network, units, load, available)
 
 

@@ -4,7 +4,8 @@ Each lever is a pair of ``--set`` overrides (low, high) on the scenario file,
 applied before validation exactly as on the command line, so every bar of the
 tornado can be re-run by hand.  The gain is the competitive-equilibrium gain
 (:mod:`sim.p2p.equilibrium`): one joint solve per point, no bisection boxes.
-Levers: the rating of line 10–17 (the one congestion hangs on), the batch
+Levers: the rating of every line the scenario rates (on IEEE 30, line 10–17,
+the one congestion hangs on), the batch
 swing and its peak hour, the interactive peak hour and night trough, the
 trade limit, the generator cost factor, the DCs' COPs, depreciation and the
 users' fee (revenue only: it moves the denominator of the gain, no decision).
@@ -41,12 +42,12 @@ def levers(path: Path, settings: tuple[str, ...] = ()) -> list[Lever]:
     changed by ``settings`` (the same ``--set`` the base point runs with)."""
     raw = apply_settings(read_yaml(path), settings, str(path))
     grid = raw["grid"]
-    rating = grid.get("line_ratings_mw", {}).get("10-17")
     out = []
-    if rating is not None:
-        out.append(Lever("line 10–17 rating", f"{rating:g} MW",
-                         (f"{rating - 1:g} MW", (f"grid.line_ratings_mw.10-17={rating - 1}",)),
-                         (f"{rating + 1:g} MW", (f"grid.line_ratings_mw.10-17={rating + 1}",))))
+    for line, rating in grid.get("line_ratings_mw", {}).items():  # every line the scenario rates
+        shown = line.replace("-", "–")
+        out.append(Lever(f"line {shown} rating", f"{rating:g} MW",
+                         (f"{rating - 1:g} MW", (f"grid.line_ratings_mw.{line}={rating - 1}",)),
+                         (f"{rating + 1:g} MW", (f"grid.line_ratings_mw.{line}={rating + 1}",))))
     mean = {dc["name"]: dc["batch"]["mean"] for dc in raw["datacenters"]}
     peak = {dc["name"]: dc["interactive"]["peak"] for dc in raw["datacenters"]}
 

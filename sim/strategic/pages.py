@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from dcmarket.sim.report import table_html
+from dcmarket.sim.html_table import table_html
 
 STYLE = ("body{font-family:sans-serif;max-width:60em;margin:2em auto;font-size:16px}"
          "table.t{border-collapse:collapse}table.t td,table.t th{padding:.2em .6em;"
