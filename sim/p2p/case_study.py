@@ -175,6 +175,23 @@ def congestion_sensitivity(run: RunOutcome) -> dict[str, dict[str, float]]:
     return out
 
 
+def markets_not_converged(run: RunOutcome) -> list[dict[str, float]]:
+    """Each outer iteration whose market stopped at ADMM's round cap, with how far
+    it was from the stopping rule (its last residuals against their tolerances)."""
+    market = run.model.scenario.market
+    out = []
+    for record, history in zip(run.model.outer, run.model.inner_histories, strict=False):
+        if record.inner_converged or history.empty:
+            continue
+        last = history.iloc[-1]
+        out.append({"outer": int(record.iteration), "rounds": int(record.inner_rounds),
+                    "cap": int(run.model.scenario.round_cap),
+                    "primal_residual": float(last.primal_residual),
+                    "tol_primal": float(market.tol_primal),
+                    "dual_change": float(last.dual_change), "tol_dual": float(market.tol_dual)})
+    return out
+
+
 def write_run_folder(out: Path, scenario: P2PScenario, runs: dict[str, RunOutcome],
                      plain: RunOutcome, summary: dict) -> RunFolder:
     """Inputs, LMPs, schedules, residuals, boxes and message logs; sealed by the caller."""
@@ -227,6 +244,7 @@ def run_case_study(scenario: P2PScenario, out: Path | None = None,
     wall = time.perf_counter() - tic
     table = table_one(without, with_, equilibria)
     inner_ok = bool(with_.outer.inner_converged.all())
+    stopped = markets_not_converged(with_)
     summary = {
         "study": "p2p",
         "kind": "case_study",
@@ -242,6 +260,7 @@ def run_case_study(scenario: P2PScenario, out: Path | None = None,
         "plain_loop_oscillated": bool(plain.model.oscillation_seen
                                       and not plain.model.bilevel_converged),
         "admm_converged_all": inner_ok,
+        "admm_not_converged": stopped,
         "converged": bool(without.model.bilevel_converged and with_.model.bilevel_converged
                           and inner_ok),
         "table_I": table.to_dict(orient="records"),

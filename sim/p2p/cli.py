@@ -110,7 +110,7 @@ def run_with_progress(model: P2PMarketModel, max_rounds: int | None) -> MarketRe
     """``model.run`` with a progress bar of rounds and residuals (on a terminal)."""
     from dcmarket.sim.progress import bar
 
-    cap = max_rounds or model.scenario.market.max_rounds
+    cap = max_rounds or model.scenario.round_cap
     with bar(total=cap, desc="ADMM", unit="round") as progress:
         while model.running and model.round < cap:
             model.step()
@@ -171,6 +171,11 @@ def run_case_study_cli(scenario: P2PScenario, out: Path | None,
         print("NOT CONVERGED: " + ("the bi-level loop hit its outer cap" if not
               summary["bilevel_converged"] else "the market did not converge in every outer "
               "iteration") + "; the table below is the last iterate, not an equilibrium.")
+        for m in summary.get("admm_not_converged", []):
+            print(f"  the market of outer iteration {m['outer']} stopped at its cap of "
+                  f"{m['cap']} ADMM rounds: primal residual {m['primal_residual']:.3g} M req/h "
+                  f"(tol {m['tol_primal']:g}), dual change {m['dual_change']:.3g} "
+                  f"(tol {m['tol_dual']:g}); raise market.max_rounds")
     print(text)
     print(f"outer iterations: without {summary['outer_iterations']['without']}, with "
           f"{summary['outer_iterations']['with']}; bi-level converged: "

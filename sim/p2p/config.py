@@ -162,7 +162,9 @@ class MarketSettings(StrictSpec):
     tol_dual: Positive = Field(
         5e-3, description="$ per M requests: max disagreement and change of estimates"
     )
-    max_rounds: Annotated[int, Field(ge=1)] = 500
+    max_rounds: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="ADMM round cap per clearing; null: 500, or 100 per DC in a larger "
+                          "fleet (P2PScenario.round_cap)")
     patience_rounds: Annotated[int, Field(ge=1)] = Field(
         10, description="a DC gives up on a neighbour silent for more rounds than this "
                         "(dropout); must exceed any message delay")
@@ -290,6 +292,14 @@ class P2PScenario(ScenarioHeader):
 
     def strategy_roles(self) -> dict[str, str]:
         return dict.fromkeys((dc.name for dc in self.datacenters), "p2p_datacentre")
+
+    @property
+    def round_cap(self) -> int:
+        """ADMM's round cap per clearing: ``market.max_rounds``, or by default 500
+        growing with the fleet (100 rounds per DC): a larger fleet's consensus
+        takes more rounds, and a fixed 500 left an 8-DC market "not converged"."""
+        given = self.market.max_rounds
+        return given if given is not None else max(500, 100 * len(self.datacenters))
 
     @model_validator(mode="after")
     def _check(self) -> P2PScenario:

@@ -156,7 +156,7 @@ class ADMMClearing(IterativeMechanism):
     @property
     def done(self) -> bool:
         return self.converged or (self.model is not None
-                                  and self.model.round >= self.scenario.market.max_rounds)
+                                  and self.model.round >= self.scenario.round_cap)
 
     def outcome(self) -> Outcome:
         self.start()

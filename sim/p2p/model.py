@@ -390,7 +390,7 @@ class P2PMarketModel(mesa.Model):
 
     def run(self, max_rounds: int | None = None) -> MarketResult:
         """Step until the residuals are below tolerance or the round cap is hit."""
-        cap = max_rounds or self.scenario.market.max_rounds
+        cap = max_rounds or self.scenario.round_cap
         while self.running and self.round < cap:
             self.step()
         return self.result()

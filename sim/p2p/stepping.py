@@ -21,7 +21,7 @@ class MarketStepper(Stepper):
         super().__init__("p2p", "ADMM round", scenario)
         self.model = P2PMarketModel(scenario)
         self.bus = self.model.bus
-        self.cap = max_rounds or scenario.market.max_rounds
+        self.cap = max_rounds or scenario.round_cap
 
     def step(self) -> None:
         self.model.step()
