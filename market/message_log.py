@@ -52,6 +52,10 @@ MessageKind = Any
 
 LOG_COLUMNS = ("step", "msg", "outer", "round", "slot", "sender", "receiver", "kind",
                "fault", "field", "unit", "i", "link", "hour", "value", "value_int")
+#: rows per Parquet row group: a log is written in sending order (step, msg and
+#: round only grow), so a query for a step or a round reads the groups whose
+#: statistics hold it, not the whole file (docs/messages.md)
+ROW_GROUP_ROWS = 65_536
 HEADER_COLUMNS = ("step", "msg", "outer", "round", "slot", "sender", "receiver", "kind",
                   "fault")
 
@@ -167,8 +171,8 @@ def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
     if path.suffix not in (".parquet", ".csv"):
         raise ValueError(f"unsupported log format {path.suffix!r}: use .parquet or .csv")
     with atomic_path(path) as tmp:
-        if path.suffix == ".parquet":
-            frame.to_parquet(tmp, index=False)
+        if path.suffix == ".parquet":  # row groups a reader can skip by their statistics
+            frame.to_parquet(tmp, index=False, row_group_size=ROW_GROUP_ROWS)
         else:
             _csv_ready(frame).to_csv(tmp, index=False)
     return path
@@ -178,6 +182,11 @@ def read_frame(path: str | Path) -> pd.DataFrame:
     """Read a message log written by :func:`write_frame` (types restored from CSV)."""
     path = Path(path)
     frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    return typed(frame)
+
+
+def typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """A log frame with the schema's types (strings Arrow-backed, nullable ints)."""
     for column in frame.columns:
         if column in ("sender", "receiver", "kind", "fault", "field", "unit", "link"):
             strings = frame[column].astype("string")

@@ -400,11 +400,10 @@ def messages(run_dir: Path, log_name: str | None, agent: str | None, kind: str |
     def body() -> int:
         from dcmarket.sim.transcript import (
             LogError,
-            filter_log,
             find_logs,
             log_table,
             parse_range,
-            read_log,
+            query_log,
             transcript,
         )
 
@@ -416,9 +415,12 @@ def messages(run_dir: Path, log_name: str | None, agent: str | None, kind: str |
             if not logs:
                 raise LogError(f"--log {log_name}: not in {run_dir} (logs: "
                                f"{', '.join(p.name for p in find_logs(run_dir))})")
-        printed = 0
+        printed, matched = 0, 0
         for path in logs:
-            log = filter_log(read_log(path), agent, kind, rounds, outer, slot, steps)
+            # the filters run inside the Parquet scan; --limit stops it early (messages
+            # for the table formats; a transcript line is at most one message)
+            log = query_log(path, agent, kind, rounds, outer, slot, steps, limit)
+            matched += int(log.msg.nunique()) if len(log) else 0
             if fmt == "transcript":
                 if len(logs) > 1:
                     click.echo(f"== {path.name}")
@@ -439,6 +441,8 @@ def messages(run_dir: Path, log_name: str | None, agent: str | None, kind: str |
                 click.echo(frame.to_csv(index=False), nl=False)
             else:
                 click.echo(frame.to_json(orient="records", lines=True, force_ascii=False), nl=False)
+        if not matched:
+            click.echo("no messages match the filters", err=True)
         return EXIT_OK
     body()
 

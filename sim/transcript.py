@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dcmarket.market.messages import LOG_COLUMNS, read_frame
+from dcmarket.market.message_log import LOG_COLUMNS, read_frame, typed
 
 SHOWN_VALUES = 4  # values of a vector printed before "…"
 SHOWN_PER_KIND = 6  # messages of one kind printed per step before "… and N more"
@@ -83,44 +83,134 @@ def filter_log(log: pd.DataFrame, agent: str | None = None, kind: str | None = N
     return log[keep.astype(bool)]
 
 
-#: the most rows of a message log ``messages`` reads (a log of the 8-DC case57
-#: day has 16.4 M; a larger one is read with pyarrow or DuckDB, docs/messages.md)
+#: the most rows ``messages`` reads after its filters (a log of the 8-DC case57
+#: day had 16.4 M in all; the filters are applied inside the Parquet scan)
 MAX_LOG_ROWS = 30_000_000
 
 
-def read_log(path: str | Path) -> pd.DataFrame:
-    """A run's message log, checked before it is loaded: a regular file, the
-    log's columns, at most :data:`MAX_LOG_ROWS` rows (its metadata says how
-    many, so a small file that would unpack to gigabytes is refused at once)."""
+def _checked(path: Path) -> None:
+    """A regular file that is a dcmarket message log (its schema, not its rows)."""
     import os
     import stat
 
-    path = Path(path)
     try:
         if not stat.S_ISREG(os.lstat(path).st_mode):
             raise LogError(f"{path}: not a regular file")
     except OSError as exc:
         raise LogError(f"{path}: cannot read the message log: {exc.strerror}") from exc
-    if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
+    if path.suffix != ".parquet":
+        return
+    import pyarrow.parquet as pq
 
-        try:
-            meta = pq.read_metadata(path)
-            columns = set(pq.read_schema(path).names)
-        except Exception as exc:  # pyarrow's errors for a file that is not Parquet
-            raise LogError(f"{path}: not a Parquet message log ({type(exc).__name__})") from None
-        missing = [c for c in LOG_COLUMNS if c not in columns]
-        if missing:
-            raise LogError(f"{path}: not a dcmarket message log (missing columns "
-                           f"{', '.join(missing)})")
-        if meta.num_rows > MAX_LOG_ROWS:
-            raise LogError(f"{path}: {meta.num_rows:,} rows, above the {MAX_LOG_ROWS:,} "
-                           "that `dcmarket messages` reads (query it with pyarrow or DuckDB, "
-                           "docs/messages.md)")
     try:
-        return read_frame(path)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise LogError(f"{path}: cannot read the message log: {exc}") from exc
+        columns = set(pq.read_schema(path).names)
+    except Exception as exc:  # pyarrow's errors for a file that is not Parquet
+        raise LogError(f"{path}: not a Parquet message log ({type(exc).__name__})") from None
+    missing = [c for c in LOG_COLUMNS if c not in columns]
+    if missing:
+        raise LogError(f"{path}: not a dcmarket message log (missing columns "
+                       f"{', '.join(missing)})")
+
+
+def read_log(path: str | Path) -> pd.DataFrame:
+    """A run's whole message log, checked before it is loaded (a regular file,
+    the log's columns, at most :data:`MAX_LOG_ROWS` rows)."""
+    return query_log(path)
+
+
+def _expression(agent: str | None, kind: str | None, ranges: dict[str, str | None]):
+    import pyarrow.compute as pc
+
+    terms = []
+    if agent is not None:
+        terms.append((pc.field("sender") == agent) | (pc.field("receiver") == agent))
+    if kind is not None:
+        terms.append(pc.field("kind") == kind)
+    for column, text in ranges.items():
+        lo, hi = parse_range(text, column)
+        if lo is not None:
+            terms.append(pc.field(column) >= lo)
+        if hi is not None:
+            terms.append(pc.field(column) <= hi)
+    expression = None
+    for term in terms:
+        expression = term if expression is None else expression & term
+    return expression
+
+
+def query_log(path: str | Path, agent: str | None = None, kind: str | None = None,
+              rounds: str | None = None, outer: str | None = None, slot: str | None = None,
+              step: str | None = None, messages: int | None = None) -> pd.DataFrame:
+    """The rows of a message log that pass the filters (:func:`filter_log`'s),
+    applied inside the Parquet scan: row groups whose statistics exclude them
+    are never read, and with ``messages`` the scan stops once that many
+    messages are in (the first in sending order).  An agent or kind the log
+    does not hold is a LogError listing those it does."""
+    path = Path(path)
+    _checked(path)
+    if path.suffix != ".parquet":  # a CSV log: read, then filtered
+        try:
+            log = filter_log(read_frame(path), agent, kind, rounds, outer, slot, step)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise LogError(f"{path}: cannot read the message log: {exc}") from exc
+        return log if messages is None else log[log.msg.isin(log.msg.unique()[:messages])]
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    dataset = ds.dataset(path, format="parquet")
+    expression = _expression(agent, kind, {"round": rounds, "outer": outer, "slot": slot,
+                                           "step": step})
+    batches, rows, seen = [], 0, set()
+    try:
+        for batch in dataset.to_batches(filter=expression, batch_size=65_536):
+            if messages is not None and batch.num_rows:
+                ids = batch.column("msg").to_numpy()
+                new = [m for m in dict.fromkeys(ids.tolist()) if m not in seen]
+                room = messages - len(seen)
+                if len(new) > room:  # keep the messages that fit, then stop
+                    keep = set(new[:room]) | seen
+                    batch = batch.filter(pa.array([m in keep for m in ids.tolist()]))
+                    batches.append(batch)
+                    break
+                seen.update(new)
+            batches.append(batch)
+            rows += batch.num_rows
+            if rows > MAX_LOG_ROWS:
+                raise LogError(f"{path}: more than {MAX_LOG_ROWS:,} rows pass the filters "
+                               "(narrow them with --step, --round, --agent or --kind, or "
+                               "query the file with pyarrow or DuckDB, docs/messages.md)")
+            if messages is not None and len(seen) >= messages:
+                break
+    except pa.ArrowInvalid as exc:
+        raise LogError(f"{path}: cannot read the message log: {exc}") from None
+    table = pa.Table.from_batches(batches, schema=dataset.schema) if batches else \
+        dataset.schema.empty_table()
+    frame = typed(table.to_pandas())
+    if frame.empty:
+        _name_missing(dataset, agent, kind, path)
+    return frame.reset_index(drop=True)
+
+
+def _name_missing(dataset, agent: str | None, kind: str | None, path: Path) -> None:
+    """Nothing passed the filters: an agent or kind the log does not hold is an
+    error naming those it does (an empty range is just no messages)."""
+    import pyarrow.compute as pc
+
+    if agent is not None:
+        table = dataset.to_table(columns=["sender", "receiver"])
+        agents = set(pc.unique(table["sender"]).to_pylist()) | \
+            set(pc.unique(table["receiver"]).to_pylist())
+        agents.discard(None)
+        if agent not in agents:
+            raise LogError(f"--agent {agent!r}: no such agent in {path.name} "
+                           f"(agents: {', '.join(sorted(agents)[:12])}"
+                           f"{', …' if len(agents) > 12 else ''})")
+    if kind is not None:
+        kinds = set(pc.unique(dataset.to_table(columns=["kind"])["kind"]).to_pylist())
+        kinds.discard(None)
+        if kind not in kinds:
+            raise LogError(f"--kind {kind!r}: no such kind in {path.name} "
+                           f"(kinds: {', '.join(sorted(kinds))})")
 
 
 def _number(value: float, integer: bool) -> str:

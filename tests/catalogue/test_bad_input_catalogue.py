@@ -124,7 +124,11 @@ SETTINGS = [
      ["thermal_units", "bus", "99"]),
     ("thermal-unit-pmax-nan", CASE, ["grid.thermal_units.0.p_max_mw=.nan"],
      ["p_max_mw", "nan"]),
-    ("thermal-units-empty", CASE, ["grid.thermal_units=[]"], ["grid.thermal_units"]),
+    # no thermal units listed: the case's own generators (docs/p2p.md); a network file
+    # that is not one is named
+    ("network-file-missing", CASE, ["grid.network=/nonexistent/grid.m"],
+     ["grid.network", "no such network file"]),
+    ("network-not-a-case", CASE, ["grid.network=pandapower:case2"], ["grid.network", "case2"]),
     ("voll-negative", CASE, ["grid.value_of_lost_load=-1"], ["value_of_lost_load", "-1"]),
     ("cost-factor-zero", CASE, ["grid.cost_factor=0"], ["grid.cost_factor", "0"]),
     ("network-unknown", CASE, ["grid.network=matpower:case9"], ["grid.network", "case9"]),

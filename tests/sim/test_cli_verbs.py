@@ -254,6 +254,7 @@ def test_messages_checks_a_log_before_reading_it(market_run, tmp_path, capsys, m
     pd.DataFrame({"a": [1, 2]}).to_parquet(tmp_path / "other.parquet")
     assert main(["messages", str(tmp_path / "other.parquet")]) == 2
     assert "missing columns" in capsys.readouterr().err
-    monkeypatch.setattr(transcript, "MAX_LOG_ROWS", 10)  # the metadata says how many
-    assert main(["messages", str(market_run), "--limit", "3"]) == 2
-    assert "rows, above the 10" in capsys.readouterr().err
+    monkeypatch.setattr(transcript, "MAX_LOG_ROWS", 10)
+    assert main(["messages", str(market_run)]) == 2  # more rows pass than it reads
+    assert "more than 10 rows pass the filters" in capsys.readouterr().err
+    assert main(["messages", str(market_run), "--limit", "1"]) == 0  # the scan stops early

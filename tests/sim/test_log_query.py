@@ -1,0 +1,68 @@
+"""``dcmarket messages`` at research scale: the filters run inside the
+Parquet scan (the oracle: pandas filtering the whole log), ``--limit`` stops
+the scan at the first messages, the log's row groups follow sending order,
+an empty filter says so and exits 0."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from dcmarket.market import message_log
+from dcmarket.sim.cli import main
+from dcmarket.sim.p2p.model import P2PMarketModel
+from dcmarket.sim.studies import load_any
+from dcmarket.sim.transcript import LogError, filter_log, query_log
+
+FILTERS = [dict(agent="DC2"), dict(kind="price_estimate"), dict(rounds="3:5"),
+           dict(agent="DC3", kind="round_report", rounds="10:"), dict(step="7")]
+
+
+@pytest.fixture(scope="module")
+def log_path(tmp_path_factory) -> Path:
+    """The 4-DC market's log, written in small row groups (many groups to skip)."""
+    model = P2PMarketModel(load_any("p2p_4dc_fixed_lmp")[1])
+    model.run()
+    path = tmp_path_factory.mktemp("log") / "messages.parquet"
+    small = pytest.MonkeyPatch()
+    small.setattr(message_log, "ROW_GROUP_ROWS", 2_000)
+    message_log.write_frame(model.bus.log_frame(), path)
+    small.undo()
+    return path
+
+
+def test_row_groups_follow_sending_order(log_path):
+    meta = pq.ParquetFile(log_path).metadata
+    assert meta.num_row_groups > 10
+    step = pq.read_schema(log_path).get_field_index("step")
+    bounds = [(meta.row_group(g).column(step).statistics.min,
+               meta.row_group(g).column(step).statistics.max) for g in range(meta.num_row_groups)]
+    assert all(a[1] <= b[0] for a, b in zip(bounds, bounds[1:], strict=False))
+
+
+@pytest.mark.parametrize("given", FILTERS, ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()))
+def test_the_scan_keeps_what_pandas_keeps(log_path, given):
+    whole = message_log.read_frame(log_path)
+    expected = filter_log(whole, **given).reset_index(drop=True)
+    got = query_log(log_path, **given)
+    assert len(got) == len(expected) > 0
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+
+
+def test_limit_keeps_the_first_messages_in_sending_order(log_path):
+    got = query_log(log_path, kind="price_estimate", messages=3)
+    whole = filter_log(message_log.read_frame(log_path), kind="price_estimate")
+    first = whole.msg.unique()[:3]
+    assert list(got.msg.unique()) == list(first)
+    assert len(got) == int(whole.msg.isin(first).sum())
+
+
+def test_an_unknown_agent_is_named_and_an_empty_range_is_no_messages(log_path, capsys):
+    with pytest.raises(LogError, match="no such agent .*DC1, DC2"):
+        query_log(log_path, agent="DC9")
+    assert query_log(log_path, rounds="100000:").empty
+    assert main(["messages", str(log_path), "--round", "100000:"]) == 0
+    assert "no messages match the filters" in capsys.readouterr().err
