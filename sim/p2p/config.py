@@ -467,8 +467,9 @@ def parse_scenario_file(raw: object, source: str) -> P2PScenario:
     from dcmarket.sim.p2p.resolve import ScenarioSources, resolve_sources
 
     validate_as(ScenarioSources, raw, source)
+    base = Path(source.split(" (")[0]).parent  # a file's series are found beside it
     try:
-        raw = resolve_sources(raw)
+        raw = resolve_sources(raw, base if base.is_dir() else None)
     except (KeyError, ValueError, FileNotFoundError) as exc:
         raise ScenarioError(f"{source}: {exc}") from exc
     return parse_scenario(raw, source)

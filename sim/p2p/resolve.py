@@ -10,7 +10,11 @@ A scenario may write, instead of an hourly list:
   the weather day (pvlib PVWatts, windpowerlib power curve);
 * ``load_scaling: {from_temperature: [low, high]}`` — the fixed loads scaled
   linearly with temperature between ``low`` (coolest hour) and ``high``;
-* ``lmp: {initial: X}`` — a flat starting guess for every DC.
+* ``lmp: {initial: X}`` — a flat starting guess for every DC;
+* any of these series (a DC's ``interactive``, ``batch``, ``outdoor_c``, its
+  ``lmp``, a farm's ``available_mw``, ``load_scaling``) as ``{file: …,
+  column: …, unit: …}``: a CSV or Parquet file (:mod:`sim.series_file`,
+  docs/data.md).
 
 The resolved scenario (all lists) is what gets validated, solved and written
 to the run folder, so a run can be repeated or checked without the sources.
@@ -19,6 +23,7 @@ to the run folder, so a run can be repeated or checked without the sources.
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -27,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from dcmarket.agents.spec_base import NonNegative, Positive, StrictSpec, one_of
 from dcmarket.grid.weather import pv_output_mw, tmy3_day, tmy3_files, wind_output_mw
 from dcmarket.sim.p2p.profiles import batch_profile, interactive_profile
+from dcmarket.sim.series_file import SeriesFile, read_series
 
 
 # ------------------------------------------------- the sources, checked before use
@@ -83,9 +89,9 @@ class _Open(BaseModel):
 
 class DCSources(_Open):
     name: str = ""
-    interactive: list[Any] | PeakSource
-    batch: list[Any] | MeanSource
-    outdoor_c: list[Any] | Literal["weather"]
+    interactive: list[Any] | PeakSource | SeriesFile
+    batch: list[Any] | MeanSource | SeriesFile
+    outdoor_c: list[Any] | Literal["weather"] | SeriesFile
 
 
 class FarmSource(StrictSpec):
@@ -103,13 +109,13 @@ class FarmSource(StrictSpec):
 
 class RenewableSources(_Open):
     name: str = ""
-    available_mw: list[Any] | FarmSource
+    available_mw: list[Any] | FarmSource | SeriesFile
 
 
 class GridSources(_Open):
     renewables: list[RenewableSources] = Field(default_factory=list)
     load_scaling: list[Any] | dict[Literal["from_temperature"],
-                                   tuple[NonNegative, NonNegative]] | None = None
+                                   tuple[NonNegative, NonNegative]] | SeriesFile | None = None
 
 
 class ScenarioSources(_Open):
@@ -119,7 +125,7 @@ class ScenarioSources(_Open):
     weather: WeatherSource | None = None
     workload: WorkloadSource = WorkloadSource()
     datacenters: list[DCSources] = Field(min_length=2)
-    lmp: dict[str, list[Any]] | InitialLMP
+    lmp: dict[str, list[Any] | SeriesFile] | InitialLMP
     grid: GridSources | None = None
 
 
@@ -127,9 +133,39 @@ def _round(values: np.ndarray) -> list[float]:
     return [round(float(v), 4) for v in values]
 
 
-def resolve_sources(raw: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``raw`` with every named source replaced by its hourly series."""
+#: the unit each series a file may give is read in
+FILE_UNITS = {"interactive": "M requests/h", "batch": "M requests/h", "outdoor_c": "°C",
+              "lmp": "$/MWh", "available_mw": "MW", "load_scaling": "1"}
+
+
+def _files(out: dict[str, Any], base: Path | None) -> None:
+    """Every series given as ``{file: …}`` read into its list (in place)."""
+    hours, dt = int(out["hours"]), float(out.get("dt_h", 1.0))
+
+    def read(value: Any, field: str, where: str) -> Any:
+        if isinstance(value, dict) and "file" in value:
+            return _round(np.asarray(read_series(SeriesFile.model_validate(value), hours,
+                                                 FILE_UNITS[field], where, base, dt)))
+        return value
+
+    for dc in out["datacenters"]:
+        for field in ("interactive", "batch", "outdoor_c"):
+            dc[field] = read(dc.get(field), field, f"datacenters.{dc.get('name')}.{field}")
+    if isinstance(out.get("lmp"), dict):
+        out["lmp"] = {k: read(v, "lmp", f"lmp.{k}") for k, v in out["lmp"].items()}
+    grid = out.get("grid") or {}
+    for farm in grid.get("renewables", []):
+        farm["available_mw"] = read(farm.get("available_mw"), "available_mw",
+                                    f"grid.renewables.{farm.get('name')}.available_mw")
+    if "load_scaling" in grid:
+        grid["load_scaling"] = read(grid["load_scaling"], "load_scaling", "grid.load_scaling")
+
+
+def resolve_sources(raw: dict[str, Any], base: Path | None = None) -> dict[str, Any]:
+    """A copy of ``raw`` with every named source replaced by its hourly series
+    (a file's path relative to ``base``, the scenario's folder, or the working one)."""
     out = copy.deepcopy(raw)
+    _files(out, base)
     hours = int(out["hours"])
     weather = None
     spec = out.pop("weather", None)

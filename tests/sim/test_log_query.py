@@ -5,6 +5,7 @@ an empty filter says so and exits 0."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pandas as pd
@@ -40,7 +41,7 @@ def test_row_groups_follow_sending_order(log_path):
     step = pq.read_schema(log_path).get_field_index("step")
     bounds = [(meta.row_group(g).column(step).statistics.min,
                meta.row_group(g).column(step).statistics.max) for g in range(meta.num_row_groups)]
-    assert all(a[1] <= b[0] for a, b in zip(bounds, bounds[1:], strict=False))
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(bounds))
 
 
 @pytest.mark.parametrize("given", FILTERS, ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()))
@@ -61,7 +62,7 @@ def test_limit_keeps_the_first_messages_in_sending_order(log_path):
 
 
 def test_an_unknown_agent_is_named_and_an_empty_range_is_no_messages(log_path, capsys):
-    with pytest.raises(LogError, match="no such agent .*DC1, DC2"):
+    with pytest.raises(LogError, match=r"no such agent .*DC1, DC2"):
         query_log(log_path, agent="DC9")
     assert query_log(log_path, rounds="100000:").empty
     assert main(["messages", str(log_path), "--round", "100000:"]) == 0
