@@ -104,9 +104,11 @@ def _read(path: Path, columns: list[str], where: str) -> pd.DataFrame:
         raise SeriesError(f"{where}: cannot read {path} ({type(exc).__name__}: {exc})") from None
 
 
-def read_series(spec: SeriesFile, hours: int, unit: str, where: str, base: Path | None = None,
-                dt_h: float = 1.0) -> list[float]:
-    """``hours`` values of ``spec``'s column in ``unit`` (see the module docstring)."""
+def load_series(spec: SeriesFile, unit: str, where: str, base: Path | None = None,
+                dt_h: float = 1.0) -> tuple[pd.Series, str]:
+    """The whole column on the scenario's steps, in ``unit`` (missing values kept
+    as NaN: the caller names the first one it needs), and the ``where`` that
+    names file and column in errors."""
     path = Path(spec.file).expanduser()
     if not path.is_absolute() and base is not None and (base / path).exists():
         path = base / path
@@ -119,12 +121,28 @@ def read_series(spec: SeriesFile, hours: int, unit: str, where: str, base: Path 
         raise SeriesError(f"{where}: larger than {MAX_SERIES_BYTES:,} bytes")
     frame = _read(path, [spec.column] + ([spec.time] if spec.time else []), where)
     values = pd.to_numeric(frame[spec.column], errors="coerce")
-    rows = pd.RangeIndex(2, len(frame) + 2)  # the file's own row numbers (header = 1)
-    values.index = rows
+    values.index = pd.RangeIndex(2, len(frame) + 2)  # the file's own row numbers (header = 1)
     if spec.time:
         values = _on_the_hour(frame[spec.time], values, spec, where, dt_h)
     elif spec.resample != "none":
         raise SeriesError(f"{where}: resample needs a time column (time: …)")
+    converted = convert(values.to_numpy(float), spec.unit, unit, where) * spec.scale
+    return pd.Series(converted, index=values.index), where
+
+
+def first_bad(values: pd.Series, where: str) -> None:
+    """A SeriesError naming the first value that is missing or not finite, if any."""
+    bad = values[~np.isfinite(values.to_numpy(float))]
+    if len(bad):
+        label = bad.index[0]
+        what = f"row {label}" if isinstance(label, (int, np.integer)) else f"time {label}"
+        raise SeriesError(f"{where}: {what} is missing or not a number")
+
+
+def read_series(spec: SeriesFile, hours: int, unit: str, where: str, base: Path | None = None,
+                dt_h: float = 1.0) -> list[float]:
+    """``hours`` values of ``spec``'s column in ``unit`` (see the module docstring)."""
+    values, where = load_series(spec, unit, where, base, dt_h)
     first = 0
     if spec.start is not None:
         first = _start_position(values, spec.start, where)
@@ -132,13 +150,8 @@ def read_series(spec: SeriesFile, hours: int, unit: str, where: str, base: Path 
     if len(taken) < hours:
         raise SeriesError(f"{where}: {len(values) - first} step(s) from the start, the scenario "
                           f"needs {hours}")
-    bad = taken[~np.isfinite(taken.to_numpy(float))]
-    if len(bad):
-        label = bad.index[0]
-        what = f"row {label}" if isinstance(label, (int, np.integer)) else f"time {label}"
-        raise SeriesError(f"{where}: {what} is missing or not a number")
-    out = convert(taken.to_numpy(float), spec.unit, unit, where) * spec.scale
-    return [float(v) for v in out]
+    first_bad(taken, where)
+    return [float(v) for v in taken.to_numpy(float)]
 
 
 def _on_the_hour(stamps: pd.Series, values: pd.Series, spec: SeriesFile, where: str,

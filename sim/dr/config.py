@@ -25,6 +25,7 @@ from dcmarket.agents.spec_base import (
     StrictSpec,
 )
 from dcmarket.sim.scenario import IsoDay, ScenarioHeader, check_zone, read_yaml, validate_as
+from dcmarket.sim.series_file import SeriesFile
 
 #: the DR data centre's and the grid's agent names
 DC_NAME = "DC"
@@ -37,6 +38,21 @@ class PriceSource(StrictSpec):
     source: Literal["smard"] = "smard"
     year: Literal[2015, 2018] = 2018
     zone: str = "DE"
+
+
+class PriceFile(SeriesFile):
+    """Prices of one's own: an hourly (or finer, resampled) series in a CSV or
+    Parquet file with a time column (docs/data.md); the days before ``day``
+    are the forecasters' history, local days in ``timezone``."""
+
+    source: Literal["file"]
+    timezone: str | None = "Europe/Berlin"
+
+    @model_validator(mode="after")
+    def _needs_time(self) -> PriceFile:
+        if not self.time:
+            raise ValueError("prices: a price file needs its time column (time: …)")
+        return self
 
 
 class DCSettings(StrictSpec):
@@ -143,7 +159,7 @@ class DRScenario(ScenarioHeader):
     name: str = "dr"
     seed: int = 0
     day: IsoDay
-    prices: PriceSource = PriceSource()
+    prices: PriceSource | PriceFile = Field(PriceSource(), discriminator="source")
     dc: DCSettings = DCSettings()
     users: UserSettings = UserSettings()
     program: ProgramSettings = ProgramSettings()
@@ -165,12 +181,25 @@ class DRScenario(ScenarioHeader):
             day = pd.Timestamp(self.day)
         except ValueError as exc:
             raise ValueError(f"day {self.day!r} is not a date") from exc
+        self.check_strategies()
+        longest = max([self.forecast.training_days, *self.forecast.compare_training_days])
+        if isinstance(self.prices, PriceFile):
+            from dcmarket.sim.dr.study import file_price_days, history_days
+
+            days = file_price_days(self.prices)  # read and checked now, before solving
+            if day not in days.index:
+                raise ValueError(f"prices: day {self.day} is not a whole day of "
+                                 f"{self.prices.file} ({days.index[0].date()} … "
+                                 f"{days.index[-1].date()})")
+            have = len(history_days(days, day))
+            if self.forecast.method != "none" and have < longest:
+                raise ValueError(f"forecast.training_days: {longest} training days are needed "
+                                 f"before {self.day}; {self.prices.file} holds {have}")
+            return self
         if day.year != self.prices.year:
             raise ValueError(f"day {self.day} is outside the price history of "
                              f"{self.prices.year} (prices.year)")
         check_zone(self.prices.zone, self.prices.year)
-        self.check_strategies()
-        longest = max([self.forecast.training_days, *self.forecast.compare_training_days])
         first = pd.Timestamp(f"{self.prices.year}-01-01")
         have = (day - first).days
         if self.forecast.method != "none" and have < longest:
