@@ -41,11 +41,13 @@ class WeatherDay:
 
 
 def tmy3_files() -> list[str]:
-    """The TMY3 files pvlib ships (what a scenario's weather file may name)."""
+    """The TMY3 files pvlib ships (what a scenario's weather file may name):
+    Greensboro NC (``723170TYA.CSV``) and Sand Point AK (``703165TY.csv``)."""
     import pvlib
 
     folder = os.path.join(os.path.dirname(pvlib.__file__), "data")
-    return sorted(f for f in os.listdir(folder) if f.endswith("TYA.CSV"))
+    return sorted(f for f in os.listdir(folder)
+                  if f.upper().endswith(("TYA.CSV", "TY.CSV")) and f[:6].isdigit())
 
 
 def turbine_types() -> list[str]:
@@ -61,17 +63,33 @@ def _power_curves() -> pd.DataFrame:
     return pd.read_csv(path, index_col=0)
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=8)
 def _read_tmy3(file: str) -> tuple[pd.DataFrame, dict]:
+    """A TMY3 file pvlib ships (by name) or one of one's own (by path), or an
+    EnergyPlus weather file (``.epw``), as hourly rows stamped at their start."""
     import pvlib
 
-    path = os.path.join(os.path.dirname(pvlib.__file__), "data", file)
-    if not os.path.exists(path):
-        shipped = sorted(os.listdir(os.path.dirname(path)))
-        raise FileNotFoundError(f"weather file {file!r} is not shipped with pvlib ({shipped})")
-    data, meta = pvlib.iotools.read_tmy3(path, map_variables=True)
-    # TMY3 stamps an hour at its end (01:00 covers 00:00-01:00): shift to the start
-    data.index = data.index - pd.Timedelta(hours=1)
+    shipped = os.path.join(os.path.dirname(pvlib.__file__), "data", file)
+    path = shipped if os.path.basename(file) == file and os.path.exists(shipped) else file
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"weather file {file!r}: neither shipped with pvlib "
+                                f"({', '.join(tmy3_files())}) nor a file")
+    try:
+        if path.lower().endswith(".epw"):
+            data, meta = pvlib.iotools.read_epw(path)
+            meta = {"Name": meta.get("city", "EPW site"), "latitude": meta["latitude"],
+                    "longitude": meta["longitude"]}
+        else:
+            data, meta = pvlib.iotools.read_tmy3(path, map_variables=True)
+    except Exception as exc:  # pvlib's errors for a file of another format
+        raise ValueError(f"weather file {file}: not a TMY3 or EPW file pvlib reads "
+                         f"({type(exc).__name__}: {exc})") from None
+    if len(data) < 24 or not {"temp_air", "ghi", "dni", "dhi", "wind_speed"} <= set(data):
+        raise ValueError(f"weather file {file}: no hourly temp_air, ghi, dni, dhi and "
+                         "wind_speed")
+    if not path.lower().endswith(".epw"):  # pvlib's EPW index is already the hour's start
+        # TMY3 stamps an hour at its end (01:00 covers 00:00-01:00): shift to the start
+        data.index = data.index - pd.Timedelta(hours=1)
     return data, meta
 
 
@@ -84,13 +102,15 @@ def _weather(data: pd.DataFrame, meta: dict) -> WeatherDay:
     )
 
 
-def tmy3_day(month: int, day: int, file: str = DEFAULT_TMY3) -> WeatherDay:
-    """One calendar day (hours 0..23) from a TMY3 file shipped with pvlib."""
+def tmy3_day(month: int, day: int, file: str = DEFAULT_TMY3, days: int = 1) -> WeatherDay:
+    """``days`` calendar days (24 hours each) from ``month``-``day`` of a TMY3 or
+    EPW file (shipped with pvlib, or one's own); the typical year wraps around."""
     data, meta = _read_tmy3(file)
-    chosen = data[(data.index.month == month) & (data.index.day == day)]
-    if len(chosen) != 24:
-        raise ValueError(f"weather: {file} has {len(chosen)} hours on {month:02d}-{day:02d}")
-    return _weather(chosen, meta)
+    first = np.flatnonzero((data.index.month == month) & (data.index.day == day))
+    if len(first) != 24:
+        raise ValueError(f"weather: {file} has {len(first)} hours on {month:02d}-{day:02d}")
+    rows = (first[0] + np.arange(24 * days)) % len(data)
+    return _weather(data.iloc[rows], meta)
 
 
 def tmy3_days(first_day: int, n_days: int, file: str = DEFAULT_TMY3) -> WeatherDay:

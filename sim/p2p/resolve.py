@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from dcmarket.agents.spec_base import NonNegative, Positive, StrictSpec, one_of
 from dcmarket.grid.weather import pv_output_mw, tmy3_day, tmy3_files, wind_output_mw
@@ -39,17 +39,23 @@ from dcmarket.sim.series_file import SeriesFile, read_series
 
 # ------------------------------------------------- the sources, checked before use
 class WeatherSource(StrictSpec):
-    """``weather:`` one day of a TMY3 file shipped with pvlib."""
+    """``weather:`` ``days`` days from ``month``-``day`` of a TMY3 file pvlib ships
+    (``pvlib-tmy3``: Greensboro NC, Sand Point AK) or of one's own TMY3 or EPW
+    file (``file``: its path)."""
 
-    source: Literal["pvlib-tmy3"]
+    source: Literal["pvlib-tmy3", "file"]
     file: str = "723170TYA.CSV"
     month: Annotated[int, Field(ge=1, le=12)]
     day: Annotated[int, Field(ge=1, le=31)]
+    days: Annotated[int, Field(ge=1, le=366)] = 1
 
-    @field_validator("file")
-    @classmethod
-    def _shipped(cls, file: str) -> str:
-        return one_of(file, tmy3_files(), "a TMY3 file shipped with pvlib")
+    @model_validator(mode="after")
+    def _found(self) -> WeatherSource:
+        if self.source == "pvlib-tmy3":
+            one_of(self.file, tmy3_files(), "a TMY3 file shipped with pvlib")
+        elif not Path(self.file).expanduser().is_file():
+            raise ValueError(f"file {self.file!r}: no such weather file (TMY3 or EPW)")
+        return self
 
 
 Hour = Annotated[float, Field(ge=0.0, lt=24.0)]
@@ -121,14 +127,16 @@ class DCSources(_Open):
     name: str = ""
     interactive: list[Any] | PeakSource | SeriesFile | TraceSource
     batch: list[Any] | MeanSource | SeriesFile | TraceSource
-    outdoor_c: list[Any] | Literal["weather"] | SeriesFile
+    outdoor_c: list[Any] | str | SeriesFile  # "weather" or "weather:<site>"
 
 
 class FarmSource(StrictSpec):
-    """``available_mw: {pv: MW}`` or ``{wind: MW}``: one technology, its rating."""
+    """``available_mw: {pv: MW}`` or ``{wind: MW}``: one technology, its rating;
+    ``site``: one of ``weather_sites`` (default: ``weather``)."""
 
     pv: Positive | None = None
     wind: Positive | None = None
+    site: str | None = None
 
     @model_validator(mode="after")
     def _one(self) -> FarmSource:
@@ -153,6 +161,8 @@ class ScenarioSources(_Open):
 
     hours: Annotated[int, Field(ge=1)]
     weather: WeatherSource | None = None
+    #: more sites, by name: a DC's ``outdoor_c: weather:<site>``, a farm's ``site``
+    weather_sites: dict[str, WeatherSource] = Field(default_factory=dict)
     workload: WorkloadSource = WorkloadSource()
     datacenters: list[DCSources] = Field(min_length=2)
     lmp: dict[str, list[Any] | SeriesFile] | InitialLMP
@@ -197,23 +207,41 @@ def resolve_sources(raw: dict[str, Any], base: Path | None = None) -> dict[str, 
     out = copy.deepcopy(raw)
     _files(out, base)
     hours = int(out["hours"])
-    weather = None
-    spec = out.pop("weather", None)
-    if spec is not None:
-        if spec.get("source") != "pvlib-tmy3":
-            raise ValueError(f"weather.source: unknown source {spec.get('source')!r}")
-        weather = tmy3_day(int(spec["month"]), int(spec["day"]), spec.get("file", "723170TYA.CSV"))
-        if hours != 24:
-            raise ValueError("weather: a TMY3 day has 24 hours; set hours: 24")
-        out.setdefault("sources", {})["weather"] = (
-            f"NREL TMY3 {spec.get('file', '723170TYA.CSV')} ({weather.site}), shipped with "
-            f"pvlib; {int(spec['month']):02d}-{int(spec['day']):02d}"
-        )
+    sites = {"": out.pop("weather", None), **out.pop("weather_sites", {})}
+    weathers = {}
+    for site, spec in sites.items():
+        if spec is None:
+            continue
+        w = WeatherSource.model_validate(spec)
+        if 24 * w.days != hours:
+            raise ValueError(f"{'weather' if not site else 'weather_sites.' + site}: {w.days} "
+                             f"day(s) of weather are {24 * w.days} hours; the scenario has "
+                             f"{hours} (set days: {hours / 24:g}, or hours: {24 * w.days})")
+        weathers[site] = tmy3_day(w.month, w.day, w.file, w.days)
+        origin = (f"NREL TMY3 {w.file}, shipped with pvlib" if w.source == "pvlib-tmy3"
+                  else f"weather file {w.file}")
+        out.setdefault("sources", {})["weather" + (f".{site}" if site else "")] = (
+            f"{origin} ({weathers[site].site}); {w.month:02d}-{w.day:02d}, {w.days} day(s)")
+    weather = weathers.get("")
+
+    def site_weather(name: str | None, who: str):
+        if not name:
+            return _need(weather, who)
+        if name not in weathers:
+            raise ValueError(f"{who}: no weather site {name!r} (weather_sites: "
+                             f"{', '.join(k for k in weathers if k) or 'none'})")
+        return weathers[name]
     workload = out.pop("workload", {})
     rng = np.random.default_rng(int(workload.get("seed", 0)))
     for dc in out["datacenters"]:
-        if dc.get("outdoor_c") == "weather":
-            dc["outdoor_c"] = _round(_need(weather, "outdoor_c").temperature_c)
+        given = dc.get("outdoor_c")
+        if isinstance(given, str):
+            if given != "weather" and not given.startswith("weather:"):
+                raise ValueError(f"datacenters.{dc.get('name')}.outdoor_c: {given!r} (a list, "
+                                 "weather, weather:<site> or a file)")
+            dc["outdoor_c"] = _round(site_weather(given.partition(":")[2],
+                                                  f"datacenters.{dc.get('name')}.outdoor_c")
+                                     .temperature_c)
         for field in ("interactive", "batch"):
             if isinstance(dc.get(field), dict) and "trace" in dc[field]:
                 trace = TraceSource.model_validate(dc[field])
@@ -237,11 +265,14 @@ def resolve_sources(raw: dict[str, Any], base: Path | None = None) -> dict[str, 
         for farm in grid.get("renewables", []):
             source = farm.get("available_mw")
             if isinstance(source, dict):
-                (tech, rating), = ((k, v) for k, v in source.items() if v is not None)
+                site = source.get("site")
+                (tech, rating), = ((k, v) for k, v in source.items()
+                                   if v is not None and k != "site")
                 make = {"pv": pv_output_mw, "wind": wind_output_mw}.get(tech)
                 if make is None:
                     raise ValueError(f"grid.renewables.{farm['name']}: unknown technology {tech!r}")
-                farm["available_mw"] = _round(make(_need(weather, farm["name"]), float(rating)))
+                farm["available_mw"] = _round(make(site_weather(site, farm["name"]),
+                                                   float(rating)))
         scaling = grid.get("load_scaling")
         if isinstance(scaling, dict):
             low, high = scaling["from_temperature"]
