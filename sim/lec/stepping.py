@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import BaseModel
 
+from dcmarket.sim.scenario import ScenarioError
 from dcmarket.sim.stepping import Stepper
 
 
@@ -22,7 +23,7 @@ class TwinStepper(Stepper):
         super().__init__("lec", "twin round", scenario)
         self.option = option or scenario.scenarios[-1]
         if self.option not in scenario.scenarios:
-            raise ValueError(f"--option {self.option!r}: the scenario runs "
+            raise ScenarioError(f"--option {self.option!r}: the scenario runs "
                              f"{', '.join(scenario.scenarios)}")
         self.model = LECModel(scenario, block_inputs(scenario, 0, 1), self.option)
         self.bus = self.model.bus

@@ -258,3 +258,10 @@ def test_messages_checks_a_log_before_reading_it(market_run, tmp_path, capsys, m
     assert main(["messages", str(market_run)]) == 2  # more rows pass than it reads
     assert "more than 10 rows pass the filters" in capsys.readouterr().err
     assert main(["messages", str(market_run), "--limit", "1"]) == 0  # the scan stops early
+
+
+def test_a_bad_step_option_is_one_line_and_exit_2(capsys):
+    assert main(["step", "lec_10households", "--option", "XX", "--batch"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1] == "dcmarket: --option 'XX': the scenario runs NC, TC, TC+JP, TC+JP+aFRR"
+    assert not any("Traceback" in line for line in err)
