@@ -184,7 +184,7 @@ class DRScenario(ScenarioHeader):
         self.check_strategies()
         longest = max([self.forecast.training_days, *self.forecast.compare_training_days])
         if isinstance(self.prices, PriceFile):
-            from dcmarket.sim.dr.study import file_price_days, history_days
+            from dcmarket.sim.dr.price_file import file_price_days, history_days
 
             days = file_price_days(self.prices)  # read and checked now, before solving
             if day not in days.index:

@@ -196,41 +196,12 @@ def train_forecast(scenario: DRScenario, method: str, training_days: int,
                        peak_hours(forecast, scenario.program.n_events).tolist(), seconds)
 
 
-def file_price_days(spec) -> pd.DataFrame:
-    """A price file's whole local days × 24 hours, €/MWh (sim.series_file checks
-    the file; a day with a missing hour is left out, the DST days handled as
-    for SMARD)."""
-    from dcmarket.grid.prices import daily_price_matrix
-    from dcmarket.sim.series_file import SeriesError, load_series
-
-    values, where = load_series(spec, "€/MWh", "prices")
-    index = values.index
-    if not isinstance(index, pd.DatetimeIndex):
-        raise SeriesError(f"{where}: a price file needs its time column")
-    if index.tz is None:
-        raise SeriesError(f"{where}: give the prices' time zone (timezone: …)")
-    days = daily_price_matrix(values, spec.timezone or "UTC").dropna()
-    if days.empty:
-        raise SeriesError(f"{where}: no whole day of 24 hourly prices")
-    return days
-
-
-def history_days(days: pd.DataFrame, day: pd.Timestamp) -> pd.DatetimeIndex:
-    """The unbroken run of whole days that ends the day before ``day`` (a day
-    missing from the file ends the history there: forecasters need consecutive days)."""
-    run = []
-    wanted = day - pd.Timedelta(days=1)
-    present = set(days.index)
-    while wanted in present:
-        run.append(wanted)
-        wanted -= pd.Timedelta(days=1)
-    return pd.DatetimeIndex(sorted(run))
-
-
 def day_prices(scenario: DRScenario) -> tuple[np.ndarray, np.ndarray]:
     """``(history, actual)``: the days before the simulated day and the day itself."""
     day = pd.Timestamp(scenario.day)
     if getattr(scenario.prices, "source", "smard") == "file":
+        from dcmarket.sim.dr.price_file import file_price_days, history_days
+
         days = file_price_days(scenario.prices)
         return days.loc[history_days(days, day)].to_numpy(), days.loc[day].to_numpy()
     first = pd.Timestamp(f"{scenario.prices.year}-01-01")
