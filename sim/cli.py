@@ -539,8 +539,11 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 1
-    except click.ClickException as exc:
-        exc.show()
+    except click.ClickException as exc:  # a bad option or argument: one line, exit 2
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx is not None else "dcmarket"
+        hint = f" (see {where} --help)" if isinstance(exc, click.UsageError) else ""
+        click.echo(f"{where}: {' '.join(exc.format_message().split())}{hint}", err=True)
         return EXIT_BAD_INPUT
     return EXIT_OK
 
