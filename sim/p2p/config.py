@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 import networkx as nx
 import numpy as np
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from dcmarket.agents.p2p.dc_physics import iw_capacity
 from dcmarket.agents.p2p.dc_spec import DataCenterSpec
@@ -144,6 +144,14 @@ class FaultSpec(StrictSpec):
                                          for d in self.dropouts))
 
 
+def hyphenated(keys: object) -> object:
+    """Link and line keys as the logs print them (``DC1–DC2``, an en dash) or as
+    typed (``DC1-DC2``): both mean the same link."""
+    if isinstance(keys, dict):
+        return {str(k).replace("\u2013", "-").replace("\u2014", "-"): v for k, v in keys.items()}
+    return keys
+
+
 class MarketSettings(StrictSpec):
     """Dual-consensus ADMM settings (docs/p2p.md)."""
 
@@ -152,8 +160,9 @@ class MarketSettings(StrictSpec):
     trade_limit_share: NonNegative = Field(
         0.35, description="q^max of a link = share × the smaller DC's mean IW (31)"
     )
-    trade_limits: Annotated[dict[str, NonNegative], Frozen] = Field(
-        default_factory=dict, description="per-link override, key 'DC1-DC2'"
+    trade_limits: Annotated[dict[str, NonNegative], BeforeValidator(hyphenated), Frozen] = Field(
+        default_factory=dict, description="per-link override, key 'DC1-DC2' (or 'DC1–DC2', as "
+                                          "the logs print it)"
     )
     penalty: Positive | Literal["auto"] = "auto"
     tol_primal: Positive = Field(
@@ -250,8 +259,8 @@ class GridSpec(StrictSpec):
         default_factory=tuple,
         description="hourly factor on the case's fixed bus loads; empty: 1 every hour"
     )
-    line_ratings_mw: Annotated[dict[str, Positive], Frozen] = Field(
-        default_factory=dict, description="'a-b' -> MW; lines not named are unrated"
+    line_ratings_mw: Annotated[dict[str, Positive], BeforeValidator(hyphenated), Frozen] = Field(
+        default_factory=dict, description="'a-b' (or 'a–b') -> MW; lines not named are unrated"
     )
     cost_factor: Positive = 1.0
     value_of_lost_load: Positive | None = Field(

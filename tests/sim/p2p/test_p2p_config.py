@@ -139,3 +139,13 @@ def test_a_bus_without_a_log_still_counts_what_it_carried():
     assert counted.bus.log == [] and logged.bus.sent_messages == len(logged.bus.log)
     assert counted.bus.sent_messages == logged.bus.sent_messages
     assert counted.bus.sent_values == logged.bus.sent_values > 0
+
+
+def test_link_and_line_keys_in_the_spelling_the_logs_print():
+    from dcmarket.sim.studies import load_any
+
+    _, typed, _ = load_any("p2p_4dc_fixed_lmp", ["market.trade_limits={DC1-DC3: 50}"])
+    _, printed, _ = load_any("p2p_4dc_fixed_lmp", ["market.trade_limits={DC1–DC3: 50}"])
+    assert printed.trade_limits() == typed.trade_limits()
+    _, grid, _ = load_any("p2p_ieee30", ["grid.line_ratings_mw={10–17: 23}"])
+    assert grid.grid.line_ratings_mw == {"10-17": 23.0}
