@@ -208,11 +208,21 @@ def cli(executor: str | None, ray_address: str | None, shards: int | None,
 
 
 @cli.command()
-def scenarios() -> None:
+@click.option("--reference", is_flag=True,
+              help="print the scenario reference (every field of every study: type, default, "
+                   "range, meaning, an example), as docs/scenarios/reference.md holds it")
+def scenarios(reference: bool) -> None:
     """List the shipped scenarios: name, study, description."""
     @guarded
     def body() -> int:
         from dcmarket.sim.scenario import read_yaml, shipped_scenarios, study_of
+
+        if reference:
+            from dcmarket.sim.scenario_reference import reference as page
+
+            click.echo(page(), nl=False)
+            click.echo()
+            return EXIT_OK
 
         rows = []
         for name, path in shipped_scenarios().items():

@@ -83,6 +83,8 @@ class Study:
     unit: str = "step"
     #: how strategies are graded in it (``sim/strategic``)
     grading: str | None = None
+    #: its scenario's pydantic model (``docs/scenarios/reference.md`` is made from it)
+    schema: str | None = None
 
     def load(self, part: str) -> Callable[..., Any]:
         """The callable behind ``part`` (one of the fields above)."""

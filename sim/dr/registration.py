@@ -15,6 +15,7 @@ STUDY = Study(
     mechanisms="dcmarket.sim.dr.mechanisms:mechanisms",
     commands="dcmarket.sim.dr.commands:COMMANDS",
     paper="002",
+    schema="dcmarket.sim.dr.config:DRScenario",
     grading="dcmarket.sim.dr.grading:terms",
     reproduce="dcmarket.sim.dr.reproduction:reproduce",
     unit="slot",

@@ -14,6 +14,7 @@ STUDY = Study(
     mechanisms="dcmarket.sim.lec.mechanisms:mechanisms",
     commands="dcmarket.sim.lec.commands:COMMANDS",
     paper="001",
+    schema="dcmarket.sim.lec.config:LECScenario",
     grading="dcmarket.sim.lec.grading:terms",
     reproduce="dcmarket.sim.lec.reproduction:reproduce",
     unit="twin round",

@@ -18,6 +18,7 @@ STUDY = Study(
     mechanisms="dcmarket.sim.p2p.mechanisms:mechanisms",
     commands="dcmarket.sim.p2p.commands:COMMANDS",
     paper="000",
+    schema="dcmarket.sim.p2p.config:P2PScenario",
     grading="dcmarket.sim.p2p.grading:terms",
     reproduce="dcmarket.sim.p2p.reproduction:reproduce",
     unit="ADMM round",
