@@ -363,6 +363,10 @@ def step(scenario: str, until: int | None, batch: bool | None, full: bool, quiet
                    "stopped before the end" if stopped else "finished, NOT CONVERGED")
         click.echo(f"{verdict} after {stepper.steps} {stepper.unit}(s); "
                    f"{len(stepper.bus)} messages in the log")
+        from dcmarket.sim.stepping import outcome_lines
+
+        for line in outcome_lines(stepper, optimum=not stopped):
+            click.echo(line)
         if out is not None:
             write_steps(stepper, out, command_line())
             click.echo(f"run folder: {out} (read it with: dcmarket messages {out})")

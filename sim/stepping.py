@@ -72,6 +72,14 @@ class Stepper:
         study can say it step by step (None: use ``dcmarket play``)."""
         return None
 
+    def grading_hints(self) -> dict[str, Any]:
+        """What the study's grading terms may reuse from this run (a trained forecast)."""
+        return {}
+
+    def trade_lines(self) -> list[str]:
+        """What the study says of who traded with whom at the end (none by default)."""
+        return []
+
     def summary(self) -> dict[str, Any]:
         return {"study": self.study, "unit": self.unit, "steps": self.steps,
                 "converged": self.converged, "finished": self.done}
@@ -95,3 +103,32 @@ def write_steps(stepper: Stepper, out: Path, command: str) -> None:
     folder.frame("steps.csv", stepper.history())
     folder.json("summary.json", stepper.summary())
     folder.finish(command, stepper.scenario)
+
+
+def outcome_lines(stepper: Stepper, optimum: bool = True) -> list[str]:
+    """The outcome a run ends with, for the terminal and the dashboard: each
+    agent's profit (the sign convention stated), welfare against the study's
+    optimum on the same data, and the study's own lines (directed trades,
+    binding links).  Empty where the study does not say its outcome step by step."""
+    outcome = stepper.outcome()
+    if outcome is None:
+        return []
+    cur = outcome.currency
+    profits = outcome.profits
+    width = max(len(n) for n in profits)
+    lines = [f"outcome ({'converged' if outcome.converged else 'as it stands, NOT converged'}); "
+             f"profit = what each agent ends with, {cur} (a payment made counts against it):"]
+    lines += [f"  {name:<{width}}  {value if abs(value) >= 5e-3 else 0.0:>14,.2f}"
+              for name, value in profits.items()]
+    line = f"welfare W {outcome.welfare:,.2f} {cur}"
+    if optimum:
+        from dcmarket.sim.strategic.grading import grading_terms, run_protocol
+
+        try:
+            terms = grading_terms(stepper.scenario, **stepper.grading_hints())
+            best = run_protocol(stepper.scenario, terms.optimum, terms.options)
+            line += (f"; the optimum W* ({terms.optimum}) {best.welfare:,.2f} {cur}; "
+                     f"W/W* {outcome.efficiency(best):.4f}")
+        except Exception as exc:  # the optimum is a comparison, never the run's failure
+            line += f" (the optimum could not be computed: {type(exc).__name__})"
+    return [*lines, line, *stepper.trade_lines()]

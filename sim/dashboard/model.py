@@ -48,6 +48,8 @@ class DashboardModel(mesa.Model):
                                             bisection=bisection)
         #: where the last step's messages start in the log (the seat's inbox)
         self.last_step_start = 0
+        #: the outcome's text once the run is over (sim.stepping.outcome_lines)
+        self.outcome_text: str | None = None
         self.status = f"ready: press Step for the first {self.stepper.unit}"
 
     def step(self) -> None:

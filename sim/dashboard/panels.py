@@ -27,10 +27,18 @@ def Status(model: DashboardModel):  # noqa: N802 - a Solara component
     """Where the protocol stands: the step counter and the stopping rule."""
     s = model.stepper
     verdict = ("converged" if s.converged else "finished, NOT CONVERGED") if s.done else "running"
+    ending = ""
+    if s.done:  # the outcome a teacher points at, computed once per run
+        if getattr(model, "outcome_text", None) is None:
+            from dcmarket.sim.stepping import outcome_lines
+
+            model.outcome_text = "\n".join(outcome_lines(s))
+        if model.outcome_text:
+            ending = f"\n\n**Outcome**\n\n```\n{model.outcome_text}\n```"
     return solara.Markdown(
         f"### {model.scenario_name} ({model.study})\n\n"
         f"**Step counter:** {s.steps} {s.unit}(s) · {verdict} · {len(s.bus):,} messages\n\n"
-        f"{model.status}")
+        f"{model.status}{ending}")
 
 
 def Residuals(model: DashboardModel):  # noqa: N802

@@ -51,13 +51,16 @@ def forecast_variants(scenario: DRScenario, history, actual, day_ahead: dict
             f"one-step ({method})": (scenario, {"forecast": one_step})}
 
 
-def terms(scenario: DRScenario) -> GradingTerms:
+def terms(scenario: DRScenario, forecast=None) -> GradingTerms:
+    """The DR day's terms; ``forecast``: one already trained for this scenario."""
     from dcmarket.sim.dr.study import day_prices, train_forecast
 
     history, actual = day_prices(scenario)
     f = scenario.forecast
     options = {}
-    if f.method != "none":
+    if forecast is not None:
+        options["forecast"] = forecast
+    elif f.method != "none":
         options["forecast"] = train_forecast(scenario, f.method, f.training_days, history,
                                              actual).forecast
     own = {"vcg": "op_vcg", "uniform": "op_uniform"}.get(scenario.auction.payment,

@@ -20,7 +20,7 @@ def _seeded(scenario: LECScenario, seed: int) -> LECScenario:
     return scenario if seed == 0 else scenario.model_copy(update={"seed": scenario.seed + seed})
 
 
-def terms(scenario: LECScenario) -> GradingTerms:
+def terms(scenario: LECScenario, **hints) -> GradingTerms:
     return GradingTerms(
         protocol="exchange_admm", optimum="centralised_milp", families=FAMILIES,
         seeded=_seeded,

@@ -44,7 +44,7 @@ def _seeded(scenario: P2PScenario, seed: int) -> P2PScenario:
         "faults": faults.model_copy(update={"seed": faults.seed + seed})})})
 
 
-def terms(scenario: P2PScenario) -> GradingTerms:
+def terms(scenario: P2PScenario, **hints) -> GradingTerms:
     grid = scenario.grid is not None
     protocol = ("bilevel_bisection" if scenario.bilevel.bisection else "bilevel_plain") \
         if grid else f"admm_{scenario.market.estimates}"

@@ -10,6 +10,18 @@ from pydantic import BaseModel
 from dcmarket.sim.stepping import Stepper
 
 
+def _hours(hours: list[int]) -> str:
+    """``[11, 12, 13, 17]`` → ``11–13, 17``."""
+    runs, start = [], None
+    for k, h in enumerate(hours):
+        if start is None:
+            start = h
+        if k + 1 == len(hours) or hours[k + 1] != h + 1:
+            runs.append(f"{start}–{h}" if h != start else f"{h}")
+            start = None
+    return ", ".join(runs)
+
+
 class MarketStepper(Stepper):
     """The P2P market at fixed LMPs: one step = one dual-consensus ADMM round."""
 
@@ -46,6 +58,33 @@ class MarketStepper(Stepper):
 
     def history(self) -> pd.DataFrame:
         return pd.DataFrame([r.__dict__ for r in self.model.history])
+
+    def trade_lines(self) -> list[str]:
+        """Directed trades over the horizon (who sells how much to whom, at what
+        mean price) and the links whose capacity binds, with the hours."""
+        result = self.model.result()
+        frame = result.trades_frame()
+        if frame.empty:
+            return []
+        limits = self.scenario.trade_limits()
+        lines = ["trades over the day (a DC buys service: its requests are served by the "
+                 "seller, eq. (33), and it pays the settled price; a link binds where it "
+                 "carries its capacity q^max (31)):"]
+        for (a, b), link in frame.groupby(["dc_a", "dc_b"], sort=False):
+            q = link.q_settled.fillna(link.q_a)
+            bought = float(q.sum())
+            if abs(bought) < 1e-6:
+                lines.append(f"  {a} – {b}: no trade")
+                continue
+            seller, buyer = (b, a) if bought > 0 else (a, b)
+            volume = q.abs()
+            price = float((link.price * volume).sum() / volume.sum()) if volume.sum() else 0.0
+            cap = limits.get(tuple(sorted((a, b))), float("inf"))
+            binding = link.hour[volume >= cap * (1 - 1e-3)].tolist()
+            lines.append(f"  {seller} serves {abs(bought):,.1f} M of {buyer}'s requests at "
+                         f"{price:.3f} $/M req, paid by {buyer}"
+                         + (f"; binds at hour(s) {_hours(binding)}" if binding else ""))
+        return lines
 
     def outcome(self):
         """The clearing's Outcome: settled now (the settlement's messages are sent)."""

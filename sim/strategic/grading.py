@@ -34,11 +34,12 @@ from dcmarket.sim.scenario import ScenarioError
 from dcmarket.sim.strategic.terms import GradingTerms
 
 
-def grading_terms(scenario: BaseModel) -> GradingTerms:
-    """The study's grading terms for ``scenario`` (the registry's ``grading`` part)."""
+def grading_terms(scenario: BaseModel, **hints: Any) -> GradingTerms:
+    """The study's grading terms for ``scenario`` (the registry's ``grading`` part);
+    ``hints``: what a run already has that the terms may reuse (a trained forecast)."""
     from dcmarket.sim.registry import study
 
-    return study(scenario.study).load("grading")(scenario)
+    return study(scenario.study).load("grading")(scenario, **hints)
 
 
 def with_strategy(scenario: BaseModel, agent: str, spec: Any | None) -> BaseModel:
