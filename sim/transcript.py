@@ -253,9 +253,12 @@ def _field_parts(rows: pd.DataFrame, full: bool) -> tuple[str | None, list[str]]
                   f"{_series(rows.value.to_numpy(float), rows.hour, integer, full)}"]
 
 
-def message_lines(rows: pd.DataFrame, full: bool = False) -> list[str]:
+def message_lines(rows: pd.DataFrame, full: bool = False,
+                  receivers: list[str] | None = None) -> list[str]:
     """One message (its rows of the long-form log): a line, and one more line
-    per vector when it carries more than one."""
+    per vector when it carries more than one; ``receivers``: a broadcast's (the
+    same payload to each), printed once.  What the fault model did to it is
+    marked at the end of its first line (``[lost]``, ``[late 1]``, …)."""
     head = rows.iloc[0]
     scalars, vectors = [], []
     for _, g in rows.groupby("field", sort=False):
@@ -263,11 +266,27 @@ def message_lines(rows: pd.DataFrame, full: bool = False) -> list[str]:
         if scalar is not None:
             scalars.append(scalar)
         vectors += lines
-    first = f"{head.sender} → {head.receiver}  {head.kind}"
+    fault = head.get("fault")
+    mark = f"  [{fault}]" if isinstance(fault, str) and fault else ""
+    to = ", ".join(receivers) if receivers else head.receiver
+    first = f"{head.sender} → {to}  {head.kind}"
     if len(vectors) <= 1:
-        return [first + "  " + " · ".join(vectors + scalars)]
-    return [first + ("  " + " · ".join(scalars) if scalars else "")] + \
+        return [first + "  " + " · ".join(vectors + scalars) + mark]
+    return [first + ("  " + " · ".join(scalars) if scalars else "") + mark] + \
         ["    " + line for line in vectors]
+
+
+def _natural(name: str) -> tuple:
+    """``DC2`` before ``DC10``: names ordered by their text and numbers."""
+    import re
+
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
+
+
+def _same_payload(rows: pd.DataFrame) -> tuple:
+    """What a message says, to tell a broadcast (the same to each receiver)."""
+    payload = rows[["field", "i", "link", "hour", "value"]].astype(object)
+    return tuple(payload.where(payload.notna(), None).itertuples(index=False, name=None))
 
 
 def _payload_text(rows: pd.DataFrame) -> str:
@@ -321,19 +340,37 @@ def transcript(log: pd.DataFrame, full: bool = False,
 
 
 def _step_lines(step: pd.DataFrame, full: bool) -> Iterator[str]:
-    """The messages of one step (cut per kind unless ``full``)."""
+    """The messages of one step (cut per kind unless ``full``), in a stable order —
+    kinds as they first appear, then by sender and receiver, whatever order the
+    agents were activated in — with a broadcast (one sender, one kind, the same
+    payload to several receivers, delivered alike) printed once."""
     if step.empty:
         return
     yield position_line(step.iloc[0])
+    kinds: dict[str, int] = {}
+    messages = []
+    for _, rows in step.groupby("msg", sort=True):
+        head = rows.iloc[0]
+        kinds.setdefault(str(head.kind), len(kinds))
+        messages.append((kinds[str(head.kind)], _natural(str(head.sender)),
+                         _natural(str(head.receiver)), rows))
+    messages.sort(key=lambda m: m[:3])
+    grouped: dict[tuple, list] = {}
+    for _, _, _, rows in messages:
+        head = rows.iloc[0]
+        fault = head.get("fault")
+        key = (str(head.kind), str(head.sender), fault if isinstance(fault, str) else "",
+               _same_payload(rows))
+        grouped.setdefault(key, []).append(rows)
     shown: dict[str, int] = {}
     skipped: dict[str, int] = {}
-    for _, rows in step.groupby("msg", sort=True):
-        kind = str(rows.kind.iloc[0])
+    for (kind, _, _, _), group in grouped.items():
         shown[kind] = shown.get(kind, 0) + 1
         if not full and shown[kind] > SHOWN_PER_KIND:
-            skipped[kind] = skipped.get(kind, 0) + 1
+            skipped[kind] = skipped.get(kind, 0) + len(group)
             continue
-        for line in message_lines(rows, full):
+        receivers = [str(r.receiver.iloc[0]) for r in group] if len(group) > 1 else None
+        for line in message_lines(group[0], full, receivers):
             yield "  " + line
     for kind, more in skipped.items():
         yield f"  … and {more} more {kind} messages (--full shows all)"

@@ -113,7 +113,8 @@ def test_step_continue_runs_to_convergence_with_exit_0():
     result = CliRunner().invoke(cli, ["step", "p2p_4dc_fixed_lmp", "--interactive",
                                       "--quiet-messages"], input="c\n")
     assert result.exit_code == 0, result.output
-    assert "converged after" in result.output.splitlines()[-1]
+    ending = result.output.split("converged after", 1)[1]  # the verdict, then the outcome
+    assert "outcome (converged)" in ending
 
 
 def test_step_to_the_cap_without_converging_exits_3():
