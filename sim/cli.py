@@ -402,13 +402,15 @@ def _echo_messages(stepper: Any, since: int, full: bool, quiet: bool, transcript
 @click.option("--outer", metavar="A:B", help="outer iteration N or range A:B")
 @click.option("--slot", metavar="A:B", help="DR slot N or range A:B")
 @click.option("--step", "steps", metavar="A:B", help="global step N or range A:B")
+@click.option("--hours", metavar="A:B",
+              help="show these hours of hourly values (e.g. 11:18, the afternoon)")
 @click.option("--format", "fmt", type=click.Choice(["transcript", "table", "csv", "json"]),
               default="transcript", show_default=True)
 @click.option("--full", is_flag=True, help="transcript: every message and value")
 @click.option("--limit", type=click.IntRange(min=1), help="print at most this many lines/rows")
 def messages(run_dir: Path, log_name: str | None, agent: str | None, kind: str | None,
              rounds: str | None, outer: str | None, slot: str | None, steps: str | None,
-             fmt: str, full: bool, limit: int | None) -> None:
+             hours: str | None, fmt: str, full: bool, limit: int | None) -> None:
     """Read a run's message log: as a conversation, a table, CSV or JSON."""
     @guarded
     def body() -> int:
@@ -421,7 +423,8 @@ def messages(run_dir: Path, log_name: str | None, agent: str | None, kind: str |
             transcript,
         )
 
-        for text, what in ((rounds, "round"), (outer, "outer"), (slot, "slot"), (steps, "step")):
+        for text, what in ((rounds, "round"), (outer, "outer"), (slot, "slot"), (steps, "step"),
+                           (hours, "hours")):
             parse_range(text, what)  # a bad range is named before any log is read
         logs = find_logs(run_dir)
         if log_name is not None:
@@ -433,7 +436,7 @@ def messages(run_dir: Path, log_name: str | None, agent: str | None, kind: str |
         for path in logs:
             # the filters run inside the Parquet scan; --limit stops it early (messages
             # for the table formats; a transcript line is at most one message)
-            log = query_log(path, agent, kind, rounds, outer, slot, steps, limit)
+            log = query_log(path, agent, kind, rounds, outer, slot, steps, limit, hours)
             matched += int(log.msg.nunique()) if len(log) else 0
             if fmt == "transcript":
                 if len(logs) > 1:
@@ -449,8 +452,11 @@ def messages(run_dir: Path, log_name: str | None, agent: str | None, kind: str |
                 frame = frame.assign(log=path.name)
             if limit is not None:
                 frame = frame.head(limit)
-            if fmt == "table":
-                click.echo(frame.to_string(index=False))
+            if fmt == "table":  # the payload column cut to the terminal's width
+                import shutil
+
+                width = shutil.get_terminal_size((120, 24)).columns
+                click.echo(frame.to_string(index=False, max_colwidth=max(20, width - 60)))
             elif fmt == "csv":
                 click.echo(frame.to_csv(index=False), nl=False)
             else:

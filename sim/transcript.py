@@ -118,10 +118,19 @@ def read_log(path: str | Path) -> pd.DataFrame:
     return query_log(path)
 
 
-def _expression(agent: str | None, kind: str | None, ranges: dict[str, str | None]):
+def _expression(agent: str | None, kind: str | None, ranges: dict[str, str | None],
+                hours: str | None = None):
     import pyarrow.compute as pc
 
     terms = []
+    lo, hi = parse_range(hours, "hours")
+    if lo is not None or hi is not None:  # values of other hours go; scalars stay
+        within = pc.field("hour").is_valid()
+        if lo is not None:
+            within = within & (pc.field("hour") >= lo)
+        if hi is not None:
+            within = within & (pc.field("hour") <= hi)
+        terms.append(~pc.field("hour").is_valid() | within)
     if agent is not None:
         terms.append((pc.field("sender") == agent) | (pc.field("receiver") == agent))
     if kind is not None:
@@ -140,7 +149,8 @@ def _expression(agent: str | None, kind: str | None, ranges: dict[str, str | Non
 
 def query_log(path: str | Path, agent: str | None = None, kind: str | None = None,
               rounds: str | None = None, outer: str | None = None, slot: str | None = None,
-              step: str | None = None, messages: int | None = None) -> pd.DataFrame:
+              step: str | None = None, messages: int | None = None,
+              hours: str | None = None) -> pd.DataFrame:
     """The rows of a message log that pass the filters (:func:`filter_log`'s),
     applied inside the Parquet scan: row groups whose statistics exclude them
     are never read, and with ``messages`` the scan stops once that many
@@ -153,13 +163,19 @@ def query_log(path: str | Path, agent: str | None = None, kind: str | None = Non
             log = filter_log(read_frame(path), agent, kind, rounds, outer, slot, step)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise LogError(f"{path}: cannot read the message log: {exc}") from exc
+        lo, hi = parse_range(hours, "hours")
+        if lo is not None or hi is not None:
+            hour = log.hour.astype("Float64")
+            keep = hour.isna() | (((hour >= lo) if lo is not None else True)
+                                  & ((hour <= hi) if hi is not None else True))
+            log = log[keep.fillna(True).astype(bool)]
         return log if messages is None else log[log.msg.isin(log.msg.unique()[:messages])]
     import pyarrow as pa
     import pyarrow.dataset as ds
 
     dataset = ds.dataset(path, format="parquet")
     expression = _expression(agent, kind, {"round": rounds, "outer": outer, "slot": slot,
-                                           "step": step})
+                                           "step": step}, hours)
     batches, rows, seen = [], 0, set()
     try:
         for batch in dataset.to_batches(filter=expression, batch_size=65_536):

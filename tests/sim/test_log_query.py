@@ -67,3 +67,12 @@ def test_an_unknown_agent_is_named_and_an_empty_range_is_no_messages(log_path, c
     assert query_log(log_path, rounds="100000:").empty
     assert main(["messages", str(log_path), "--round", "100000:"]) == 0
     assert "no messages match the filters" in capsys.readouterr().err
+
+
+def test_hours_keep_those_hours_of_every_vector_and_every_scalar(log_path):
+    whole = message_log.read_frame(log_path)
+    got = query_log(log_path, rounds="2", hours="11:18")
+    hourly = got[got.hour.notna()]
+    assert set(hourly.hour.astype(int)) == set(range(11, 19))
+    expected_scalars = whole[(whole["round"] == 2) & whole.hour.isna()]
+    assert len(got[got.hour.isna()]) == len(expected_scalars)
