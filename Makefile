@@ -29,9 +29,11 @@ run: $(STAMP)
 	for r in p2p_4dc_fixed_lmp p2p_ieee30 dr_2000hosts lec_10households; do \
 	  $(BIN)/dcmarket report runs/$$r || exit $$?; done
 
+# two workers (the reference machine has 2 cores); every Ray test in one of them, one
+# cluster at a time, and the browser test in one (pytest.mark.xdist_group)
 test: $(STAMP)
 	$(BIN)/ruff check dcmarket agents market grid sim tests benchmarks scripts examples
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup tests
 
 lint: $(STAMP)
 	$(BIN)/ruff check dcmarket agents market grid sim tests benchmarks scripts examples

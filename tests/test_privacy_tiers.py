@@ -154,6 +154,7 @@ def _isolated(tmp_path, strategy: str):
     return P2PMarketModel(scenario, executor=RayExecutor(isolate=(HOSTILE,)))
 
 
+@pytest.mark.xdist_group("ray")
 def test_isolated_an_agent_reads_no_other_agent(ray_session, tmp_path):
     model = _isolated(tmp_path, "Reader")
     result = model.run()
@@ -162,6 +163,7 @@ def test_isolated_an_agent_reads_no_other_agent(ray_session, tmp_path):
                                                 for n in model.dcs if n != HOSTILE}
 
 
+@pytest.mark.xdist_group("ray")
 def test_isolated_an_agent_cannot_send_as_another(ray_session, tmp_path):
     from dcmarket.sim.executors import ExecutorError
 
@@ -170,6 +172,7 @@ def test_isolated_an_agent_cannot_send_as_another(ray_session, tmp_path):
         _isolated(tmp_path, "Spoofer").run()
 
 
+@pytest.mark.xdist_group("ray")
 def test_isolate_names_an_unknown_agent(ray_session):
     from dcmarket.sim.executors import ExecutorError
     from dcmarket.sim.executors.ray_host import RayExecutor

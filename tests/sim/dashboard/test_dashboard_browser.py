@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.xdist_group("browser")  # one solara server, one browser
+
 ROOT = Path(__file__).resolve().parents[3]
 #: a fresh environment's first page (imports, the first model, the first figures)
 #: has been seen to take over 90 s; later steps take seconds

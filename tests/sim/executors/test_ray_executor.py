@@ -32,7 +32,9 @@ from dcmarket.sim.p2p.model import P2PMarketModel
 from dcmarket.sim.scenario import ScenarioError
 from dcmarket.sim.studies import load_any
 
-pytestmark = pytest.mark.usefixtures("ray_session")
+# one Ray cluster at a time: with parallel workers (make test) every Ray test runs in
+# the same worker, one after another
+pytestmark = [pytest.mark.usefixtures("ray_session"), pytest.mark.xdist_group("ray")]
 
 
 @pytest.fixture(scope="module")
