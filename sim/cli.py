@@ -463,6 +463,11 @@ def messages(run_dir: Path, log_name: str | None, agent: str | None, kind: str |
                 click.echo(frame.to_json(orient="records", lines=True, force_ascii=False), nl=False)
         if not matched:
             click.echo("no messages match the filters", err=True)
+        elif fmt == "transcript" and limit is None:  # a finished run ends with its outcome
+            from dcmarket.sim.transcript import outcome_summary_lines
+
+            for line in outcome_summary_lines(run_dir):
+                click.echo(line)
         return EXIT_OK
     body()
 

@@ -402,3 +402,32 @@ def log_table(log: pd.DataFrame) -> pd.DataFrame:
                      "kind": head.kind,
                      "payload": _payload_text(message)})
     return pd.DataFrame(rows)
+
+
+def outcome_summary_lines(run: str | Path) -> list[str]:
+    """A finished run's outcomes as its ``summary.json`` records them (one block
+    per mechanism: converged, welfare, each agent's profit), for the end of a
+    transcript; nothing for a log file or a run without them."""
+    import json
+
+    summary = Path(run) / "summary.json"
+    try:
+        outcomes = json.loads(summary.read_text()).get("outcomes") if summary.is_file() else None
+    except (OSError, ValueError):
+        return []
+    if not isinstance(outcomes, list):
+        return []
+    lines = []
+    for o in outcomes:
+        if not isinstance(o, dict) or "currency" not in o:
+            continue
+        u, cur = str(o["currency"]).lower(), str(o["currency"])
+        profits = {k.split(".", 1)[1]: v for k, v in o.items()
+                   if k.startswith(f"profit_{u}.") and isinstance(v, (int, float))}
+        welfare = o.get(f"welfare_{u}")
+        state = "converged" if o.get("converged") else "NOT converged"
+        lines.append(f"outcome of {o.get('mechanism')} ({state}): welfare "
+                     + (f"{welfare:,.2f} {cur}" if isinstance(welfare, (int, float)) else "?")
+                     + "; profit = what each agent ends with (a payment made counts against it)")
+        lines += [f"  {name:<10} {value:>14,.2f} {cur}" for name, value in profits.items()]
+    return lines

@@ -266,3 +266,14 @@ def test_a_bad_step_option_is_one_line_and_exit_2(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1] == "dcmarket: --option 'XX': the scenario runs NC, TC, TC+JP, TC+JP+aFRR"
     assert not any("Traceback" in line for line in err)
+
+
+def test_messages_of_a_finished_run_end_with_its_outcome(market_run, capsys):
+    import json
+
+    assert main(["messages", str(market_run), "--round", "1"]) == 0
+    out = capsys.readouterr().out
+    recorded = json.loads((market_run / "summary.json").read_text())["outcomes"]
+    first = recorded[0]
+    assert f"outcome of {first['mechanism']} (converged)" in out
+    assert f"{first['profit_usd.DC2']:,.2f} USD" in out  # what the run recorded
