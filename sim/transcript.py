@@ -249,8 +249,14 @@ def _series(values: np.ndarray, hours: pd.Series, integer: bool, full: bool) -> 
         first, last = int(hours.iloc[0]), int(hours.iloc[-1])
         span = f"h{first}–{last}: " if last != first else f"h{first}: "
     finite = values[np.isfinite(values)]
-    extremes = (f" (min {_number(finite.min(), integer)}, max {_number(finite.max(), integer)})"
-                if finite.size > 2 and not full and shown.size < values.size else "")
+    extremes = ""
+    if finite.size > 2 and not full and shown.size < values.size:
+        # where the cut-off hours matter: the hour of the lowest and of the highest value
+        at = hours.to_numpy() if hours.notna().all() and len(hours) == values.size else None
+        low, high = int(np.nanargmin(values)), int(np.nanargmax(values))
+        where = (lambda k: f" at h{int(at[k])}") if at is not None else (lambda k: "")
+        extremes = (f" (min {_number(values[low], integer)}{where(low)}, "
+                    f"max {_number(values[high], integer)}{where(high)})")
     return span + text + extremes
 
 

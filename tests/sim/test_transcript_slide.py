@@ -50,3 +50,13 @@ def test_lost_late_and_doubled_messages_are_marked():
     faults = set(log.fault.dropna())
     printed = "\n".join(transcript(log, full=True))
     assert faults and all(f"[{fault}]" in printed for fault in faults)
+
+
+def test_a_cut_vector_says_at_which_hours_its_extremes_fall():
+    log = log_of()
+    printed = [line for line in transcript(log) if "max " in line and " at h" in line]
+    assert printed
+    rows = log[(log.kind == "price_estimate") & (log.field == "y")]
+    first = rows[rows.msg == rows.msg.min()]
+    peak = int(first.hour.to_numpy()[first.value.to_numpy().argmax()])
+    assert any(f"at h{peak})" in line for line in printed)
