@@ -26,6 +26,11 @@ class DRStepper(Stepper):
         history, actual = day_prices(scenario)
         forecast = None
         if strategy.predicts_events() and scenario.forecast.method != "none":
+            import sys
+
+            print(f"{scenario.name}: training the {scenario.forecast.method} price forecast on "
+                  f"{scenario.forecast.training_days} days before the first slot (a bar shows "
+                  "its epochs in a terminal) ...", file=sys.stderr, flush=True)
             forecast = train_forecast(scenario, scenario.forecast.method,
                                       scenario.forecast.training_days, history, actual).forecast
         self.model = DRModel(scenario, strategy, actual, forecast)
