@@ -51,12 +51,9 @@ def mechanisms(scenario: BaseModel, **options: Any) -> dict[str, Any]:
     return study(scenario.study).load("mechanisms")(scenario, **options)
 
 
-def run(scenario: BaseModel | str | Path, mechanism: str | None = None,
-        **options: Any) -> Outcome:
-    """Run ``mechanism`` (default: the study's own protocol) on ``scenario`` to
-    its :class:`Outcome`."""
-    if not isinstance(scenario, BaseModel):
-        scenario = load(scenario)
+def mechanism_of(scenario: BaseModel, mechanism: str | None = None, **options: Any) -> Any:
+    """The mechanism ``mechanism`` (default: the study's own protocol) built on
+    ``scenario``, not yet run; one that does not apply is a ScenarioError."""
     found = mechanisms(scenario, **options)
     name = mechanism or next(iter(found))
     if name not in found:
@@ -64,4 +61,13 @@ def run(scenario: BaseModel | str | Path, mechanism: str | None = None,
 
         raise ScenarioError(f"mechanism {name!r} does not apply to {scenario.name} "
                             f"(mechanisms: {', '.join(found)})")
-    return run_mechanism(found[name]())
+    return found[name]()
+
+
+def run(scenario: BaseModel | str | Path, mechanism: str | None = None,
+        **options: Any) -> Outcome:
+    """Run ``mechanism`` (default: the study's own protocol) on ``scenario`` to
+    its :class:`Outcome`."""
+    if not isinstance(scenario, BaseModel):
+        scenario = load(scenario)
+    return run_mechanism(mechanism_of(scenario, mechanism, **options))

@@ -25,6 +25,7 @@ numbers it: the header is row 1):
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Literal
 
@@ -82,26 +83,26 @@ def convert(values: np.ndarray, given: str, wanted: str, where: str) -> np.ndarr
 
 
 def _read(path: Path, columns: list[str], where: str) -> pd.DataFrame:
+    """The columns of a CSV or Parquet file; the file is read once per version (a
+    scenario names one file for many series)."""
+    stat = path.stat()
     try:
-        if path.suffix.lower() == ".parquet":
-            import pyarrow.parquet as pq
-
-            present = pq.read_schema(path).names
-            missing = [c for c in columns if c not in present]
-            if missing:
-                raise SeriesError(f"{where}: no column {missing[0]!r} (columns: "
-                                  f"{', '.join(present[:20])})")
-            return pd.read_parquet(path, columns=columns)
-        head = pd.read_csv(path, nrows=0).columns.tolist()
-        missing = [c for c in columns if c not in head]
-        if missing:
-            raise SeriesError(f"{where}: no column {missing[0]!r} (columns: "
-                              f"{', '.join(map(str, head[:20]))})")
-        return pd.read_csv(path, usecols=columns)
-    except SeriesError:
-        raise
+        table = _read_once(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     except Exception as exc:  # pandas' and pyarrow's errors for a file that is not a table
         raise SeriesError(f"{where}: cannot read {path} ({type(exc).__name__}: {exc})") from None
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise SeriesError(f"{where}: no column {missing[0]!r} (columns: "
+                          f"{', '.join(map(str, table.columns[:20]))})")
+    return table[columns].copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _read_once(name: str, mtime_ns: int, size: int) -> pd.DataFrame:
+    """One version of a series file, whole (cached by path, time and size)."""
+    if name.lower().endswith(".parquet"):
+        return pd.read_parquet(name)
+    return pd.read_csv(name)
 
 
 def load_series(spec: SeriesFile, unit: str, where: str, base: Path | None = None,

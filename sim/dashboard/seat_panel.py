@@ -51,23 +51,22 @@ def _own(model: DashboardModel) -> str:
 
 def compare(model: DashboardModel) -> str:
     """The end screen: the seat's profit against truthful play, W against W*."""
-    from dcmarket.sim.strategic.grading import grading_terms, run_protocol, with_strategy
+    from dcmarket.sim.strategic.grading import grading_terms
+    from dcmarket.sim.strategic.play import against_truthful
 
     outcome = model.stepper.outcome()
     if outcome is None:
         return (f"*{model.study}'s stepper does not say its outcome step by step: "
                 f"`dcmarket play {model.scenario_name} --as {model.seat.agent}` does.*")
-    agent, terms = model.seat.agent, grading_terms(model.stepper.scenario)
-    truthful = with_strategy(model.stepper.scenario, agent, None)
-    truth = run_protocol(truthful, terms.protocol, terms.options)
-    best = run_protocol(truthful, terms.optimum, terms.options)
-    cur, mine, base = outcome.currency, outcome.profits[agent], truth.profits[agent]
-    flagged = terms.detect(outcome, agent)
-    return (f"**Your profit** {mine:,.2f} {cur} · truthfully {base:,.2f} {cur} · "
-            f"**{mine - base:+,.2f} {cur}**  \n"
-            f"Welfare W {outcome.welfare:,.2f} {cur} · optimum W* {best.welfare:,.2f} {cur} "
-            f"({terms.optimum}) · W/W* {outcome.efficiency(best):.4f}  \n"
-            f"Flagged by the protocol: {flagged or 'no'}")
+    s = model.stepper
+    r = against_truthful(s.scenario, model.seat.agent, outcome,
+                         grading_terms(s.scenario, **s.grading_hints()))
+    cur = r["currency"]
+    return (f"**Your profit** {r['profit']:,.2f} {cur} · truthfully "
+            f"{r['profit_truthful']:,.2f} {cur} · **{r['gain']:+,.2f} {cur}**  \n"
+            f"Welfare W {r['welfare']:,.2f} {cur} · optimum W* {r['welfare_optimum']:,.2f} "
+            f"{cur} ({r['optimum']}) · W/W* {r['efficiency']:.4f}  \n"
+            f"Flagged by the protocol: {r['flagged'] or 'no'}")
 
 
 def SeatPanel(model: DashboardModel):  # noqa: N802 - a Solara component

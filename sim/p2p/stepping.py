@@ -59,11 +59,17 @@ class MarketStepper(Stepper):
     def history(self) -> pd.DataFrame:
         return pd.DataFrame([r.__dict__ for r in self.model.history])
 
+    def _result(self):
+        """The clearing's result at this round, taken once (each DC reports its
+        schedule for it: the outcome and the trade lines share it)."""
+        if getattr(self, "_taken", (None,))[0] != self.model.round:
+            self._taken = (self.model.round, self.model.result())
+        return self._taken[1]
+
     def trade_lines(self) -> list[str]:
         """Directed trades over the horizon (who sells how much to whom, at what
         mean price) and the links whose capacity binds, with the hours."""
-        result = self.model.result()
-        frame = result.trades_frame()
+        frame = self._result().trades_frame()
         if frame.empty:
             return []
         limits = self.scenario.trade_limits()
@@ -90,7 +96,7 @@ class MarketStepper(Stepper):
         """The clearing's Outcome: settled now (the settlement's messages are sent)."""
         from dcmarket.sim.p2p.mechanisms import outcome_of_market
 
-        return outcome_of_market(f"admm_{self.scenario.market.estimates}", self.model.result(),
+        return outcome_of_market(f"admm_{self.scenario.market.estimates}", self._result(),
                                  self.model.bus.sent_messages, self.model.bus.sent_values)
 
 

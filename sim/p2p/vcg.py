@@ -30,7 +30,7 @@ from dcmarket.market.outcome import Outcome, agents_table
 from dcmarket.market.program import LinearProgram
 from dcmarket.market.welfare import solve_centralised
 from dcmarket.sim.p2p.config import P2PScenario
-from dcmarket.sim.p2p.model import lmp_series
+from dcmarket.sim.p2p.model import lmp_series, partner_limits
 from dcmarket.sim.p2p.outcome_frames import allocation_frame
 
 
@@ -43,8 +43,7 @@ def reported_programs(scenario: P2PScenario, graph: nx.Graph
     strategies = scenario.agent_strategies()
     reported, true = {}, {}
     for spec in scenario.datacenters:
-        own = {j: limits[tuple(sorted((spec.name, j)))] for j in links.partners(spec.name)} \
-            if links.partners(spec.name) else {}
+        own = partner_limits(limits, links, spec.name)
         strategy = strategies.get(spec.name)
         lmp = lmp_series(scenario, None, spec.name)
         lp = build_local_program(spec, lmp, own, scenario.dt_h)

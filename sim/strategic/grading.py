@@ -62,13 +62,9 @@ def role_of(scenario: BaseModel, agent: str) -> str:
 
 def run_protocol(scenario: BaseModel, mechanism: str, options: Mapping[str, Any]) -> Outcome:
     """One run of a study's mechanism on ``scenario`` to its checked Outcome."""
-    from dcmarket.sim.registry import study
+    from dcmarket.sim.api import mechanism_of
 
-    found = study(scenario.study).load("mechanisms")(scenario, **options)
-    if mechanism not in found:
-        raise ScenarioError(f"mechanism {mechanism!r} does not apply to {scenario.name} "
-                            f"(mechanisms: {', '.join(found)})")
-    return run_mechanism(found[mechanism]())
+    return run_mechanism(mechanism_of(scenario, mechanism, **options))
 
 
 def strategy_label(scenario: BaseModel, agent: str, spec: Any | None) -> str:

@@ -218,10 +218,9 @@ def play(scenario: BaseModel, agent: str, prompt: Callable[[str], str | None],
 
 
 def run_protocol_mechanism(scenario: BaseModel, terms) -> IterativeMechanism:
-    from dcmarket.sim.registry import study
+    from dcmarket.sim.api import mechanism_of
 
-    found = study(scenario.study).load("mechanisms")(scenario, **terms.options)
-    mechanism = found[terms.protocol]()
+    mechanism = mechanism_of(scenario, terms.protocol, **terms.options)
     if not isinstance(mechanism, IterativeMechanism):
         raise ScenarioError(f"{terms.protocol} clears at once: nothing to play step by step")
     return mechanism
@@ -232,33 +231,42 @@ def mechanism_steps(mechanism: IterativeMechanism) -> int:
     return int(getattr(model, "round", 0) or getattr(model, "slot", 0) or 0)
 
 
+def against_truthful(scenario: BaseModel, agent: str, outcome, terms) -> dict[str, Any]:
+    """A seat's result beside the same run played truthfully and the optimum:
+    its profit and gain, welfare, W*, W/W*, and whether the protocol flagged it."""
+    truthful_scenario = with_strategy(scenario, agent, None)
+    truth = run_protocol(truthful_scenario, terms.protocol, terms.options)
+    best = run_protocol(truthful_scenario, terms.optimum, terms.options)
+    mine, base = outcome.profits[agent], truth.profits[agent]
+    return {"currency": outcome.currency, "optimum": terms.optimum, "profit": mine,
+            "profit_truthful": base, "gain": mine - base, "welfare": outcome.welfare,
+            "welfare_optimum": best.welfare, "efficiency": outcome.efficiency(best),
+            "flagged": terms.detect(outcome, agent) or ""}
+
+
 def end_screen(scenario: BaseModel, agent: str, mechanism: IterativeMechanism, terms,
                stopped: bool, echo: Callable[[str], None]) -> dict[str, Any]:
     """The player's profit against truthful play, welfare against the optimum,
     and what the player revealed."""
     outcome = mechanism.outcome().check()
-    truthful_scenario = with_strategy(scenario, agent, None)
-    truth = run_protocol(truthful_scenario, terms.protocol, terms.options)
-    best = run_protocol(truthful_scenario, terms.optimum, terms.options)
-    cur = outcome.currency
-    mine, base = outcome.profits[agent], truth.profits[agent]
-    flagged = terms.detect(outcome, agent)
+    r = against_truthful(scenario, agent, outcome, terms)
+    cur = r["currency"]
     told = revealed(mechanism, agent)
     echo("=" * 72)
     state = "stopped early" if stopped else ("converged" if outcome.converged
                                              else "NOT CONVERGED")
     echo(f"{agent}: the run {state} after {outcome.rounds} step(s)")
-    echo(f"  your profit        {mine:,.2f} {cur}; playing truthfully {base:,.2f} {cur}: "
-         f"{mine - base:+,.2f} {cur}")
-    echo(f"  welfare W          {outcome.welfare:,.2f} {cur}; the optimum W* "
-         f"{best.welfare:,.2f} {cur} ({terms.optimum}): W/W* {outcome.efficiency(best):.4f}")
-    echo(f"  flagged            {flagged or 'no'}")
+    echo(f"  your profit        {r['profit']:,.2f} {cur}; playing truthfully "
+         f"{r['profit_truthful']:,.2f} {cur}: {r['gain']:+,.2f} {cur}")
+    echo(f"  welfare W          {r['welfare']:,.2f} {cur}; the optimum W* "
+         f"{r['welfare_optimum']:,.2f} {cur} ({r['optimum']}): W/W* {r['efficiency']:.4f}")
+    echo(f"  flagged            {r['flagged'] or 'no'}")
     echo("  what you revealed  " + ("; ".join(
         f"{k}: {v['messages']} message(s), {v['values']} value(s) to {', '.join(v['to'])}"
         for k, v in told.items()) or "nothing"))
     return {"agent": agent, "protocol": terms.protocol, "currency": cur,
             "converged": bool(outcome.converged), "stopped": stopped,
-            "steps": int(outcome.rounds), "profit": mine, "profit_truthful": base,
-            "gain": mine - base, "welfare": outcome.welfare, "welfare_optimum": best.welfare,
-            "efficiency": outcome.efficiency(best), "flagged": flagged or "",
+            "steps": int(outcome.rounds),
+            **{k: r[k] for k in ("profit", "profit_truthful", "gain", "welfare",
+                                 "welfare_optimum", "efficiency", "flagged")},
             "revealed": told}
