@@ -1,9 +1,15 @@
-"""Write the example series files of docs/data.md from the shipped 4-DC
-scenario, in the forms real data comes in: a 15-minute CSV in requests per
-second (``examples/data/workload_15min.csv``) and an hourly Parquet file of
-prices in $/kWh with UTC timestamps (``examples/data/lmp_utc.parquet``),
-both read back by ``examples/p2p_from_files.yaml`` into the scenario's own
-numbers.
+"""Write the example series files of docs/data.md from the shipped scenarios,
+in the forms real data comes in:
+
+- from the 4-DC market: a 15-minute CSV in requests per second
+  (``examples/data/workload_15min.csv``) and an hourly Parquet file of prices
+  in $/kWh with UTC timestamps (``examples/data/lmp_utc.parquet``), read back
+  by ``examples/p2p_from_files.yaml`` into the scenario's own numbers;
+- from the energy community's day: an hourly CSV of weather, PV, wind, spot
+  price and the DC's power in the units a logger or an exchange gives them
+  (°F, W/kWp, kW, €/kWh; ``examples/data/community_day.csv``) and one home's
+  15-minute meter readings (``examples/data/house001_15min.parquet``), read
+  back by ``examples/lec_from_files.yaml`` into the shipped day's inputs.
 
     python scripts/make_example_data.py
 """
@@ -36,6 +42,30 @@ def main() -> None:
     for name, series in scenario.lmp.items():
         prices[name] = np.asarray(series) / 1000.0
     pd.DataFrame(prices).to_parquet(OUT / "lmp_utc.parquet", index=False)
+    community_day()
+
+
+def community_day() -> None:
+    from dcmarket.sim.lec.data import block_inputs
+
+    scenario = dcmarket.load("lec_10households")
+    inputs = block_inputs(scenario, 0, 1)
+    hours = pd.date_range(scenario.day, periods=inputs.hours, freq="h")
+    community = inputs.community
+    first = inputs.households[0]
+    day = pd.DataFrame({
+        "time": hours.strftime("%Y-%m-%d %H:%M"),
+        "outdoor_f": inputs.outdoor_c * 9 / 5 + 32,
+        "pv_w_per_kwp": 1000.0 * inputs.household_profiles[0].pv_kw / first.pv_kwp,
+        "wind_kw": community.wind_kw,
+        "spot_eur_per_kwh": community.sell_eur_per_kwh / scenario.retailer.sell_share_of_spot,
+        "dc_kw": community.dc_workload_kw})
+    day.to_csv(OUT / "community_day.csv", index=False)
+    quarter = pd.date_range(scenario.day, periods=4 * inputs.hours, freq="15min",
+                            tz="Europe/Berlin")
+    meter = pd.DataFrame({"time": quarter, first.name: np.repeat(
+        inputs.household_profiles[0].base_demand_kw, 4)})
+    meter.to_parquet(OUT / f"{first.name}_15min.parquet", index=False)
 
 
 if __name__ == "__main__":

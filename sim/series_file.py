@@ -49,6 +49,8 @@ CONVERSIONS: dict[tuple[str, str], tuple[float, float]] = {
     ("requests/h", "M requests/h"): (1e-6, 0.0), ("k requests/h", "M requests/h"): (1e-3, 0.0),
     ("°F", "°C"): (5 / 9, -32 * 5 / 9), ("K", "°C"): (1.0, -273.15), ("degC", "°C"): (1.0, 0.0),
     ("%", "1"): (0.01, 0.0),
+    ("W/kWp", "kW/kWp"): (1e-3, 0.0), ("1", "kW/kWp"): (1.0, 0.0),
+    ("MW/MWp", "kW/kWp"): (1.0, 0.0),
 }
 
 AGGREGATE = {"mean": "mean", "sum": "sum", "first": "first", "max": "max"}

@@ -35,6 +35,7 @@ from dcmarket.agents.spec_base import (
     check_not_reserved,
     one_of,
 )
+from dcmarket.sim.lec.series_files import LECSeriesFiles
 from dcmarket.sim.scenario import (
     IsoDay,
     ScenarioError,
@@ -148,11 +149,14 @@ class LECScenario(ScenarioHeader):
         default_factory=lambda: SCENARIOS, min_length=1)
     solver: SolverSettings = SolverSettings()
     twin: TwinSettings = TwinSettings()
+    series: LECSeriesFiles = Field(
+        default_factory=LECSeriesFiles, description="hourly inputs from CSV or Parquet files "
+        "instead of the shipped profiles (docs/data.md)")
 
     @model_validator(mode="after")
     def _day_in_year(self) -> LECScenario:
         day = pd.Timestamp(self.day)
-        if day.year != self.prices.year:
+        if day.year != self.prices.year and self.series.spot_eur_per_mwh is None:
             raise ValueError(f"day {self.day} lies outside the price year {self.prices.year}")
         check_zone(self.prices.zone, self.prices.year)
         from dcmarket.grid.weather import tmy3_files
@@ -166,6 +170,10 @@ class LECScenario(ScenarioHeader):
             check_unique(names, "household_list", "household")
             # the community's operator and the model's own port (sim.lec.model)
             check_not_reserved(names, ("EOA", "monitor"), "household_list")
+        unknown = sorted(set(self.series.household_kw) - set(self.household_names()))
+        if unknown:
+            raise ValueError(f"series.household_kw: no household {unknown[0]!r} (households: "
+                             f"{', '.join(self.household_names()[:12])})")
         self.check_strategies()
         check_tolerance("twin.tol_kw", self.twin.tol_kw, self.dc.rated_kw, "kW",
                         "the DC's rating", "the twin would stop before balancing anything")
@@ -229,9 +237,23 @@ def load_lec_scenario(path: str | Path) -> LECScenario:
 
 
 def parse_lec_scenario(raw: object, source: str = "<scenario>") -> LECScenario:
+    """A validated scenario; its series files are found beside the scenario file
+    (else in the working folder) and checked over the scenario's day before solving."""
     scenario = validate_as(LECScenario, raw, source)
     try:
         scenario.household_specs()
     except ValueError as exc:  # a drawn household that cannot exist
         raise ScenarioError(f"{source}: households: {exc}") from exc
+    if scenario.series.given():
+        from dcmarket.sim.lec.series_files import block_series
+        from dcmarket.sim.series_file import SeriesError
+
+        base = Path(source.split(" (")[0]).parent
+        series = scenario.series.anchored(base if base.is_dir() else None)
+        scenario = scenario.model_copy(update={"series": series})
+        try:
+            for field, spec in series.given().items():
+                block_series(spec, field, scenario.day, 0, 1)
+        except SeriesError as exc:
+            raise ScenarioError(f"{source}: {exc}") from exc
     return scenario

@@ -15,6 +15,9 @@
 - **aFRR price**: the documented profile of ``afrr`` (no offline source).
 - **DC workload**: seeded AR(1) HPC-like utilisation times the DC rating.
 
+Any of these may come from a file of one's own instead (``series``;
+:mod:`dcmarket.sim.lec.series_files`, docs/data.md).
+
 All series are hourly over whole days; the block ``first_day .. first_day + n_days``
 counts from the scenario's ``day``.
 """
@@ -33,6 +36,7 @@ from dcmarket.grid.prices import daily_price_matrix, smard_prices
 from dcmarket.grid.weather import pv_output_mw, tmy3_days, wind_output_mw
 from dcmarket.sim.lec.config import LECScenario
 from dcmarket.sim.lec.load_profiles import h0_profile as _h0_profile
+from dcmarket.sim.lec.series_files import block_series
 
 
 @dataclass(frozen=True)
@@ -87,24 +91,44 @@ def block_inputs(scenario: LECScenario, first_day: int = 0, n_days: int = 1,
     end = start + pd.Timedelta(days=n_days - 1)
     if end.year != start.year:
         raise ValueError(f"block {start.date()}..{end.date()} leaves the year {start.year}")
+    files = scenario.series.given()
+
+    def from_file(field: str) -> np.ndarray | None:
+        spec = files.get(field)
+        return None if spec is None else block_series(spec, field, scenario.day,
+                                                      first_day, n_days)
+
     doy = start.dayofyear - 1
     weather = tmy3_days(doy, n_days, scenario.weather_file)
-    temp = weather.temperature_c
-    pv_unit = pv_output_mw(weather, 1.0)  # MW per MW = kW per kWp
-    wind = 1000.0 * wind_output_mw(weather, scenario.wind.rating_kw / 1000.0,
-                                   scenario.wind.turbine, scenario.wind.hub_height_m) \
-        if scenario.wind.rating_kw > 0 else np.zeros(24 * n_days)
+    temp = from_file("outdoor_c")
+    temp = weather.temperature_c if temp is None else temp
+    pv_unit = from_file("pv_kw_per_kwp")
+    pv_unit = pv_output_mw(weather, 1.0) if pv_unit is None else pv_unit  # kW per kWp
+    wind = from_file("wind_kw")
+    if wind is None:
+        wind = 1000.0 * wind_output_mw(weather, scenario.wind.rating_kw / 1000.0,
+                                       scenario.wind.turbine, scenario.wind.hub_height_m) \
+            if scenario.wind.rating_kw > 0 else np.zeros(24 * n_days)
     h0 = _h0_profile(start.year)
     h0 = h0[(h0.index >= start) & (h0.index < end + pd.Timedelta(days=1))].to_numpy()
-    prices = _day_prices(scenario.prices.year, scenario.prices.zone)
-    spot = prices.loc[start:end].to_numpy().ravel() / 1000.0  # €/kWh
+    spot = from_file("spot_eur_per_mwh")
+    if spot is None:
+        prices = _day_prices(scenario.prices.year, scenario.prices.zone)
+        spot = prices.loc[start:end].to_numpy().ravel()
+    spot = spot / 1000.0  # €/kWh
     specs = households if households is not None else scenario.household_specs()
-    profiles = [HouseholdProfiles(base_demand_kw=h0 * spec.annual_demand_kwh / 1000.0,
+
+    def base_demand(spec: HouseholdSpec) -> np.ndarray:
+        own = from_file(f"household_kw.{spec.name}")
+        return h0 * spec.annual_demand_kwh / 1000.0 if own is None else own
+
+    profiles = [HouseholdProfiles(base_demand_kw=base_demand(spec),
                                   pv_kw=pv_unit * spec.pv_kwp, outdoor_c=temp)
                 for spec in specs]
+    workload = from_file("dc_workload_kw")
     community = CommunityProfiles(
         wind_kw=np.asarray(wind, float),
-        dc_workload_kw=workload_kw(scenario, start, n_days),
+        dc_workload_kw=workload_kw(scenario, start, n_days) if workload is None else workload,
         buy_eur_per_kwh=spot + scenario.retailer.buy_adder_eur_per_kwh,
         sell_eur_per_kwh=scenario.retailer.sell_share_of_spot * spot,
         reserve_eur_per_kw=reserve_price(scenario, n_days))

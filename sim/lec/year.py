@@ -42,9 +42,13 @@ EFFORT_FIELDS = ("time_limit_s", "threads", "time_chunks_h")
 
 def block_digest(scenario: LECScenario) -> str:
     """The scenario's digest without :data:`EFFORT_FIELDS` (what a block is made of)."""
+    from dcmarket.sim.lec.series_files import file_digests
+
     raw = scenario.model_dump(mode="json")
     for field in EFFORT_FIELDS:
         raw["solver"].pop(field, None)
+    if scenario.series.given():  # what the files held, not only where they are
+        raw["series_sha256"] = file_digests(scenario.series)
     return scenario_digest(raw)
 
 
