@@ -59,15 +59,26 @@ def generate_task_streams(
     interactive_to_batch: float = 1.0 / 1.5,
     sensitive_share_of_batch: float = 0.5,
     user_concentration: float = 4.0,
+    shape: np.ndarray | None = None,
 ) -> list[TaskStream]:
     """Seeded task streams of ``n_users`` users for one day.
 
     ``mean_tasks_per_slot`` is the DC-wide mean over the day;
     ``interactive_to_batch`` the ratio I : B (paper: 1 : 1.5);
     ``user_concentration`` the Dirichlet parameter of the users' shares
-    (larger = more even).
+    (larger = more even); ``shape`` the day's profile over the slots (default
+    :data:`DAILY_SHAPE`; a measured one, e.g. a cluster's utilisation, is
+    rescaled to mean 1 so the day's mean stays ``mean_tasks_per_slot``).
     """
-    shape = np.resize(DAILY_SHAPE, n_slots)
+    if shape is None:
+        shape = np.resize(DAILY_SHAPE, n_slots)
+    else:
+        shape = np.asarray(shape, float)
+        if shape.shape != (n_slots,) or not np.all(np.isfinite(shape)) or shape.min() < 0 \
+                or shape.mean() <= 0:
+            raise ValueError(f"shape: {n_slots} finite non-negative values with a positive "
+                             "mean expected")
+        shape = shape / shape.mean()
     shares = rng.dirichlet(np.full(n_users, user_concentration))
     interactive = interactive_to_batch / (1.0 + interactive_to_batch)
     batch = 1.0 - interactive

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
@@ -72,6 +73,20 @@ class Range(Interval):
     high: NonNegative
 
 
+class TaskTrace(StrictSpec):
+    """The users' day shaped by a real cluster's utilisation (:mod:`sim.traces`):
+    tasks per slot in proportion to the trace's hourly mean of ``column`` on
+    trace day ``day`` (the simulated day; the history's days are the trace's
+    days before it), scaled so the day's mean is ``users.mean_utilisation`` of
+    the DC's capacity."""
+
+    trace: Literal["alibaba2018", "google2019", "azure_v2"]
+    column: str = "cpu_util_percent"
+    day: Annotated[int, Field(ge=1)] = Field(
+        ..., description="the trace's day (1 = its first) that is the simulated day; the "
+                         "reference days before it come from the trace's days before")
+
+
 class UserSettings(StrictSpec):
     count: Annotated[int, Field(ge=1)] = 10
     mean_utilisation: Annotated[float, Field(gt=0.0, le=0.8)] = 0.5
@@ -79,6 +94,9 @@ class UserSettings(StrictSpec):
     sensitive_share_of_batch: Share = 0.5
     delay_cost_eur_per_task_slot: Range = Range(low=0.00005, high=0.0004)
     willingness: Range = Range(low=0.5, high=1.0)
+    trace: TaskTrace | None = Field(
+        None, description="shape the day's tasks by a real cluster's utilisation instead of "
+                          "the documented daily shape (docs/data.md)")
 
     @model_validator(mode="after")
     def _willingness_is_a_share(self) -> UserSettings:
@@ -182,6 +200,7 @@ class DRScenario(ScenarioHeader):
         except ValueError as exc:
             raise ValueError(f"day {self.day!r} is not a date") from exc
         self.check_strategies()
+        self._check_trace()
         longest = max([self.forecast.training_days, *self.forecast.compare_training_days])
         if isinstance(self.prices, PriceFile):
             from dcmarket.sim.dr.price_file import file_price_days, history_days
@@ -209,10 +228,50 @@ class DRScenario(ScenarioHeader):
         return self
 
 
+    def _check_trace(self) -> None:
+        trace = self.users.trace
+        if trace is None:
+            return
+        before = self.program.reference_days
+        if trace.day <= before:
+            raise ValueError(f"users.trace.day: the {before} reference days before the "
+                             f"simulated day come from the trace's days before it; day "
+                             f"{trace.day} leaves {trace.day - 1}")
+        from dcmarket.sim.traces import hourly_utilisation
+
+        try:
+            hourly_utilisation(trace.trace, trace.column, trace.day - before, 24 * (before + 1))
+        except ValueError as exc:
+            raise ValueError(f"users.trace: day {trace.day} and its {before} reference days "
+                             f"need the trace's days {trace.day - before}–{trace.day}: "
+                             f"{exc}") from None
+
+    def task_shape(self, day_offset: int) -> np.ndarray | None:
+        """The day's profile of tasks ``day_offset`` days from the simulated day
+        (the trace's hourly utilisation), or ``None`` for the documented shape."""
+        trace = self.users.trace
+        if trace is None:
+            return None
+        from dcmarket.sim.traces import hourly_utilisation
+
+        return hourly_utilisation(trace.trace, trace.column, trace.day + day_offset, 24)
+
+
 def load_dr_scenario(path: str | Path) -> DRScenario:
     """Read and validate a DR scenario file."""
     return parse_dr_scenario(read_yaml(path), str(path))
 
 
 def parse_dr_scenario(raw: object, source: str = "<scenario>") -> DRScenario:
-    return validate_as(DRScenario, raw, source)
+    """A validated DR scenario; a task trace is named under ``sources.tasks``
+    (in place of what the file says of the generator it replaces)."""
+    scenario = validate_as(DRScenario, raw, source)
+    trace = scenario.users.trace
+    if trace is not None:
+        from dcmarket.sim.traces import TRACES
+
+        said = (f"{TRACES[trace.trace]}: {trace.column}, day {trace.day} (and the "
+                f"{scenario.program.reference_days} days before), hourly means, tasks in "
+                f"proportion, scaled to users.mean_utilisation {scenario.users.mean_utilisation}")
+        scenario = scenario.model_copy(update={"sources": {**scenario.sources, "tasks": said}})
+    return scenario

@@ -67,7 +67,8 @@ def day_streams(scenario: DRScenario, day_offset: int) -> list[TaskStream]:
     rng = np.random.default_rng([scenario.seed, 1, day_offset + 1000])
     return generate_task_streams(
         rng, users.count, users.mean_utilisation * fleet.capacity, SLOTS,
-        users.interactive_to_batch, users.sensitive_share_of_batch)
+        users.interactive_to_batch, users.sensitive_share_of_batch,
+        shape=scenario.task_shape(day_offset))
 
 
 def history_load(scenario: DRScenario) -> np.ndarray:

@@ -19,6 +19,7 @@ from dcmarket.sim.scenario import (
 )
 
 SHIPPED = {"p2p_4dc_fixed_lmp": "p2p", "p2p_ieee30": "p2p", "p2p_ieee30_paper_day": "p2p",
+           "p2p_ieee30_traces": "p2p",
            "lec_10households": "lec", "dr_2000hosts": "dr"}
 
 

@@ -14,7 +14,7 @@ import dcmarket
 from dcmarket.sim.scenario import ScenarioError
 from dcmarket.sim.traces import TraceError, hourly_utilisation
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "p2p_ieee30_traces.yaml"
+SCENARIO = Path(__file__).resolve().parents[2] / "sim" / "scenarios" / "p2p_ieee30_traces.yaml"
 
 
 @pytest.mark.parametrize(("trace", "column"), [("alibaba2018", "cpu_util_percent"),
@@ -29,11 +29,11 @@ def test_hourly_means_are_the_samples_averaged(trace, column):
     np.testing.assert_allclose(got, samples[first:first + 24 * 12].reshape(24, 12).mean(axis=1))
 
 
-def test_the_example_scenario_meets_each_stated_peak_and_mean():
+def test_the_shipped_trace_scenario_meets_each_stated_peak_and_mean():
     import yaml
 
-    scenario = dcmarket.load(EXAMPLE)
-    stated = {dc["name"]: dc for dc in yaml.safe_load(EXAMPLE.read_text())["datacenters"]}
+    scenario = dcmarket.load(SCENARIO)
+    stated = {dc["name"]: dc for dc in yaml.safe_load(SCENARIO.read_text())["datacenters"]}
     for dc in scenario.datacenters:  # rounded to 4 decimals in the resolved scenario
         assert max(dc.interactive) == pytest.approx(stated[dc.name]["interactive"]["peak"],
                                                     abs=1e-3)
@@ -47,4 +47,4 @@ def test_a_trace_column_or_day_that_does_not_exist_is_named():
     with pytest.raises(TraceError, match="day 9 and 24 hours do not fit"):
         hourly_utilisation("alibaba2018", "cpu_util_percent", 9, 24)
     with pytest.raises(ScenarioError, match="trace"):
-        dcmarket.load(EXAMPLE, "datacenters.DC1.interactive={trace: borg1999, peak: 10}")
+        dcmarket.load(SCENARIO, "datacenters.DC1.interactive={trace: borg1999, peak: 10}")
