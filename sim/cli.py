@@ -17,6 +17,8 @@ from typing import Any
 
 import click
 
+from dcmarket.sim.output_formats import output_options
+
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NOT_CONVERGED, EXIT_TAMPERED = 0, 1, 2, 3, 4
 DEFAULT_SCENARIO = "p2p_4dc_fixed_lmp"
 
@@ -255,6 +257,7 @@ def validate(scenario: str, settings: tuple[str, ...]) -> None:
 @click.argument("scenario", required=False)
 @click.option("--out", type=click.Path(path_type=Path), help="write a run folder here")
 @click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
+@output_options
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--strategy", "strategies", multiple=True, metavar="AGENT=STRATEGY",
               help=STRATEGY_HELP)
@@ -296,6 +299,7 @@ def run(scenario: str | None, out: Path | None, force: bool, settings: tuple[str
 @click.option("--out", type=click.Path(path_type=Path),
               help="keep what ran (log, residuals, summary) as a run folder")
 @click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
+@output_options
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--max-rounds", type=click.IntRange(min=1),
               help="cap on rounds (market) or outer iterations (bi-level)")
@@ -517,6 +521,7 @@ def verify(run_dir: Path) -> None:
 @click.option("--out", type=click.Path(path_type=Path),
               help="write comparison.csv/.md, the sensitivity figures and a manifest here")
 @click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
+@output_options
 @click.option("--full", is_flag=True,
               help="also the slow parts (001: the 5-100 households sweep; 002: the LSTM "
                    "over seeds and the forecast comparison)")

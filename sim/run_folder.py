@@ -263,7 +263,12 @@ class RunFolder:
         return self.text(name, json.dumps(clean, indent=1, allow_nan=False))
 
     def frame(self, name: str, frame: pd.DataFrame) -> Path:
-        """A tidy frame as ``.parquet`` or ``.csv`` (by the name's suffix)."""
+        """A tidy frame as ``.parquet`` or ``.csv`` (by the name's suffix), and a
+        CSV table also in each format ``--table-format`` chose (:mod:`sim.output_formats`)."""
+        from dcmarket.sim.output_formats import table_twins
+
+        for twin in table_twins(name):
+            write_frame(frame, self.path(twin))
         return write_frame(frame, self.path(name))
 
     def messages(self, bus: MessageBus, name: str = "messages.parquet") -> Path:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from dcmarket.sim.output_formats import output_options
+
 
 @click.command()
 @click.argument("scenario")
@@ -17,6 +19,7 @@ import click
                    "first agent with one; none: not measured)")
 @click.option("--out", type=click.Path(path_type=Path), help="write a run folder here")
 @click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
+@output_options
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
               help="override a scenario field before validation (repeatable)")
 def compare(scenario: str, mechanisms: str | None, incentives: str | None, out: Path | None,

@@ -94,8 +94,9 @@ def figure(comparison: Comparison, path: Path) -> Path:
     right.set_ylabel(label)
     right.set_title("each agent, each mechanism" + (f" ({first})" if first else ""))
     right.legend(fontsize=7, ncol=2)
-    fig.savefig(path, dpi=110)
-    return path
+    from dcmarket.sim.output_formats import save_figure
+
+    return save_figure(fig, path, tight=False)
 
 
 def long_frames(comparison: Comparison) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -7,12 +7,14 @@ from pathlib import Path
 import click
 
 from dcmarket.sim.cli import SET_HELP, command_line, guarded, load_scenario, prepare_out
+from dcmarket.sim.output_formats import output_options
 
 
 @click.command()
 @click.option("--scenario", help="scenario name or YAML (default: dr_2000hosts)")
 @click.option("--out", type=click.Path(path_type=Path), help="write a run folder here")
 @click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
+@output_options
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--selector", type=click.Choice(["ga", "exact"]),
               help="winner selection (default: the scenario's)")

@@ -11,15 +11,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from dcmarket.market.atomic import atomic_path
+from dcmarket.sim.output_formats import save_figure as _save
 
 COLOURS = {"OP": "tab:red", "BS": "tab:blue", "ST": "tab:gray"}
 
 
-def _save(fig: plt.Figure, path: Path) -> None:
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    plt.close(fig)
 
 
 def _shade_events(ax: plt.Axes, hours: list[int]) -> None:

@@ -40,7 +40,7 @@ def run_lec(scenario: LECScenario, mode: str, days: int | None, blocks: int, blo
                              progress=lambda s: (progress.update(), progress.write(s)),
                              jobs=jobs)
         print(table_text(frame))
-        folder.text("table_I.csv", frame.to_csv())
+        folder.frame("table_I.csv", frame.rename_axis("quantity").reset_index())
         folder.json("summary.json", {"study": "lec", "kind": "year", "converged": True,
                                      "scenario_name": scenario.name,
                                      "table_I": frame.to_dict()})
@@ -157,7 +157,7 @@ def _write(runs, frame: pd.DataFrame, scenario: LECScenario, out: Path, days: in
     delays = [r.delays for r in runs.values() if len(r.delays)]
     if delays:
         folder.frame("delays.parquet", pd.concat(delays, ignore_index=True))
-    folder.text("table_I.csv", frame.to_csv())
+    folder.frame("table_I.csv", frame.rename_axis("quantity").reset_index())
     for label, r in runs.items():
         if r.messages is not None:  # the MILP alone exchanges no message
             folder.frame(f"messages_{label.replace('+', '_')}.parquet", r.messages)

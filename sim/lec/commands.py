@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from dcmarket.sim.cli import SET_HELP, command_line, guarded, load_scenario, prepare_out
+from dcmarket.sim.output_formats import output_options
 
 
 @click.command()
@@ -29,6 +30,7 @@ from dcmarket.sim.cli import SET_HELP, command_line, guarded, load_scenario, pre
 @click.option("--out", type=click.Path(path_type=Path),
               help="write a run folder here (year: required)")
 @click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
+@output_options
 @click.option("--resume", is_flag=True,
               help="year: go on with an unfinished run at --out (blocks of another "
                    "scenario, or unreadable ones, are computed again)")

@@ -11,15 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from dcmarket.market.atomic import atomic_path
-
-
-def _save(fig: plt.Figure, path: Path) -> Path:
-    with atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
-
+from dcmarket.sim.output_formats import save_figure as _save
 
 COLOURS = {
     "retailer": "#1f77b4", "PV": "#ffbf00", "wind": "#2ca02c", "battery out": "#d62728",

@@ -7,12 +7,14 @@ from pathlib import Path
 import click
 
 from dcmarket.sim.cli import SET_HELP, command_line, guarded, load_scenario, prepare_out
+from dcmarket.sim.output_formats import output_options
 
 
 @click.command("case-study")
 @click.option("--scenario", help="scenario name or YAML (default: p2p_ieee30)")
 @click.option("--out", type=click.Path(path_type=Path), help="write a run folder here")
 @click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
+@output_options
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--sensitivity", is_flag=True,
               help="also show how the equilibrium gain moves with each assumption the paper "
