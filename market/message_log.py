@@ -78,10 +78,10 @@ def _codes(values: Sequence[str]) -> tuple[np.ndarray, list[str]]:
     return codes, list(names)
 
 
-def _position_columns(messages: Sequence[Message]) -> dict[str, Any]:
+def _position_columns(messages: Sequence[Message], first_msg: int = 0) -> dict[str, Any]:
     columns: dict[str, Any] = {
         "step": np.array([m.step for m in messages], dtype=np.int64),
-        "msg": np.arange(len(messages), dtype=np.int64),
+        "msg": np.arange(first_msg, first_msg + len(messages), dtype=np.int64),
         "outer": pd.array([m.tags.get("outer") for m in messages], dtype="Int64"),
         "round": np.array([m.round for m in messages], dtype=np.int64),
         "slot": pd.array([m.tags.get("slot") for m in messages], dtype="Int64"),
@@ -93,13 +93,16 @@ def _position_columns(messages: Sequence[Message]) -> dict[str, Any]:
     return columns
 
 
-def header_frame(messages: Sequence[Message]) -> pd.DataFrame:
-    """One row per message: position, sender, receiver, kind."""
-    return pd.DataFrame(_position_columns(list(messages)), columns=list(HEADER_COLUMNS))
+def header_frame(messages: Sequence[Message], first_msg: int = 0) -> pd.DataFrame:
+    """One row per message: position, sender, receiver, kind (numbered from ``first_msg``)."""
+    return pd.DataFrame(_position_columns(list(messages), first_msg),
+                        columns=list(HEADER_COLUMNS))
 
 
-def log_frame(messages: Sequence[Message], kinds: Mapping[str, MessageKind]) -> pd.DataFrame:
-    """Messages in long form, one row per value of each payload field."""
+def log_frame(messages: Sequence[Message], kinds: Mapping[str, MessageKind],
+              first_msg: int = 0) -> pd.DataFrame:
+    """Messages in long form, one row per value of each payload field (the
+    messages numbered from ``first_msg``: a part of a longer log)."""
     messages = list(messages)
     fields: dict[tuple[str, str], int] = {}  # (field, unit) → code
     links: dict[str, int] = {}
@@ -126,7 +129,7 @@ def log_frame(messages: Sequence[Message], kinds: Mapping[str, MessageKind]) -> 
     if not which:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in LOG_COLUMNS})
     rows = np.concatenate(which)
-    frame = header_frame(messages).iloc[rows].reset_index(drop=True)
+    frame = header_frame(messages, first_msg).iloc[rows].reset_index(drop=True)
     codes = np.concatenate(field_code)
     frame["field"] = _category(codes, [name for name, _ in fields])
     frame["unit"] = _category(codes, [unit for _, unit in fields])
@@ -175,6 +178,59 @@ def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
             frame.to_parquet(tmp, index=False, row_group_size=ROW_GROUP_ROWS)
         else:
             _csv_ready(frame).to_csv(tmp, index=False)
+    return path
+
+
+#: messages turned into rows at a time when a log is written (bounds the memory
+#: a write needs to a part of the log, whatever its length)
+WRITE_BATCH_MESSAGES = 20_000
+
+
+def write_log(messages: Sequence[Message], kinds: Mapping[str, MessageKind],
+              path: str | Path) -> Path:
+    """A whole log to ``.parquet`` (or ``.csv``) atomically, the same file
+    :func:`write_frame` writes from :func:`log_frame`, but built and written
+    :data:`WRITE_BATCH_MESSAGES` messages at a time in row groups of
+    :data:`ROW_GROUP_ROWS` rows: a log of millions of rows is never whole in
+    memory as a frame."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if path.suffix != ".parquet" or len(messages) <= WRITE_BATCH_MESSAGES:
+        return write_frame(log_frame(messages, kinds), path)
+    with atomic_path(path) as tmp:
+        writer: pq.ParquetWriter | None = None
+        pending: list[pa.Table] = []
+        held = 0
+
+        def flush(final: bool) -> None:
+            nonlocal pending, held
+            table = pa.concat_tables(pending) if pending else None
+            pending, held = [], 0
+            if table is None:
+                return
+            whole = (table.num_rows // ROW_GROUP_ROWS) * ROW_GROUP_ROWS
+            cut = table.num_rows if final else whole
+            if cut:
+                writer.write_table(table.slice(0, cut), row_group_size=ROW_GROUP_ROWS)
+            if cut < table.num_rows:
+                pending, held = [table.slice(cut)], table.num_rows - cut
+
+        try:
+            for first in range(0, len(messages), WRITE_BATCH_MESSAGES):
+                frame = log_frame(messages[first:first + WRITE_BATCH_MESSAGES], kinds, first)
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                pending.append(table.cast(writer.schema))
+                held += table.num_rows
+                if held >= ROW_GROUP_ROWS:
+                    flush(final=False)
+            flush(final=True)
+        finally:
+            if writer is not None:
+                writer.close()
     return path
 
 

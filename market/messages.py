@@ -19,6 +19,7 @@ import weakref
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 from typing import Protocol as TypingProtocol
@@ -44,6 +45,7 @@ from dcmarket.market.message_log import (  # noqa: F401 - the log's API, re-expo
     messages_of,
     read_frame,
     write_frame,
+    write_log,
 )
 
 #: The most values one message may carry (a DC's whole price vector on a large
@@ -413,6 +415,10 @@ class MessageBus:
     def log_frame(self) -> pd.DataFrame:
         """The log in long form, one row per value (schema in the module docstring)."""
         return log_frame(self._log, self._kinds)
+
+    def write_log(self, path: str | Path) -> Path:
+        """The log in long form to a file, written in parts (bounded memory)."""
+        return write_log(self._log, self._kinds, path)
 
     def header_frame(self) -> pd.DataFrame:
         """One row per message, without the payload (who sent what kind when)."""

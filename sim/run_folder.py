@@ -273,7 +273,7 @@ class RunFolder:
 
     def messages(self, bus: MessageBus, name: str = "messages.parquet") -> Path:
         """The bus's whole message log (schema in :mod:`market.messages`)."""
-        return self.frame(name, bus.log_frame())
+        return bus.write_log(self.path(name))
 
     def finish(self, command: str, scenario: BaseModel | dict[str, Any],
                timings_s: dict[str, float] | None = None,

@@ -1,4 +1,5 @@
-"""``dcmarket messages`` at research scale: the filters run inside the
+"""``dcmarket messages`` at research scale: the log is written in parts (the
+oracle: the whole frame written at once), the filters run inside the
 Parquet scan (the oracle: pandas filtering the whole log), ``--limit`` stops
 the scan at the first messages, the log's row groups follow sending order,
 an empty filter says so and exits 0."""
@@ -24,15 +25,27 @@ FILTERS = [dict(agent="DC2"), dict(kind="price_estimate"), dict(rounds="3:5"),
 
 @pytest.fixture(scope="module")
 def log_path(tmp_path_factory) -> Path:
-    """The 4-DC market's log, written in small row groups (many groups to skip)."""
+    """The 4-DC market's log, written in parts of 97 messages and in small row
+    groups (many groups to skip)."""
     model = P2PMarketModel(load_any("p2p_4dc_fixed_lmp")[1])
     model.run()
-    path = tmp_path_factory.mktemp("log") / "messages.parquet"
+    folder = tmp_path_factory.mktemp("log")
     small = pytest.MonkeyPatch()
     small.setattr(message_log, "ROW_GROUP_ROWS", 2_000)
-    message_log.write_frame(model.bus.log_frame(), path)
+    small.setattr(message_log, "WRITE_BATCH_MESSAGES", 97)
+    model.bus.write_log(folder / "messages.parquet")
+    message_log.write_frame(model.bus.log_frame(), folder / "whole.parquet")
     small.undo()
-    return path
+    return folder / "messages.parquet"
+
+
+def test_the_log_written_in_parts_is_the_whole_log(log_path):
+    whole = log_path.with_name("whole.parquet")
+    assert pq.read_schema(log_path).equals(pq.read_schema(whole))
+    pd.testing.assert_frame_equal(pd.read_parquet(log_path), pd.read_parquet(whole))
+    meta = pq.ParquetFile(log_path).metadata
+    sizes = [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
+    assert set(sizes[:-1]) == {2_000} and 0 < sizes[-1] <= 2_000
 
 
 def test_row_groups_follow_sending_order(log_path):
