@@ -1,6 +1,7 @@
 """One message out of a research-scale log (docs/messages.md).
 
-Runs the 8-DC case57 case study of ``benchmarks/networks.py`` once, then
+Runs the congested 8-DC case57 case study of ``benchmarks/networks.py``
+(its longest log: the uncongested run first, to pick the line that binds), then
 times ``dcmarket messages RUN --log messages_with.parquet --step S --limit 1``
 (a step in the middle of the log) in a child process, with its peak memory:
 
@@ -54,6 +55,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         path = networks.scenario_for("case57", 8, folder)
+        measured("case-study", "--scenario", str(path), "--out", str(folder / "free"))
+        rated = networks.binding_rating("case57", folder / "free")
+        path = networks.scenario_for("case57", 8, folder, rated)
         out = folder / "run"
         measured("case-study", "--scenario", str(path), "--out", str(out))
         log = out / "messages_with.parquet"
