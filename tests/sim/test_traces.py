@@ -48,3 +48,16 @@ def test_a_trace_column_or_day_that_does_not_exist_is_named():
         hourly_utilisation("alibaba2018", "cpu_util_percent", 9, 24)
     with pytest.raises(ScenarioError, match="trace"):
         dcmarket.load(SCENARIO, "datacenters.DC1.interactive={trace: borg1999, peak: 10}")
+
+
+def test_the_market_on_trace_workloads_reaches_the_centralised_optimum():
+    """At the scenario's opening LMPs the decentralised market on the traces'
+    work clears at its centralised twin's welfare (to 0.1 %)."""
+    from dcmarket.sim.p2p.model import P2PMarketModel, centralised_twin
+
+    scenario = dcmarket.load(SCENARIO)
+    result = P2PMarketModel(scenario).run()
+    twin, revenue = centralised_twin(scenario)
+    assert result.converged
+    optimum = revenue - twin.total_cost
+    assert abs(result.welfare - optimum) <= 1e-3 * abs(optimum)
