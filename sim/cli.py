@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from dcmarket.sim.output_formats import output_options
+from dcmarket.sim.output_formats import output_options, table_options
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NOT_CONVERGED, EXIT_TAMPERED = 0, 1, 2, 3, 4
 DEFAULT_SCENARIO = "p2p_4dc_fixed_lmp"
@@ -299,7 +299,7 @@ def run(scenario: str | None, out: Path | None, force: bool, settings: tuple[str
 @click.option("--out", type=click.Path(path_type=Path),
               help="keep what ran (log, residuals, summary) as a run folder")
 @click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
-@output_options
+@table_options
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--max-rounds", type=click.IntRange(min=1),
               help="cap on rounds (market) or outer iterations (bi-level)")

@@ -89,16 +89,22 @@ def _set(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     return value
 
 
+def table_options(command: Callable) -> Callable:
+    """``--table-format`` for a verb whose run folder holds tables but no figures."""
+    return click.option(
+        "--table-format", default="", metavar="parquet", expose_value=False, callback=_set,
+        is_eager=True, help="also write each CSV table in this format (parquet)")(command)
+
+
 def output_options(command: Callable) -> Callable:
     """``--figure-format``, ``--table-format`` and ``--dpi`` for a verb that writes
-    a run folder (they set :func:`chosen`; the verb's function does not see them)."""
+    a run folder with figures (they set :func:`chosen`; the verb's function does
+    not see them)."""
     command = click.option(
         "--dpi", type=click.IntRange(*DPI_RANGE), default=110, show_default=True,
         expose_value=False, callback=_set, is_eager=True,
         help="resolution of the figures' raster (PNG), dots per inch; 300 for print")(command)
-    command = click.option(
-        "--table-format", default="", metavar="parquet", expose_value=False, callback=_set,
-        is_eager=True, help="also write each CSV table in this format (parquet)")(command)
+    command = table_options(command)
     return click.option(
         "--figure-format", default="", metavar="svg,pdf", expose_value=False, callback=_set,
         is_eager=True, help="also write each figure in these formats (svg, pdf; PNG is "

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from dcmarket.sim.output_formats import output_options
+from dcmarket.sim.output_formats import table_options
 
 SEEDS_HELP = "seeded runs (what a seed varies is the scenario's: the grade says it)"
 
@@ -24,7 +24,7 @@ SEEDS_HELP = "seeded runs (what a seed varies is the scenario's: the grade says 
 @click.option("--no-family", is_flag=True, help="skip the deviation family (no ε)")
 @click.option("--out", type=click.Path(path_type=Path), help="write a run folder here")
 @click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
-@output_options
+@table_options
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
               help="override a scenario field before validation (repeatable)")
 def grade(scenario: str, strategies: tuple[str, ...], seeds: int, no_family: bool,
@@ -90,7 +90,7 @@ def _json_safe(data):
               show_default=True, help="memory limit of each entrant's process, MB")
 @click.option("--out", type=click.Path(path_type=Path), help="write a run folder here")
 @click.option("--force", is_flag=True, help="replace an earlier run folder at --out")
-@output_options
+@table_options
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
               help="override a scenario field before validation (repeatable)")
 def tournament(directory: Path, scenario: str, seeds: int, seats: str | None, wall_s: float,
