@@ -336,7 +336,8 @@ def step(scenario: str, until: int | None, batch: bool | None, full: bool, quiet
                    + ("Enter: step · N: N steps · c: continue to the end · q: quit"
                       if interactive else "batch mode"))
         if seen:
-            _echo_messages(stepper, 0, full, quiet_messages, transcript, "before the first step")
+            _echo_messages(stepper, 0, full, quiet_messages, transcript,
+                           "before step 1: setup")
         ahead = until or 0
         stopped = False
         while not stepper.done:
@@ -348,7 +349,7 @@ def step(scenario: str, until: int | None, batch: bool | None, full: bool, quiet
                     ahead = 10**9
                 else:
                     try:
-                        answer = click.prompt(f"[{stepper.unit} {stepper.steps + 1}]",
+                        answer = click.prompt(f"[step {stepper.steps + 1}]",
                                               default="", show_default=False,
                                               prompt_suffix=" ").strip().lower()
                     except click.exceptions.Abort:  # end of input: stop, keep what ran
@@ -360,7 +361,8 @@ def step(scenario: str, until: int | None, batch: bool | None, full: bool, quiet
                         int(answer) if answer.isdigit() and int(answer) > 0 else 1)
             stepper.step()
             ahead -= 1
-            _echo_messages(stepper, seen, full, quiet_messages, transcript, None)
+            _echo_messages(stepper, seen, full, quiet_messages, transcript,
+                           f"step {stepper.steps}")
             seen = len(stepper.bus)
             click.echo(stepper.status())
         verdict = ("converged" if stepper.converged else
@@ -381,7 +383,7 @@ def step(scenario: str, until: int | None, batch: bool | None, full: bool, quiet
 
 
 def _echo_messages(stepper: Any, since: int, full: bool, quiet: bool, transcript: Any,
-                   title: str | None) -> None:
+                   title: str) -> None:
     if quiet:
         return
     from dcmarket.market.messages import log_frame
@@ -390,9 +392,11 @@ def _echo_messages(stepper: Any, since: int, full: bool, quiet: bool, transcript
     if not new:
         return
     frame = log_frame(new, {k: stepper.bus.kind(k) for k in {m.kind for m in new}})
-    if title:
-        click.echo(f"-- {title}")
-    for line in transcript(frame, full=full, summarise=stepper.summarised):
+    lines = list(transcript(frame, full=full, summarise=stepper.summarised, log_steps=False))
+    if frame["step"].nunique() == 1 and lines and not lines[0].startswith(" "):
+        title = f"{title} · {lines.pop(0)}"  # one protocol position: said in the title
+    click.echo(f"── {title} ──")  # the stepper's own numbering, one for every study
+    for line in lines:
         click.echo(line)
 
 

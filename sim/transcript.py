@@ -240,24 +240,29 @@ def _number(value: float, integer: bool) -> str:
 
 
 def _series(values: np.ndarray, hours: pd.Series, integer: bool, full: bool) -> str:
-    shown = values if full or values.size <= SHOWN_VALUES + 1 else values[:SHOWN_VALUES]
-    text = " ".join(_number(v, integer) for v in shown)
-    if shown.size < values.size:
-        text += f" … {_number(values[-1], integer)}"
+    """A vector as ``h0–23: …``: every value when it is short or ``full``;
+    otherwise the hours that stand out — the lowest, the highest and the
+    others furthest from the median, in hour order, the extremes marked —
+    and the median (``--hours`` shows chosen hours, ``--full`` all)."""
+    at = hours.to_numpy() if hours.notna().all() and len(hours) == values.size else None
     span = ""
-    if hours.notna().all() and len(hours):
-        first, last = int(hours.iloc[0]), int(hours.iloc[-1])
+    if at is not None and len(at):
+        first, last = int(at[0]), int(at[-1])
         span = f"h{first}–{last}: " if last != first else f"h{first}: "
-    finite = values[np.isfinite(values)]
-    extremes = ""
-    if finite.size > 2 and not full and shown.size < values.size:
-        # where the cut-off hours matter: the hour of the lowest and of the highest value
-        at = hours.to_numpy() if hours.notna().all() and len(hours) == values.size else None
-        low, high = int(np.nanargmin(values)), int(np.nanargmax(values))
-        where = (lambda k: f" at h{int(at[k])}") if at is not None else (lambda k: "")
-        extremes = (f" (min {_number(values[low], integer)}{where(low)}, "
-                    f"max {_number(values[high], integer)}{where(high)})")
-    return span + text + extremes
+    if full or values.size <= SHOWN_VALUES + 1:
+        return span + " ".join(_number(v, integer) for v in values)
+    finite = np.isfinite(values)
+    if not finite.any() or (np.all(values[finite] == values[finite][0]) and finite.all()):
+        return span + f"all {_number(values[0], integer)}"
+    median = float(np.median(values[finite]))
+    low, high = int(np.nanargmin(values)), int(np.nanargmax(values))
+    distance = np.where(finite, np.abs(values - median), -np.inf)
+    others = [int(k) for k in np.argsort(-distance, kind="stable") if k not in (low, high)]
+    picked = sorted({low, high, *others[:SHOWN_VALUES - 2]})
+    label = (lambda k: f"h{int(at[k])}") if at is not None else (lambda k: f"#{k}")
+    mark = {low: " (min)", high: " (max)"}
+    parts = [f"{label(k)} {_number(values[k], integer)}{mark.get(k, '')}" for k in picked]
+    return span + " · ".join(parts) + f" · median {_number(median, integer)}"
 
 
 def _field_parts(rows: pd.DataFrame, full: bool) -> tuple[str | None, list[str]]:
@@ -317,8 +322,11 @@ def _payload_text(rows: pd.DataFrame) -> str:
                       for scalar, lines in parts)
 
 
-def position_line(row: pd.Series) -> str:
-    parts = [f"step {int(row.step)}"]
+def position_line(row: pd.Series, log_step: bool = True) -> str:
+    """Where a message stands in the protocol: the log's step (``--step``) and
+    the protocol's own counters; without ``log_step`` only the latter (inside a
+    step of ``dcmarket step``, which numbers its own steps)."""
+    parts = [f"step {int(row.step)}"] if log_step else []
     for column in ("outer", "round", "slot"):
         value = row[column]
         if pd.notna(value) and not (column == "round" and pd.notna(row.slot)):
@@ -339,11 +347,13 @@ def summary_lines(log: pd.DataFrame) -> Iterator[str]:
 
 
 def transcript(log: pd.DataFrame, full: bool = False,
-               summarise: frozenset[str] = frozenset()) -> Iterator[str]:
+               summarise: frozenset[str] = frozenset(), log_steps: bool = True
+               ) -> Iterator[str]:
     """The log as a conversation, step by step (see the module docstring).
 
     Kinds in ``summarise`` (e.g. the ADMM rounds inside an outer iteration)
     are counted in one line per kind instead of printed, unless ``full``.
+    Without ``log_steps`` the position lines leave out the log's step counter.
     """
     if log.empty:
         return
@@ -354,21 +364,21 @@ def transcript(log: pd.DataFrame, full: bool = False,
         inside = hidden.loc[step.index]
         if inside.any() and not counted:  # where the inner protocol starts
             counted = True
-            yield from _step_lines(step[~inside], full)
+            yield from _step_lines(step[~inside], full, log_steps)
             yield "inner protocol (counted here; dcmarket messages shows each message):"
             yield from summary_lines(log[hidden])
             continue
-        yield from _step_lines(step[~inside], full)
+        yield from _step_lines(step[~inside], full, log_steps)
 
 
-def _step_lines(step: pd.DataFrame, full: bool) -> Iterator[str]:
+def _step_lines(step: pd.DataFrame, full: bool, log_step: bool = True) -> Iterator[str]:
     """The messages of one step (cut per kind unless ``full``), in a stable order —
     kinds as they first appear, then by sender and receiver, whatever order the
     agents were activated in — with a broadcast (one sender, one kind, the same
     payload to several receivers, delivered alike) printed once."""
     if step.empty:
         return
-    yield position_line(step.iloc[0])
+    yield position_line(step.iloc[0], log_step)
     kinds: dict[str, int] = {}
     messages = []
     for _, rows in step.groupby("msg", sort=True):

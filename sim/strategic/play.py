@@ -179,7 +179,7 @@ def play(scenario: BaseModel, agent: str, prompt: Callable[[str], str | None],
     stopped = False
     while not mechanism.done:
         if role != "dr_user" and ahead <= 0:
-            answer = ask(f"[{unit} {mechanism_steps(mechanism) + 1}] your move?", role).strip()
+            answer = ask(f"[step {mechanism_steps(mechanism) + 1}] your move?", role).strip()
             word = answer.lower()
             if word in ("q", "quit"):
                 stopped = True

@@ -91,7 +91,9 @@ def test_step_batch_prints_the_conversation_and_keeps_what_ran(tmp_path):
                                       "--out", str(out)])
     assert result.exit_code == 0, result.output
     text = result.output
-    assert "step 2 · round 1" in text and "step 3 · round 2" in text
+    # one numbering for every study: the stepper's steps, the protocol's position beside
+    assert "── before step 1: setup · round 0 ──" in text
+    assert "── step 1 · round 1 ──" in text and "── step 2 · round 2 ──" in text
     assert "DC1 → DC2  price_estimate" in text and "y $/M req DC1–DC2 h0–23:" in text
     assert "round 2: primal residual" in text and "stopped before the end" in text
     log = read_frame(out / "messages.parquet")
@@ -139,7 +141,8 @@ def test_step_through_the_dr_day_slot_by_slot():
     result = CliRunner().invoke(cli, ["step", "dr_2000hosts", "--until", "2", "--batch"])
     assert result.exit_code == 0, result.output
     text = result.output
-    assert "one step = one slot" in text and "step 2 · slot 0" in text
+    assert "one step = one slot" in text and "── step 1 · slot 0 ──" in text
+    assert "── step 2 · slot 1 ──" in text
     assert "user01 → DC  submit_tasks  slot = 0 · interactive =" in text
     assert "slot 1 (OP): power" in text
 

@@ -52,11 +52,17 @@ def test_lost_late_and_doubled_messages_are_marked():
     assert faults and all(f"[{fault}]" in printed for fault in faults)
 
 
-def test_a_cut_vector_says_at_which_hours_its_extremes_fall():
+def test_a_cut_vector_shows_the_hours_that_stand_out():
     log = log_of()
-    printed = [line for line in transcript(log) if "max " in line and " at h" in line]
-    assert printed
     rows = log[(log.kind == "price_estimate") & (log.field == "y")]
     first = rows[rows.msg == rows.msg.min()]
-    peak = int(first.hour.to_numpy()[first.value.to_numpy().argmax()])
-    assert any(f"at h{peak})" in line for line in printed)
+    values, hours = first.value.to_numpy(), first.hour.to_numpy()
+    printed = next(line for line in transcript(log) if " y $/M req " in line)
+    shown = [part.split()[0] for part in printed.split("h0–23: ")[1].split(" · ")[:-1]]
+    # the lowest and the highest hour, marked, and the others furthest from the median
+    assert f"h{hours[values.argmax()]} " in printed and "(max)" in printed and "(min)" in printed
+    median = np.median(values)
+    far = {f"h{h}" for h in hours[np.argsort(-np.abs(values - median), kind="stable")][:2]}
+    assert far <= set(shown) and len(shown) == 4
+    assert shown == sorted(shown, key=lambda h: int(h[1:]))
+    assert printed.endswith(f"median {median:.4g}")
