@@ -117,7 +117,8 @@ def outcome_lines(stepper: Stepper, optimum: bool = True) -> list[str]:
     profits = outcome.profits
     width = max(len(n) for n in profits)
     lines = [f"outcome ({'converged' if outcome.converged else 'as it stands, NOT converged'}); "
-             f"profit = what each agent ends with, {cur} (a payment made counts against it):"]
+             f"profit = what each agent ends with, {cur} (a payment made counts against it; "
+             f"signs: docs/conventions.md):"]
     lines += [f"  {name:<{width}}  {value if abs(value) >= 5e-3 else 0.0:>14,.2f}"
               for name, value in profits.items()]
     line = f"welfare W {outcome.welfare:,.2f} {cur}"

@@ -29,4 +29,5 @@ def terms(scenario: LECScenario, **hints) -> GradingTerms:
         detect=lambda outcome, agent: not_converged(outcome, "iterations"),
         variants=lambda: {option: (scenario, {"option": option})
                           for option in scenario.scenarios},
-        optimum_note="the community MILP of the same Table I case")
+        optimum_note="the community MILP of the same Table I case",
+        options={"option": hints["option"]} if hints.get("option") else {})

@@ -29,10 +29,11 @@ class TwinStepper(Stepper):
         self.bus = self.model.bus
         self._rule_met = False
         self.objective: float | None = None
+        self._values: dict | None = None
 
     def step(self) -> None:
         if self._rule_met or self.model.round >= self.scenario.twin.max_iterations:
-            _, self.objective = self.model._commit()
+            self._values, self.objective = self.model._commit()
         else:
             self.model.step()
             last = self.model.history[-1]
@@ -62,6 +63,32 @@ class TwinStepper(Stepper):
 
     def history(self) -> pd.DataFrame:
         return pd.DataFrame([r.__dict__ for r in self.model.history])
+
+    def outcome(self):
+        """Once committed: each household's and the EOA's cost as profit (minus
+        the cost), the community's operating cost as minus the welfare."""
+        if self._values is None:
+            return None
+        from dcmarket.sim.lec.mechanisms import outcome_of_schedule
+
+        return outcome_of_schedule("exchange_admm", self.model, self._values, self.objective,
+                                   self._rule_met, self.model.round, 0.0)
+
+    def grading_hints(self) -> dict:
+        return {"option": self.option}
+
+    def trade_lines(self) -> list[str]:
+        """The community's price by hour and what it bought and sold outside."""
+        if self._values is None:
+            return []
+        history = self.model.history
+        lines = ["no money changes hands inside the community: each agent's profit is minus "
+                 "its own cost; the EOA's holds the battery, the DC, the wind and the grid "
+                 "exchange (paper 001, (1a))"]
+        if history:
+            lines.append(f"the last community price: mean "
+                         f"{history[-1].mean_price_eur_per_kwh:.4f} €/kWh")
+        return lines
 
 
 def make_stepper(scenario: BaseModel, options: dict) -> Stepper:

@@ -153,7 +153,15 @@ def test_step_through_the_community_twin_to_its_commitment():
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert any(line.startswith("committed after") for line in lines)
-    assert "converged after" in lines[-1]
+    assert any(line.startswith("converged after") for line in lines)
+    # the outcome: each agent's cost as minus its profit, W against the community MILP's
+    cost = float(next(ln for ln in lines if ln.startswith("committed after"))
+                 .split("community cost ")[1].split(" €")[0].replace(",", ""))
+    eoa = next(ln for ln in lines if ln.strip().startswith("EOA"))
+    households = [ln for ln in lines if ln.strip().startswith("house")]
+    assert len(households) == 10 and all(float(ln.split()[-1]) == 0.0 for ln in households)
+    assert float(eoa.split()[-1].replace(",", "")) == pytest.approx(-cost, abs=0.01)
+    assert any("the optimum W* (centralised_milp)" in ln for ln in lines)
     bad = CliRunner().invoke(cli, ["step", "lec_10households", "--option", "XX", "--batch"])
     assert bad.exit_code != 0
 
