@@ -53,7 +53,7 @@ class Study:
     - ``stepper(scenario, options) -> Stepper``: the ``step`` verb and the dashboard;
     - ``report_sections``: summary kind → ``section(summary, folder) -> [html]``;
     - ``report_markers``: a file whose presence tells an old run folder's kind;
-    - ``panels() -> [component]``: the dashboard's panels for it;
+    - ``panels(model) -> [component]``: the dashboard's panels for a model of it;
     - ``commands``: its own CLI verbs (a list of click commands);
     - ``paper`` and ``reproduce(full, days, year_run)``: ``dcmarket reproduce PAPER``;
     - ``mechanisms(scenario) -> {name: factory}`` (:mod:`market.mechanism`);
@@ -103,8 +103,10 @@ class Study:
     def cli_commands(self) -> list[Any]:
         return list(self.load("commands")) if self.commands else []
 
-    def dashboard_panels(self) -> list[Callable[..., Any]]:
-        return list(self.load("panels")()) if self.panels else []
+    def dashboard_panels(self, model: Any = None) -> list[Callable[..., Any]]:
+        """The dashboard panels the study shows for ``model`` (its scenario decides:
+        a grid's panels only with a grid)."""
+        return list(self.load("panels")(model)) if self.panels else []
 
 
 _REGISTERED: dict[str, Study] = {}

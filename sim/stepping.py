@@ -55,6 +55,8 @@ class Stepper:
 
     #: the history's columns the dashboard plots against the step, log scale
     residual_columns: ClassVar[tuple[str, ...]] = ()
+    #: what each of those columns is, with its unit, for a legend
+    residual_labels: ClassVar[dict[str, str]] = {}
 
     def plot(self, ax: Any) -> str:
         """Draw the history on the matplotlib axes ``ax`` (the dashboard's
@@ -63,8 +65,12 @@ class Stepper:
         x = np.arange(1, len(history) + 1)
         for column in self.residual_columns:
             if column in history:
-                ax.semilogy(x, np.maximum(history[column], 1e-9), "o-", ms=3, label=column)
+                ax.semilogy(x, np.maximum(history[column], 1e-9), "o-", ms=3,
+                            label=self.residual_labels.get(column, column.replace("_", " ")))
         ax.set_xlabel(self.unit)
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         return "residuals"
 
     def outcome(self) -> Any:

@@ -1,7 +1,7 @@
 """The Mesa model the dashboard drives: one shipped scenario's protocol,
 stepped by the same :mod:`sim.stepping` steppers as ``dcmarket step``.
 
-SolaraViz rebuilds the model from keyword parameters on Reset, so the
+The page (app.py) builds a model from keyword parameters on Load, so the
 scenario is picked by name (a shipped one, or a YAML file's path, of any
 registered study); everything the panels draw comes from the
 stepper's public record (residual history, the message log, the grid
@@ -28,7 +28,7 @@ class DashboardModel(mesa.Model):
 
     def __init__(self, scenario: str = DEFAULT, bisection: bool = True, strategy: str = "OP",
                  seat: str = "", seat_withhold: float = 0.0, seat_cost: float = 1.0,
-                 seed: int | None = None) -> None:
+                 option: str | None = None, seed: int | None = None) -> None:
         super().__init__(seed=seed)
         if scenario not in shipped_scenarios() and not Path(scenario).is_file():
             raise ValueError(f"unknown scenario {scenario!r} (shipped: "
@@ -45,7 +45,7 @@ class DashboardModel(mesa.Model):
             except ValueError as exc:  # a name no seat fits: said on the page, not fatal
                 self.seat_error = str(exc)
         self.stepper: Stepper = stepper_for(study, parsed, strategy=strategy,
-                                            bisection=bisection)
+                                            bisection=bisection, option=option or None)
         #: where the last step's messages start in the log (the seat's inbox)
         self.last_step_start = 0
         #: the outcome's text once the run is over (sim.stepping.outcome_lines)

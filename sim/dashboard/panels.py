@@ -1,14 +1,16 @@
-"""The dashboard's panels, each a function of the model (SolaraViz re-renders
-them after every step).  They draw public facts only: residual histories,
-the message log and what the grid operator posted."""
+"""The dashboard's panels, each a function of the model (the page re-renders
+them after every frame).  They draw public facts only: residual histories,
+the message log and what the grid operator posted.  Which panels a scenario
+shows is its study's choice (``panels(model)`` in its registration), so no
+panel stands empty for a study it does not fit."""
 
 from __future__ import annotations
 
 import pandas as pd
 import solara
-from matplotlib.figure import Figure
 
 from dcmarket.sim.dashboard.model import DashboardModel
+from dcmarket.sim.dashboard.style import new_figure, shown
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
@@ -19,17 +21,21 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join([head, rule, *body])
 
 
-def new_figure(width: float = 6.0, height: float = 3.4) -> Figure:
-    return Figure(figsize=(width, height), layout="constrained")
+def verdict(model: DashboardModel) -> str:
+    s = model.stepper
+    if not s.done:
+        return "running"
+    return "converged" if s.converged else "finished, NOT CONVERGED"
 
 
 def Status(model: DashboardModel):  # noqa: N802 - a Solara component
-    """Where the protocol stands: the step counter and the stopping rule."""
+    """Where the protocol stands: the step counter, the stopping rule, and —
+    once the run is over — its outcome (each agent's profit, W against W*,
+    who traded with whom)."""
     s = model.stepper
-    verdict = ("converged" if s.converged else "finished, NOT CONVERGED") if s.done else "running"
     ending = ""
-    if s.done:  # the outcome a teacher points at, computed once per run
-        if getattr(model, "outcome_text", None) is None:
+    if s.done:  # computed once per run: the optimum is a solve of its own
+        if model.outcome_text is None:
             from dcmarket.sim.stepping import outcome_lines
 
             model.outcome_text = "\n".join(outcome_lines(s))
@@ -37,32 +43,27 @@ def Status(model: DashboardModel):  # noqa: N802 - a Solara component
             ending = f"\n\n**Outcome**\n\n```\n{model.outcome_text}\n```"
     return solara.Markdown(
         f"### {model.scenario_name} ({model.study})\n\n"
-        f"**Step counter:** {s.steps} {s.unit}(s) · {verdict} · {len(s.bus):,} messages\n\n"
-        f"{model.status}{ending}")
+        f"**Step counter: {s.steps} {s.unit}(s)** · {verdict(model)} · "
+        f"{len(s.bus):,} messages\n\n{model.status}{ending}")
 
 
 def Residuals(model: DashboardModel):  # noqa: N802
     """The stepper's history: residuals by step against their tolerances (log
     scale), or what its study draws instead (Stepper.plot)."""
-    s, fig = model.stepper, new_figure()
+    s = model.stepper
+    if s.history().empty:
+        return solara.Markdown(f"**Residuals:** drawn from the first {s.unit} on.")
+    fig = new_figure(3.3)
     ax = fig.subplots()
-    history = s.history()
-    if history.empty:
-        ax.text(0.5, 0.5, "press Step", ha="center", va="center", transform=ax.transAxes)
-        title = "residuals"
-    else:
-        title = s.plot(ax)
-    ax.set_title(f"{title} after {s.steps} {s.unit}(s)")
+    title = s.plot(ax)
+    ax.set_title(f"{title} after {s.steps} {s.unit}(s)", loc="left")
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7)
-    return solara.FigureMatplotlib(fig, format="png")
+        ax.legend(loc="best")
+    return shown(fig)
 
 
-def StudyPanels(model: DashboardModel):  # noqa: N802
-    """The panels the model's study registered (sim.registry), in its order."""
+def study_panels(model: DashboardModel) -> list:
+    """The panels the model's study shows for its scenario (sim.registry), in order."""
     from dcmarket.sim.registry import study
 
-    panels = study(model.study).dashboard_panels()
-    if not panels:
-        return solara.Markdown(f"*({model.study}: no panels of its own)*")
-    return solara.Column(children=[panel(model) for panel in panels])
+    return study(model.study).dashboard_panels(model)

@@ -1,6 +1,6 @@
 """The dashboard's seat: a human plays one agent beside Step (docs/strategies.md).
 
-Type an agent's name under "Your seat" and Reset: this panel then holds the
+Type an agent's name under "Your seat" and Load: this panel then holds the
 agent's moves (sliders applied from the next step on), what it received in
 the last step, its own trades or bids, and — once the run is over — its
 profit against the same run played truthfully and welfare against the
@@ -69,14 +69,16 @@ def compare(model: DashboardModel) -> str:
             f"Flagged by the protocol: {r['flagged'] or 'no'}")
 
 
-def SeatPanel(model: DashboardModel):  # noqa: N802 - a Solara component
-    """The human's seat (see the module docstring)."""
+@solara.component
+def SeatPanel(model: DashboardModel, frame: int = 0):  # noqa: N802 - a Solara component
+    """The human's seat (see the module docstring); ``frame``: the page's frame
+    counter, so the panel redraws with every frame."""
     verdict, set_verdict = solara.use_state("")
     if model.seat is None:
         return solara.Markdown(
             f"**Your seat:** {model.seat_error}" if model.seat_error else
             "*Play an agent yourself: type its name under \"Your seat\" (a P2P data "
-            "centre, a DR user, a household) and press Reset.*")
+            "centre, a DR user, a household) and press Load.*")
     seat, moves = model.seat, model.seat.moves
     children = [solara.Markdown(f"### You play {seat.agent}\n\nYour moves apply from the "
                                 "next step on; the others follow their strategies.")]

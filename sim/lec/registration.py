@@ -8,6 +8,7 @@ STUDY = Study(
     parse="dcmarket.sim.lec.config:parse_lec_scenario",
     run="dcmarket.sim.lec.cli:run_study",
     stepper="dcmarket.sim.lec.stepping:make_stepper",
+    panels="dcmarket.sim.lec.panels:panels",
     sections=("households",),
     report_sections={"block": "dcmarket.sim.lec.report_sections:block_section"},
     report_markers={"table_I.csv": "block"},

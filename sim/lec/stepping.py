@@ -3,6 +3,8 @@ then the commitment (``dcmarket step``, the dashboard)."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pandas as pd
 from pydantic import BaseModel
 
@@ -15,6 +17,8 @@ class TwinStepper(Stepper):
     round; the step after the stopping rule is the households' commitment."""
 
     residual_columns = ("primal_kw", "dual_kw")
+    residual_labels: ClassVar[dict[str, str]] = {"primal_kw": "imbalance (primal), kW",
+                                                 "dual_kw": "change (dual), kW"}
 
     def __init__(self, scenario: BaseModel, option: str | None = None) -> None:
         from dcmarket.sim.lec.data import block_inputs

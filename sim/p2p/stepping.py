@@ -3,6 +3,8 @@ iteration of the bi-level loop with the grid (``dcmarket step``, the dashboard).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
@@ -26,6 +28,10 @@ class MarketStepper(Stepper):
     """The P2P market at fixed LMPs: one step = one dual-consensus ADMM round."""
 
     residual_columns = ("primal_residual", "dual_disagreement", "dual_change")
+    residual_labels: ClassVar[dict[str, str]] = {
+        "primal_residual": "trades that do not match, M req/h",
+        "dual_disagreement": "link prices that disagree, $/M req",
+        "dual_change": "price change since last round, $/M req"}
 
     def __init__(self, scenario: BaseModel, max_rounds: int | None = None) -> None:
         from dcmarket.sim.p2p.model import P2PMarketModel
@@ -104,6 +110,8 @@ class BilevelStepper(Stepper):
     """The grid + market loop: one step = one outer iteration (paper 000, (49)–(54))."""
 
     residual_columns = ("power_residual",)
+    residual_labels: ClassVar[dict[str, str]] = {
+        "power_residual": "bids' change since last iteration, MW"}
 
     def __init__(self, scenario: BaseModel, max_outer: int | None = None,
                  bisection: bool | None = None) -> None:
