@@ -73,24 +73,25 @@ def Controls(choice, uploads, problem, settings, request, building):  # noqa: N8
     solara.InputTextArea("…or paste one", value=pasted, rows=3, continuous_update=False)
     solara.Button("Use the pasted scenario", text=True, disabled=not pasted.value.strip(),
                   on_click=lambda: taken("pasted.yaml", pasted.value.encode()))
-    if problem.value:
-        solara.Error(problem.value)
-    if choices.grid:
-        solara.Checkbox(label="bisection boxes (off: the plain loop, which swings)",
-                        value=settings["bisection"])
-    if choices.study == "dr":
-        solara.Select("The DC's strategy", values=list(DR_STRATEGIES),
-                      value=settings["strategy"])
-        solara.Markdown(" · ".join(DR_STRATEGIES.values()))
-    if choices.cases:
-        solara.Select("Table I case", values=list(choices.cases), value=settings["option"])
-    solara.InputText("Your seat: an agent you play (empty: watch)", value=settings["seat"],
-                     continuous_update=False)
-    if choices.study == "p2p" and settings["seat"].value.strip():
-        solara.SliderFloat("your DC withholds this share of its links", min=0.0, max=1.0,
-                           step=0.05, value=settings["seat_withhold"], thumb_label=True)
-        solara.SliderFloat("your DC states its costs ×", min=0.5, max=2.0, step=0.05,
-                           value=settings["seat_cost"], thumb_label=True)
+    with solara.Column():  # one container: Load keeps its place whatever the options
+        if problem.value:
+            solara.Error(problem.value)
+        if choices.grid:
+            solara.Checkbox(label="bisection boxes (off: the plain loop, which swings)",
+                            value=settings["bisection"])
+        if choices.study == "dr":
+            solara.Select("The DC's strategy", values=list(DR_STRATEGIES),
+                          value=settings["strategy"])
+            solara.Markdown(" · ".join(DR_STRATEGIES.values()))
+        if choices.cases:
+            solara.Select("Table I case", values=list(choices.cases), value=settings["option"])
+        solara.InputText("Your seat: an agent you play (empty: watch)", value=settings["seat"],
+                         continuous_update=False)
+        if choices.study == "p2p" and settings["seat"].value.strip():
+            solara.SliderFloat("your DC withholds this share of its links", min=0.0, max=1.0,
+                               step=0.05, value=settings["seat_withhold"], thumb_label=True)
+            solara.SliderFloat("your DC states its costs ×", min=0.5, max=2.0, step=0.05,
+                               value=settings["seat_cost"], thumb_label=True)
     solara.Button("Load", color="primary", disabled=building, block=True,
                   on_click=lambda: request.set(request.value + 1))
 
@@ -125,6 +126,10 @@ def Page():  # noqa: N802 - Solara's page component
                                    settings["option"].value or None)
         except (ScenarioError, ValueError) as exc:
             problem.set(_one_line(exc))
+            return
+        except Exception as exc:  # said on the page, never a silent old model
+            problem.set(f"building {choice.value} failed: {type(exc).__name__}: "
+                        f"{_one_line(exc)}")
             return
         problem.set("")
         model.set(built)

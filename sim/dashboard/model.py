@@ -50,7 +50,7 @@ class DashboardModel(mesa.Model):
         self.last_step_start = 0
         #: the outcome's text once the run is over (sim.stepping.outcome_lines)
         self.outcome_text: str | None = None
-        self.status = f"ready: press Step for the first {self.stepper.unit}"
+        self.status = f"ready: Step runs the first {self.stepper.unit}"
 
     def step(self) -> None:
         if self.stepper.done:

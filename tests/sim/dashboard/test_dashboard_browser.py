@@ -1,14 +1,18 @@
-"""The live dashboard, end to end in a real headless Chromium.
+"""The live dashboard, end to end in a real headless Chromium at 1280×720.
 
 It starts ``solara run sim/dashboard/app.py`` on a free local port, loads the
-page, presses Step, plays and pauses, switches scenario and resets, and keeps
-a screenshot in ``test-artifacts/``.  Without a browser (Debian's
-``chromium`` and ``chromium-driver``) the test is skipped with one line,
-except where ``DCMARKET_REQUIRE_BROWSER=1`` (CI sets it): there it fails.
+page, steps and plays the market to its outcome, loads each of the four
+scenarios and checks the panels it shows (each figure drawn, not blank),
+takes a pasted scenario of the teacher's own, plays a seat, and keeps a
+screenshot of each in ``test-artifacts/``.  Without a browser (Debian's
+``chromium`` and ``chromium-driver``) the tests are skipped with one line,
+except where ``DCMARKET_REQUIRE_BROWSER=1`` (CI sets it): there they fail.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import os
 import re
 import shutil
@@ -45,7 +49,7 @@ def _browser_or_skip() -> None:
 
 def _free_port() -> int:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind(("localhost", 0))
         return s.getsockname()[1]
 
 
@@ -58,9 +62,9 @@ def server():
     log = open(ARTIFACTS.mkdir(exist_ok=True) or ARTIFACTS / "dashboard_server.log", "w")  # noqa: SIM115
     process = subprocess.Popen(
         [str(solara), "run", str(ROOT / "sim" / "dashboard" / "app.py"), "--port", str(port),
-         "--host", "127.0.0.1", "--production", "--no-open"],
+         "--host", "localhost", "--production", "--no-open"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
+    url = f"http://localhost:{port}/"  # as `make dashboard` serves it (Solara's cookie rule)
     deadline = time.time() + 120
     while time.time() < deadline:
         try:
@@ -87,7 +91,7 @@ def browser():
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1400,1100"):
+                 "--disable-component-update", "--disable-sync", "--window-size=1280,720"):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     yield driver
@@ -129,18 +133,20 @@ def _wait_for(driver, pattern: str, timeout: float = 90) -> re.Match:
 
 
 def _click(driver, label: str) -> None:
+    """Press the button ``label`` once it is enabled (the page disables Load,
+    Step and Play while a model builds)."""
     from selenium.webdriver.common.by import By
 
     def press() -> None:
         for button in driver.find_elements(By.TAG_NAME, "button"):
-            if button.text.strip().lower() == label.lower():
+            if button.text.strip().lower() == label.lower() and button.is_enabled():
                 button.click()
                 return
         from selenium.common.exceptions import NoSuchElementException
 
-        raise NoSuchElementException(f"no {label!r} button")
+        raise NoSuchElementException(f"no enabled {label!r} button")
 
-    _fresh(press)
+    _fresh(press, attempts=300)
 
 
 def _images(driver) -> list[str]:
@@ -163,66 +169,146 @@ def _images_shown(driver, other_than: str | None = None, timeout: float = 60) ->
     raise AssertionError("no (new) figure on the page")
 
 
-def _settled_step(driver, quiet_s: float = 2.0, timeout: float = 90) -> int:
-    """The step counter once it has stopped moving for ``quiet_s``.  Mesa 3.3's
-    play loop sleeps, then steps: a pause that lands in its sleep still gets
-    one step (``do_step``'s not-playing branch), and on a busy machine that
-    step can land after a Reset clicked right away, on the new model."""
-    deadline = time.time() + timeout
-    last = int(_wait_for(driver, r"Step counter: (\d+) ADMM round").group(1))
-    while time.time() < deadline:
-        time.sleep(quiet_s)
-        now = int(_wait_for(driver, r"Step counter: (\d+) ADMM round").group(1))
-        if now == last:
-            return now
-        last = now
-    raise AssertionError("the step counter never settled after a pause")
+def _pick(driver, scenario: str) -> None:
+    """Choose ``scenario`` in the picker and press Load."""
+    from selenium.webdriver.common.by import By
+
+    _fresh(lambda: next(e for e in driver.find_elements(By.CSS_SELECTOR, ".v-select")
+                        if "Scenario" in e.text).click())
+    _fresh(lambda: next(e for e in driver.find_elements(
+        By.XPATH, f"//div[contains(@class, 'v-menu__content')]"
+                  f"//*[normalize-space(text())='{scenario}']") if e.is_displayed()).click())
+    _wait_for(driver, rf"Scenario\s+{re.escape(scenario)}\b", timeout=30)
+    time.sleep(2.0)  # the server draws the scenario's own options first
+    _click(driver, "Load")
+    _wait_for(driver, rf"(Building {re.escape(scenario)}|{re.escape(scenario)} \()", timeout=30)
 
 
-def test_step_play_and_reset_in_a_real_browser(server, browser):
+#: a figure on the page as a PNG data URL, drawn through a canvas (its src is a blob)
+AS_PNG = """
+const img = arguments[0];
+const canvas = document.createElement('canvas');
+canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+canvas.getContext('2d').drawImage(img, 0, 0);
+return canvas.toDataURL('image/png');
+"""
+
+
+def _not_blank(source: str) -> bool:
+    """A figure's PNG (a data URL) with something drawn: many colours, not one."""
+    from PIL import Image
+
+    data = base64.b64decode(source.split(",", 1)[1])
+    image = Image.open(io.BytesIO(data)).convert("L")
+    return len(image.getcolors(256) or ()) > 20
+
+
+def _figures(driver) -> list[str]:
+    """Every figure the page shows (an image at least 300 px wide), as a PNG data URL."""
+    from selenium.webdriver.common.by import By
+
+    def read() -> list[str]:
+        return [driver.execute_script(AS_PNG, img)
+                for img in driver.find_elements(By.TAG_NAME, "img")
+                if (img.get_attribute("src") or "").startswith(("blob:", "data:image"))
+                and int(driver.execute_script("return arguments[0].naturalWidth", img)) >= 300]
+
+    return _fresh(read)
+
+
+def _full_screenshot(driver, name: str) -> Path:
+    """The whole page, as tall as it is (the window stays 1280 wide)."""
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, max(720, min(int(height) + 200, 6000)))
+    path = ARTIFACTS / name
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(path))
+    driver.set_window_size(1280, 720)
+    return path
+
+
+def test_step_play_and_the_outcome_in_a_real_browser(server, browser):
     browser.get(server)
     _wait_for(browser, r"Step counter: 0 ADMM round", timeout=FIRST_RENDER_S)
-    before = _images_shown(browser)
     for k in (1, 2, 3):
         _click(browser, "Step")
         _wait_for(browser, rf"Step counter: {k} ADMM round")
     _wait_for(browser, r"round 3: primal residual")
-    after = _images_shown(browser, other_than=before[0])
-    assert after[0] != before[0], "the residual plot did not change"
-    ARTIFACTS.mkdir(exist_ok=True)
+    deadline = time.time() + 30
+    while len(_figures(browser)) < 2 and time.time() < deadline:
+        time.sleep(0.3)
+    assert len(_figures(browser)) == 2  # the residuals and the directed market graph
     browser.save_screenshot(str(ARTIFACTS / "dashboard_after_3_steps.png"))
+    tic = time.time()
+    _click(browser, "Play")
+    done = _wait_for(browser, r"Step counter: (\d+) ADMM round\(s\) · converged", timeout=120)
+    rounds = int(done.group(1)) - 3
+    assert rounds / (time.time() - tic) >= 5, "Play is slower than it should be"
+    _wait_for(browser, r"Outcome", timeout=120)
+    text = _text(browser)
+    assert "W/W*" in text and re.search(r"DC\d serves [\d,.]+ M of DC\d's requests", text)
+    _full_screenshot(browser, "dashboard_outcome.png")
 
-    _click(browser, "▶")
-    time.sleep(3)
-    _click(browser, "❚❚")
-    played = _settled_step(browser)
-    assert played > 3, "play did not advance the market"
 
-    _click(browser, "Reset")
-    _wait_for(browser, r"Step counter: 0 ADMM round")
-    browser.save_screenshot(str(ARTIFACTS / "dashboard_after_reset.png"))
+@pytest.mark.parametrize(("scenario", "steps", "figures", "says"), [
+    ("p2p_4dc_fixed_lmp", 2, 2, "Trades, latest round"),
+    ("p2p_ieee30", 3, 4, "outer 3: power residual"),
+    ("dr_2000hosts", 12, 2, "the reverse auction"),
+    ("lec_10households", 3, 2, "round 2: primal"),
+])
+def test_each_scenario_shows_its_own_panels(server, browser, scenario, steps, figures, says):
+    browser.get(server)
+    _wait_for(browser, r"Step counter: 0 ADMM round", timeout=FIRST_RENDER_S)
+    _pick(browser, scenario)
+    _wait_for(browser, rf"{scenario} \(", timeout=FIRST_RENDER_S)
+    found = _wait_for(browser, r"Step counter: 0 (\w[\w ]*)\(s\)", timeout=FIRST_RENDER_S)
+    seen = False
+    for k in range(1, steps + 1):
+        _click(browser, "Step")
+        _wait_for(browser, rf"Step counter: {k} {found.group(1)}")
+        seen = seen or says in _text(browser)
+    assert seen, f"{scenario}: never showed {says!r}"
+    deadline = time.time() + 60
+    while len(_figures(browser)) < figures and time.time() < deadline:
+        time.sleep(0.5)
+    shown = _figures(browser)
+    assert len(shown) == figures, f"{scenario}: {len(shown)} figures"
+    assert all(_not_blank(src) for src in shown)
+    text = _text(browser)
+    for placeholder in ("press Step", "(a P2P market panel)", "pick dr_2000hosts", "PAGE 0",
+                        "Use Threads"):
+        assert placeholder not in text
+    path = _full_screenshot(browser, f"dashboard_{scenario}.png")
+    from PIL import Image
+
+    assert len(Image.open(path).convert("L").getcolors(256) or ()) > 20
 
 
-def test_scenario_picker_loads_the_dr_day_and_its_auction(server, browser):
+def test_a_pasted_scenario_is_checked_then_loaded(server, browser):
     from selenium.webdriver.common.by import By
 
     browser.get(server)
     _wait_for(browser, r"Step counter: 0 ADMM round", timeout=FIRST_RENDER_S)
-    _fresh(lambda: next(e for e in browser.find_elements(By.CSS_SELECTOR, ".v-select")
-                        if "p2p_4dc_fixed_lmp" in e.text).click())
-    _wait_for(browser, r"dr_2000hosts")
-    _fresh(lambda: next(e for e in browser.find_elements(
-        By.XPATH, "//*[normalize-space(text())='dr_2000hosts']") if e.is_displayed()).click())
-    _click(browser, "Reset")
-    _wait_for(browser, r"dr_2000hosts \(dr\)")
-    _wait_for(browser, r"Step counter: 0 slot")
-    auctions = 0
-    for k in range(1, 13):
-        _click(browser, "Step")
-        _wait_for(browser, rf"Step counter: {k} slot")
-        auctions += "the reverse auction" in _text(browser)
-    assert auctions, "no slot of the morning held a reverse auction"
-    browser.save_screenshot(str(ARTIFACTS / "dashboard_dr_day.png"))
+    text = (ROOT / "sim" / "scenarios" / "p2p_4dc_fixed_lmp.yaml").read_text()
+
+    def paste(content: str) -> None:
+        box = browser.find_element(By.TAG_NAME, "textarea")
+        box.clear()
+        box.send_keys(content)
+        browser.find_element(By.TAG_NAME, "h2").click()  # leave the box: the text commits
+
+    _fresh(lambda: paste(text.replace("servers: 90000", "servers: -5", 1)))
+    time.sleep(1.0)
+    _click(browser, "Use the pasted scenario")
+    _wait_for(browser, r"pasted\.yaml: .*servers")
+    _fresh(lambda: paste(text))
+    time.sleep(1.0)
+    _click(browser, "Use the pasted scenario")
+    _wait_for(browser, r"Scenario\s+pasted\.yaml")
+    _click(browser, "Load")
+    _wait_for(browser, r"pasted\.yaml \(p2p\)")
+    _click(browser, "Step")
+    _wait_for(browser, r"Step counter: 1 ADMM round")
 
 
 def test_a_seat_beside_step_plays_an_agent(server, browser):
@@ -233,13 +319,9 @@ def test_a_seat_beside_step_plays_an_agent(server, browser):
     _wait_for(browser, r"Step counter: 0 ADMM round", timeout=FIRST_RENDER_S)
     _wait_for(browser, r"Play an agent yourself")
 
-    def seat_box():
-        return browser.find_element(
+    def type_seat() -> None:  # the text commits on Enter; Load builds the model with it
+        box = browser.find_element(
             By.XPATH, "//label[contains(., 'Your seat')]/following-sibling::input")
-
-    # the text commits on Enter; Reset builds the model with it
-    def type_seat() -> None:
-        box = seat_box()
         box.click()
         box.send_keys(Keys.CONTROL, "a")
         box.send_keys("DC2")
@@ -247,7 +329,7 @@ def test_a_seat_beside_step_plays_an_agent(server, browser):
 
     _fresh(type_seat)
     time.sleep(1.0)
-    _click(browser, "Reset")
+    _click(browser, "Load")
     _wait_for(browser, r"You play DC2")
     for k in (1, 2):
         _click(browser, "Step")
