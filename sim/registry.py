@@ -105,8 +105,15 @@ class Study:
 
     def dashboard_panels(self, model: Any = None) -> list[Callable[..., Any]]:
         """The dashboard panels the study shows for ``model`` (its scenario decides:
-        a grid's panels only with a grid)."""
-        return list(self.load("panels")(model)) if self.panels else []
+        a grid's panels only with a grid); a ``panels()`` without a parameter
+        shows the same panels for every scenario."""
+        if not self.panels:
+            return []
+        import inspect
+
+        factory = self.load("panels")
+        takes_model = bool(inspect.signature(factory).parameters)
+        return list(factory(model) if takes_model else factory())
 
 
 _REGISTERED: dict[str, Study] = {}

@@ -3,8 +3,12 @@
 A log (long form, :mod:`market.messages`) is read back per message and
 printed the way a teacher would read it out::
 
-    step 5 · outer 1 · round 3
-      DC2 → DC1  price_estimate  y $/M req DC1–DC2 h0–23: 1.31 1.31 1.29 … 1.25 (min 1.22, max 1.34)
+    step 1 · round 0
+      DC2 → DC1  price_estimate  y $/M req DC1–DC2 h0–23: h4 1.28 (min) · h15 1.957 ·
+                 h16 1.948 · h17 2.019 (max) · median 1.407     (one line on screen)
+
+A long vector shows the hours that stand out (its lowest, its highest and
+the others furthest from its median), so an afternoon peak is never cut.
 
 Long runs of one kind in a step (a thousand users submitting tasks) are cut
 to the first few messages and a count, unless ``full`` is asked for.

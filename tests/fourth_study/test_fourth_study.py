@@ -64,13 +64,13 @@ def test_the_study_is_told_from_its_sections_and_unknown_studies_are_named(study
 def test_its_dashboard_panel_comes_from_the_registry(study):
     pytest.importorskip("solara")
     from dcmarket.sim.dashboard.model import DashboardModel
-    from dcmarket.sim.dashboard.panels import Residuals, Status, StudyPanels
+    from dcmarket.sim.dashboard.panels import Residuals, Status, study_panels
 
     model = DashboardModel(scenario=str(study))
     assert model.study == "double_auction"
     model.step()
     model.step()
-    for component in (Status, Residuals, StudyPanels):
+    for component in (Status, Residuals, *study_panels(model)):
         assert component(model) is not None
-    (panel,) = registry.study("double_auction").dashboard_panels()
+    (panel,) = registry.study("double_auction").dashboard_panels(model)
     assert "55.00" in panel(model).args[0]

@@ -109,6 +109,11 @@ def test_step_interactive_enter_number_and_quit():
     assert result.exit_code == 0, result.output
     rounds = [line for line in result.output.splitlines() if "primal residual" in line]
     assert len(rounds) == 4 and "round 4:" in rounds[-1]
+    # the prompts count the steps, as the headers do, in every study
+    assert "[step 1]" in result.output and "[step 2]" in result.output
+    assert "[step 5]" in result.output and "[ADMM round" not in result.output
+    twin = CliRunner().invoke(cli, ["step", "lec_10households", "--interactive"], input="\nq\n")
+    assert "── step 1 · round 0 ──" in twin.output and "[step 2]" in twin.output
 
 
 def test_step_continue_runs_to_convergence_with_exit_0():
