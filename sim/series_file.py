@@ -205,16 +205,22 @@ def _minutes(step: pd.Timedelta) -> str:
     return f"{step.total_seconds() / 60:g} min"
 
 
+def time_position(values: pd.Series, stamp: pd.Timestamp, where: str, what: str) -> int:
+    """The row of a timed series at ``stamp`` (read in the series' zone when
+    naive); a time the file does not hold is named with the file's span."""
+    if values.index.tz is not None and stamp.tz is None:
+        stamp = stamp.tz_localize(values.index.tz)
+    found = np.flatnonzero(values.index == stamp)
+    if not len(found):
+        raise SeriesError(f"{where}: {what.format(stamp=stamp)} (the file runs "
+                          f"{values.index[0]} … {values.index[-1]})")
+    return int(found[0])
+
+
 def _start_position(values: pd.Series, start: str, where: str) -> int:
     if isinstance(values.index, pd.DatetimeIndex):
-        stamp = pd.Timestamp(start)
-        if values.index.tz is not None and stamp.tz is None:
-            stamp = stamp.tz_localize(values.index.tz)
-        found = np.flatnonzero(values.index == stamp)
-        if not len(found):
-            raise SeriesError(f"{where}: start {start} is not one of the file's times "
-                              f"({values.index[0]} … {values.index[-1]})")
-        return int(found[0])
+        return time_position(values, pd.Timestamp(start), where,
+                             f"start {start} is not one of the file's times")
     try:
         return int(start)
     except ValueError:

@@ -30,7 +30,13 @@ import pandas as pd
 from pydantic import Field
 
 from dcmarket.agents.spec_base import StrictSpec
-from dcmarket.sim.series_file import SeriesError, SeriesFile, first_bad, load_series
+from dcmarket.sim.series_file import (
+    SeriesError,
+    SeriesFile,
+    first_bad,
+    load_series,
+    time_position,
+)
 
 #: the unit each input is read in
 UNITS = {"outdoor_c": "°C", "pv_kw_per_kwp": "kW/kWp", "wind_kw": "kW",
@@ -98,14 +104,8 @@ def block_series(spec: SeriesFile, field: str, day: str, first_day: int,
     hours = 24 * n_days
     if isinstance(values.index, pd.DatetimeIndex):
         anchor = pd.Timestamp(spec.start) if spec.start is not None else pd.Timestamp(day)
-        first_time = anchor + pd.Timedelta(days=first_day)
-        if values.index.tz is not None and first_time.tz is None:
-            first_time = first_time.tz_localize(values.index.tz)
-        found = np.flatnonzero(values.index == first_time)
-        if not len(found):
-            raise SeriesError(f"{where}: no value at {first_time} (the file runs "
-                              f"{values.index[0]} … {values.index[-1]})")
-        first = int(found[0])
+        first = time_position(values, anchor + pd.Timedelta(days=first_day), where,
+                              "no value at {stamp}")
     else:
         try:
             first = int(spec.start or 0) + 24 * first_day
