@@ -125,3 +125,4 @@ def test_a_day_outside_the_price_year_still_needs_a_spot_file(tmp_path):
     raw["day"] = "2023-07-01"
     with pytest.raises(ScenarioError, match="outside the price year 2018"):
         parse_lec_scenario(raw)
+
