@@ -1,2 +1,3 @@
-"""The live dashboard (``make dashboard``): step, play and reset any shipped
-scenario's protocol in the browser, on Mesa's SolaraViz."""
+"""The live dashboard (``make dashboard``): load, step and play any scenario's
+protocol in the browser — a Solara page on the study's Mesa model, laid out
+for a projector (docs/cli.md, "The dashboard")."""
