@@ -73,30 +73,7 @@ class MarketStepper(Stepper):
         return self._taken[1]
 
     def trade_lines(self) -> list[str]:
-        """Directed trades over the horizon (who sells how much to whom, at what
-        mean price) and the links whose capacity binds, with the hours."""
-        frame = self._result().trades_frame()
-        if frame.empty:
-            return []
-        limits = self.scenario.trade_limits()
-        lines = ["trades over the day (a DC buys service: its requests are served by the "
-                 "seller, eq. (33), and it pays the settled price; a link binds where it "
-                 "carries its capacity q^max (31)):"]
-        for (a, b), link in frame.groupby(["dc_a", "dc_b"], sort=False):
-            q = link.q_settled.fillna(link.q_a)
-            bought = float(q.sum())
-            if abs(bought) < 1e-6:
-                lines.append(f"  {a} – {b}: no trade")
-                continue
-            seller, buyer = (b, a) if bought > 0 else (a, b)
-            volume = q.abs()
-            price = float((link.price * volume).sum() / volume.sum()) if volume.sum() else 0.0
-            cap = limits.get(tuple(sorted((a, b))), float("inf"))
-            binding = link.hour[volume >= cap * (1 - 1e-3)].tolist()
-            lines.append(f"  {seller} serves {abs(bought):,.1f} M of {buyer}'s requests at "
-                         f"{price:.3f} $/M req, paid by {buyer}"
-                         + (f"; binds at hour(s) {_hours(binding)}" if binding else ""))
-        return lines
+        return trade_lines(self._result(), self.scenario)
 
     def outcome(self):
         """The clearing's Outcome: settled now (the settlement's messages are sent)."""
@@ -151,6 +128,46 @@ class BilevelStepper(Stepper):
 
     def history(self) -> pd.DataFrame:
         return pd.DataFrame([r.__dict__ for r in self.model.outer])
+
+    def outcome(self):
+        """The loop's Outcome as it stands: the DCs settled at the last posted
+        LMPs, the grid's parts of welfare (the same as ``dcmarket compare``'s)."""
+        from dcmarket.sim.p2p.mechanisms import outcome_of_loop
+
+        name = "bilevel_bisection" if self.model.bisection else "bilevel_plain"
+        return outcome_of_loop(name, self.model, True, self.converged)
+
+    def trade_lines(self) -> list[str]:
+        market = self.model.last_market
+        return [] if market is None else trade_lines(market, self.scenario)
+
+
+def trade_lines(result, scenario: BaseModel) -> list[str]:
+    """Directed trades over the horizon of a clearing's result (who sells how
+    much to whom, at what mean price) and the links whose capacity binds, with
+    the hours."""
+    frame = result.trades_frame()
+    if frame.empty:
+        return []
+    limits = scenario.trade_limits()
+    lines = ["trades over the day (a DC buys service: its requests are served by the "
+             "seller, eq. (33), and it pays the settled price; a link binds where it "
+             "carries its capacity q^max (31)):"]
+    for (a, b), link in frame.groupby(["dc_a", "dc_b"], sort=False):
+        q = link.q_settled.fillna(link.q_a)
+        bought = float(q.sum())
+        if abs(bought) < 1e-6:
+            lines.append(f"  {a} – {b}: no trade")
+            continue
+        seller, buyer = (b, a) if bought > 0 else (a, b)
+        volume = q.abs()
+        price = float((link.price * volume).sum() / volume.sum()) if volume.sum() else 0.0
+        cap = limits.get(tuple(sorted((a, b))), float("inf"))
+        binding = link.hour[volume >= cap * (1 - 1e-3)].tolist()
+        lines.append(f"  {seller} serves {abs(bought):,.1f} M of {buyer}'s requests at "
+                     f"{price:.3f} $/M req, paid by {buyer}"
+                     + (f"; binds at hour(s) {_hours(binding)}" if binding else ""))
+    return lines
 
 
 def make_stepper(scenario: BaseModel, options: dict) -> Stepper:

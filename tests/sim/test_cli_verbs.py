@@ -293,3 +293,20 @@ def test_messages_of_a_finished_run_end_with_its_outcome(market_run, capsys):
     first = recorded[0]
     assert f"outcome of {first['mechanism']} (converged)" in out
     assert f"{first['profit_usd.DC2']:,.2f} USD" in out  # what the run recorded
+
+
+def test_stepping_the_grid_loop_ends_with_its_outcome():
+    """The bi-level loop's step ends as its mechanism's run does: the same
+    profits (the oracle: dcmarket.run of bilevel_bisection), W against the
+    competitive equilibrium, who serves whom."""
+    import dcmarket
+
+    result = CliRunner().invoke(cli, ["step", "p2p_ieee30", "--batch", "--quiet-messages"])
+    assert result.exit_code == 0, result.output
+    ran = dcmarket.run("p2p_ieee30", "bilevel_bisection")
+    lines = result.output.splitlines()
+    for name, profit in ran.profits.items():
+        shown = next(ln for ln in lines if ln.strip().startswith(f"{name} "))
+        assert float(shown.split()[-1].replace(",", "")) == pytest.approx(profit, abs=0.01)
+    assert any("the optimum W* (competitive_equilibrium)" in ln for ln in lines)
+    assert any(" serves " in ln and "paid by" in ln for ln in lines)
