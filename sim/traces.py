@@ -17,7 +17,7 @@ import pandas as pd
 
 #: trace → (what it is, where it comes from)
 TRACES = {
-    "alibaba2018": "Alibaba cluster-trace-v2018 machine usage (8 days), "
+    "alibaba2018": "Alibaba cluster-trace-v2018 machine usage (7 whole days), "
                    "github.com/alibaba/clusterdata",
     "google2019": "Google cluster workload traces 2019 machine usage (28 days), "
                   "research.google/tools/datasets/google-cluster-workload-traces-2019",
