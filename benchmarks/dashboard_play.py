@@ -36,18 +36,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def frames(k: int) -> tuple[float, int]:
     """Rounds a second when each frame runs ``k`` rounds and draws every panel."""
-    from matplotlib.figure import Figure
-
     from dcmarket.sim.dashboard.model import DashboardModel
     from dcmarket.sim.dashboard.panels import Residuals, Status, study_panels
+    from dcmarket.sim.dashboard.style import figures_of
 
     def draw(element) -> None:
-        kwargs = getattr(element, "kwargs", {})
-        for value in (*getattr(element, "args", ()), *kwargs.values()):
-            if isinstance(value, Figure):
-                value.savefig(io.BytesIO(), format="png")
-        for child in kwargs.get("children") or []:
-            draw(child)
+        for fig in figures_of(element):
+            fig.savefig(io.BytesIO(), format="png")
 
     model = DashboardModel("p2p_4dc_fixed_lmp")
     tic = time.perf_counter()

@@ -107,14 +107,21 @@ def _read_once(name: str, mtime_ns: int, size: int) -> pd.DataFrame:
     return pd.read_csv(name)
 
 
+def locate(file: str, base: Path | None) -> Path:
+    """A series file's path: beside the scenario file (``base``) when it is
+    there, else as written (the working folder)."""
+    path = Path(file).expanduser()
+    if not path.is_absolute() and base is not None and (base / path).exists():
+        path = base / path
+    return path
+
+
 def load_series(spec: SeriesFile, unit: str, where: str, base: Path | None = None,
                 dt_h: float = 1.0) -> tuple[pd.Series, str]:
     """The whole column on the scenario's steps, in ``unit`` (missing values kept
     as NaN: the caller names the first one it needs), and the ``where`` that
     names file and column in errors."""
-    path = Path(spec.file).expanduser()
-    if not path.is_absolute() and base is not None and (base / path).exists():
-        path = base / path
+    path = locate(spec.file, base)
     where = f"{where} ({path}, column {spec.column!r})"
     if path.suffix.lower() not in (".csv", ".parquet"):
         raise SeriesError(f"{where}: a .csv or .parquet file expected")

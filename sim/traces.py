@@ -11,9 +11,13 @@ work scaled to a stated mean (docs/data.md says the mapping and its source).
 from __future__ import annotations
 
 import functools
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
+
+from dcmarket.agents.spec_base import StrictSpec
 
 #: trace → (what it is, where it comes from)
 TRACES = {
@@ -24,6 +28,15 @@ TRACES = {
     "azure_v2": "Azure Public Dataset v2 VM usage (30 days), github.com/Azure/AzurePublicDataset",
 }
 STRIDE_S = 300
+
+
+class TraceDay(StrictSpec):
+    """One day of one column of a shipped trace (what a scenario names to take
+    a real cluster's utilisation as the shape of its work)."""
+
+    trace: Literal["alibaba2018", "google2019", "azure_v2"]
+    column: str = "cpu_util_percent"
+    day: Annotated[int, Field(ge=1)] = 1
 
 
 class TraceError(ValueError):

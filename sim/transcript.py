@@ -60,9 +60,11 @@ def parse_range(text: str | None, what: str) -> tuple[int | None, int | None]:
 
 def filter_log(log: pd.DataFrame, agent: str | None = None, kind: str | None = None,
                rounds: str | None = None, outer: str | None = None,
-               slot: str | None = None, step: str | None = None) -> pd.DataFrame:
+               slot: str | None = None, step: str | None = None,
+               hours: str | None = None) -> pd.DataFrame:
     """Rows of messages sent or received by ``agent``, of ``kind``, within the
-    ranges given for round, outer iteration, slot and step."""
+    ranges given for round, outer iteration, slot and step; with ``hours``, a
+    vector's values of other hours go (values without an hour stay)."""
     keep = pd.Series(True, index=log.index)
     if agent is not None:
         agents = set(log.sender.dropna()) | set(log.receiver.dropna())
@@ -84,6 +86,12 @@ def filter_log(log: pd.DataFrame, agent: str | None = None, kind: str | None = N
             keep &= (values >= lo).fillna(False)
         if hi is not None:
             keep &= (values <= hi).fillna(False)
+    lo, hi = parse_range(hours, "hours")
+    if lo is not None or hi is not None:
+        hour = log.hour.astype("Float64")
+        within = ((hour >= lo) if lo is not None else True) & \
+            ((hour <= hi) if hi is not None else True)
+        keep &= (hour.isna() | within).fillna(True)
     return log[keep.astype(bool)]
 
 
@@ -163,16 +171,11 @@ def query_log(path: str | Path, agent: str | None = None, kind: str | None = Non
     path = Path(path)
     _checked(path)
     if path.suffix != ".parquet":  # a CSV log: read, then filtered
+        parse_range(hours, "hours")  # a bad range is said as such, not as a bad log
         try:
-            log = filter_log(read_frame(path), agent, kind, rounds, outer, slot, step)
+            log = filter_log(read_frame(path), agent, kind, rounds, outer, slot, step, hours)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise LogError(f"{path}: cannot read the message log: {exc}") from exc
-        lo, hi = parse_range(hours, "hours")
-        if lo is not None or hi is not None:
-            hour = log.hour.astype("Float64")
-            keep = hour.isna() | (((hour >= lo) if lo is not None else True)
-                                  & ((hour <= hi) if hi is not None else True))
-            log = log[keep.fillna(True).astype(bool)]
         return log if messages is None else log[log.msg.isin(log.msg.unique()[:messages])]
     import pyarrow as pa
     import pyarrow.dataset as ds

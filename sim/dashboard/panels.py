@@ -21,6 +21,19 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join([head, rule, *body])
 
 
+def latest_by_sender(model: DashboardModel, kind: str,
+                     senders: list[str] | None = None) -> dict[str, object]:
+    """Each sender's latest message of ``kind`` in the log (the search stops once
+    every one of ``senders`` is found)."""
+    found: dict[str, object] = {}
+    for message in reversed(model.stepper.bus.log):
+        if message.kind == kind and message.sender not in found:
+            found[message.sender] = message
+            if senders is not None and len(found) == len(senders):
+                break
+    return found
+
+
 def verdict(model: DashboardModel) -> str:
     s = model.stepper
     if not s.done:

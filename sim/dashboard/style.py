@@ -54,6 +54,17 @@ def shown(fig: Figure) -> Any:
     return solara.FigureMatplotlib(finish(fig), format="png")
 
 
+def figures_of(element: Any) -> list[Figure]:
+    """The matplotlib figures inside a panel's Solara element (for checks and
+    measurements without a browser)."""
+    kwargs = getattr(element, "kwargs", {})
+    found = [v for v in (*getattr(element, "args", ()), *kwargs.values())
+             if isinstance(v, Figure)]
+    for child in kwargs.get("children") or []:
+        found += figures_of(child)
+    return found
+
+
 def _drawn_texts(fig: Figure) -> list[Text]:
     """The texts a drawn ``fig`` shows: tick labels only where their tick lies
     inside the axis' view (matplotlib keeps, but does not draw, the others)."""

@@ -27,6 +27,7 @@ from dcmarket.agents.spec_base import (
 )
 from dcmarket.sim.scenario import IsoDay, ScenarioHeader, check_zone, read_yaml, validate_as
 from dcmarket.sim.series_file import SeriesFile
+from dcmarket.sim.traces import TraceDay
 
 #: the DR data centre's and the grid's agent names
 DC_NAME = "DC"
@@ -73,15 +74,13 @@ class Range(Interval):
     high: NonNegative
 
 
-class TaskTrace(StrictSpec):
+class TaskTrace(TraceDay):
     """The users' day shaped by a real cluster's utilisation (:mod:`sim.traces`):
     tasks per slot in proportion to the trace's hourly mean of ``column`` on
     trace day ``day`` (the simulated day; the history's days are the trace's
     days before it), scaled so the day's mean is ``users.mean_utilisation`` of
     the DC's capacity."""
 
-    trace: Literal["alibaba2018", "google2019", "azure_v2"]
-    column: str = "cpu_util_percent"
     day: Annotated[int, Field(ge=1)] = Field(
         ..., description="the trace's day (1 = its first) that is the simulated day; the "
                          "reference days before it come from the trace's days before")

@@ -10,25 +10,17 @@ import solara
 
 from dcmarket.market.protocols import COMMITMENT, COMMUNITY_PRICE, EXCHANGE_BID
 from dcmarket.sim.dashboard.model import DashboardModel
+from dcmarket.sim.dashboard.panels import latest_by_sender
 from dcmarket.sim.dashboard.style import new_figure, shown
-
-
-def _latest(model: DashboardModel, kind: str) -> dict[str, object]:
-    """Each sender's latest message of ``kind``."""
-    found: dict[str, object] = {}
-    for message in reversed(model.stepper.bus.log):
-        if message.kind == kind and message.sender not in found:
-            found[message.sender] = message
-    return found
 
 
 def Community(model: DashboardModel):  # noqa: N802 - a Solara component
     """Left: the community's electricity price by hour (ρ·u, €/kWh). Right: what
     the households take from the community (+) or give it (−), kW: their sum and
     each household's range, from their latest bids (or commitments)."""
-    prices = _latest(model, COMMUNITY_PRICE)
-    committed = _latest(model, COMMITMENT)
-    asked = committed or _latest(model, EXCHANGE_BID)
+    prices = latest_by_sender(model, COMMUNITY_PRICE)
+    committed = latest_by_sender(model, COMMITMENT)
+    asked = committed or latest_by_sender(model, EXCHANGE_BID)
     if not prices:
         return solara.Markdown("**Community price:** the EOA broadcasts its first price "
                                "in the first round.")

@@ -35,6 +35,7 @@ from dcmarket.sim.series_file import (
     SeriesFile,
     first_bad,
     load_series,
+    locate,
     time_position,
 )
 
@@ -66,17 +67,12 @@ class LECSeriesFiles(StrictSpec):
     def anchored(self, base: Path | None) -> LECSeriesFiles:
         """The same files with paths made absolute (found beside the scenario
         file, else in the working folder), so a run folder's copy still finds them."""
-        def absolute(spec: SeriesFile) -> SeriesFile:
-            path = Path(spec.file).expanduser()
-            if not path.is_absolute() and base is not None and (base / path).exists():
-                path = base / path
-            return spec.model_copy(update={"file": str(path.resolve())})
-
-        update = {name: absolute(getattr(self, name)) for name in UNITS
-                  if name != "household_kw" and getattr(self, name) is not None}
-        update["household_kw"] = {h: absolute(s) for h, s in self.household_kw.items()}
+        located = {field: spec.model_copy(update={"file": str(locate(spec.file, base).resolve())})
+                   for field, spec in self.given().items()}
+        update = {f: s for f, s in located.items() if not f.startswith("household_kw.")}
+        update["household_kw"] = {f.removeprefix("household_kw."): s
+                                  for f, s in located.items() if f.startswith("household_kw.")}
         return self.model_copy(update=update)
-
 
 def file_digests(files: LECSeriesFiles) -> dict[str, str]:
     """The SHA-256 of each file named, by field (a block's digest covers what it read)."""

@@ -11,7 +11,8 @@ import solara
 
 from dcmarket.market.protocols import ROUND_REPORT
 from dcmarket.sim.dashboard.model import DashboardModel
-from dcmarket.sim.dashboard.style import finish, new_figure, shown
+from dcmarket.sim.dashboard.panels import latest_by_sender
+from dcmarket.sim.dashboard.style import new_figure, shown
 
 #: where along an arrow its label may sit (from the seller), first choice first
 LABEL_SPOTS = (0.5, 0.35, 0.65, 0.25, 0.75)
@@ -21,23 +22,12 @@ CLIP_PERCENTILES = (5, 95)
 LMP_ROWS = 12
 
 
-def _last_reports(model: DashboardModel) -> dict[str, object]:
-    """Each DC's latest round report (what the monitor sees)."""
-    found: dict[str, object] = {}
-    names = model.stepper.scenario.names
-    for message in reversed(model.stepper.bus.log):
-        if message.kind == ROUND_REPORT and message.sender not in found:
-            found[message.sender] = message
-            if len(found) == len(names):
-                break
-    return found
-
-
 def net_flows(model: DashboardModel) -> dict[tuple[str, str], float]:
     """(seller, buyer) → M requests the seller serves for the buyer over the day,
     net per link, from the latest round reports (a DC's ``trades`` > 0: it buys)."""
     flows: dict[tuple[str, str], float] = {}
-    for name, message in _last_reports(model).items():
+    reports = latest_by_sender(model, ROUND_REPORT, model.stepper.scenario.names)
+    for name, message in reports.items():
         trades = np.asarray(message.payload["trades"], float)
         labels = np.asarray(message.labels["trades"])
         for link in dict.fromkeys(labels):
@@ -192,7 +182,7 @@ def Bids(model: DashboardModel):  # noqa: N802
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(ncol=min(4, len(coordination.dcs)), loc="best")
-    return shown(finish(fig))
+    return shown(fig)
 
 
 def panels(model: DashboardModel | None = None) -> list:

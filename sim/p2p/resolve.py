@@ -35,6 +35,7 @@ from dcmarket.agents.spec_base import NonNegative, Positive, StrictSpec, one_of
 from dcmarket.grid.weather import pv_output_mw, tmy3_day, tmy3_files, wind_output_mw
 from dcmarket.sim.p2p.profiles import batch_profile, interactive_profile
 from dcmarket.sim.series_file import SeriesFile, read_series
+from dcmarket.sim.traces import TraceDay
 
 
 # ------------------------------------------------- the sources, checked before use
@@ -79,16 +80,13 @@ class MeanSource(StrictSpec):
     peak_hour: Hour = 14.0
 
 
-class TraceSource(StrictSpec):
+class TraceSource(TraceDay):
     """``interactive: {trace: alibaba2018, column: cpu_util_percent, day: 1, peak: P}``
     (or ``mean: M`` for batch): a real utilisation trace (:mod:`sim.traces`)
     taken as the shape of the DC's work — requests in proportion to the
     cluster's utilisation, scaled so the day's peak (interactive) or mean
     (batch) is the one stated, M requests/h."""
 
-    trace: Literal["alibaba2018", "google2019", "azure_v2"]
-    column: str = "cpu_util_percent"
-    day: Annotated[int, Field(ge=1)] = 1
     peak: Positive | None = None
     mean: Positive | None = None
 

@@ -12,12 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from matplotlib.figure import Figure
 
 from dcmarket.sim.dashboard.choices import choices_for, take_in
 from dcmarket.sim.dashboard.model import DashboardModel
 from dcmarket.sim.dashboard.panels import Residuals, study_panels
-from dcmarket.sim.dashboard.style import finish, new_figure, readability_problems
+from dcmarket.sim.dashboard.style import (
+    figures_of,
+    finish,
+    new_figure,
+    readability_problems,
+)
 from dcmarket.sim.p2p.panels import net_flows
 from dcmarket.sim.scenario import ScenarioError, scenario_path
 
@@ -26,15 +30,6 @@ SCENARIOS = {"p2p_4dc_fixed_lmp": (70, ["Market", "Trades"]),
              "p2p_ieee30": (3, ["Market", "Trades", "Grid", "Bids"]),
              "dr_2000hosts": (24, ["Day", "Auction"]),
              "lec_10households": (8, ["Community"])}
-
-
-def figures(element) -> list[Figure]:
-    """The matplotlib figures inside a panel's Solara element."""
-    found = [v for v in (*getattr(element, "args", ()), *getattr(element, "kwargs", {}).values())
-             if isinstance(v, Figure)]
-    for child in getattr(element, "kwargs", {}).get("children") or []:
-        found += figures(child)
-    return found
 
 
 def model_of(name: str, tmp_path: Path) -> DashboardModel:
@@ -62,7 +57,7 @@ def test_each_scenario_shows_its_panels_readably(name, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for panel in [Residuals, *study_panels(model)]:
-            for fig in figures(panel(model)):
+            for fig in figures_of(panel(model)):
                 drawn += 1
                 assert readability_problems(fig) == [], (name, panel.__name__)
     assert drawn >= 2
